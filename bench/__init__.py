@@ -1,0 +1,1 @@
+"""Benchmarks: each figure is measured beside a baseline in the same run."""

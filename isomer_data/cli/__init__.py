@@ -1,0 +1,1 @@
+"""The ``isomer`` (alias ``iso``) management tool."""

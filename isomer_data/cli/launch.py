@@ -1,0 +1,127 @@
+"""``isomer launch``: jupyter_server with the platform extension and JupyterLab at /lab."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sys
+
+from isomer_data.cli.options import (
+    DATA_OPTIONS,
+    SERVER_OPTIONS,
+    add_config_options,
+    config_from_args,
+    resolved_config,
+)
+from isomer_data.config import IsomerConfig
+
+log = logging.getLogger("isomer.launch")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "launch", help="run the platform", description="Run the platform (web server, database)."
+    )
+    add_config_options(parser, DATA_OPTIONS + SERVER_OPTIONS)
+    parser.add_argument(
+        "--no-run",
+        action="store_true",
+        help="print the resolved configuration and exit without starting anything",
+    )
+    parser.add_argument("--json", action="store_true", help="with --no-run: print JSON")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    config = config_from_args(args)
+    if args.no_run:
+        described = config.describe()
+        if args.json:
+            print(json.dumps(described, indent=2))
+        else:
+            for key, value in described.items():
+                print(f"{key:>14}: {value}")
+        return 0
+    if config.db_url:
+        # Fail fast with a numbered error instead of a half-started server.
+        from isomer_data.database.connection import ping
+
+        ping(config.db_url)
+    return serve(config)
+
+
+def server_config(config: IsomerConfig):
+    c = resolved_config(config)
+    config.instance_dir.mkdir(parents=True, exist_ok=True)
+    workspace = config.instance_dir / "notebooks"
+    workspace.mkdir(exist_ok=True)
+    c.ServerApp.jpserver_extensions = {"isomer_data": True, "jupyterlab": True}
+    c.ServerApp.ip = config.host
+    c.ServerApp.port = config.port
+    c.ServerApp.port_retries = 0
+    c.ServerApp.open_browser = False
+    c.ServerApp.root_dir = str(workspace)
+    c.ServerApp.default_url = "/lab"
+    c.ServerApp.allow_unauthenticated_access = False
+    c.ServerApp.reraise_server_extension_failures = True
+    if os.geteuid() == 0:
+        log.warning(
+            "running as root: allowed because small boat computers often have no other "
+            "user, but a dedicated user is safer"
+        )
+        c.ServerApp.allow_root = True
+    return c
+
+
+def serve(config: IsomerConfig) -> int:
+    from jupyter_server.serverapp import ServerApp
+
+    from isomer_data.errors import IsomerError
+
+    app = ServerApp(config=server_config(config))
+    try:
+        app.initialize(argv=[])
+    except IsomerError:
+        _close_platform(app)
+        raise
+    except Exception:
+        _close_platform(app)
+        raise
+    # Ctrl-C stops at once and in order (Jupyter would ask "Shutdown? y/n" on a terminal).
+    signal.signal(signal.SIGINT, app._signal_stop)
+    platform = _platform(app)
+    token = app.identity_provider.token
+    url = (
+        f"http://{'127.0.0.1' if config.host in ('0.0.0.0', '::', '') else config.host}:{app.port}"
+    )
+    print(
+        f"\nIsomer Data is running (instance {config.instance!r}, "
+        f"{platform.database.kind if platform else '?'} database).\n"
+        f"  Status:     {url}/isomer/api/status\n"
+        f"  JupyterLab: {url}/lab?token={token}\n"
+        f"  Log in with the token above. Stop with Ctrl-C.\n",
+        flush=True,
+    )
+    try:
+        app.start()
+    finally:
+        _close_platform(app)
+    return 0
+
+
+def _platform(app):
+    for ext in app.extension_manager.extension_apps.get("isomer_data", ()):
+        platform = getattr(ext, "platform", None)
+        if platform is not None:
+            return platform
+    return None
+
+
+def _close_platform(app) -> None:
+    """Stop the database child even when Jupyter's own cleanup did not run."""
+    platform = _platform(app)
+    if platform is not None:
+        platform.database.close()
+    sys.stdout.flush()

@@ -1,0 +1,105 @@
+"""The numbered error table: the one place where error codes live.
+
+Codes follow the original Isomer tool (``50020: No database is available``) so that people
+who search for a number find the same meaning. Exit statuses above 255 are truncated by the
+OS, so commands print the numbered code in the message and exit with a small status.
+``python -m isomer_data.errors`` prints the table as Markdown for ``docs/errors/``.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    code: int
+    title: str
+    remedy: str
+    exit_status: int = 2
+
+
+ERRORS: dict[int, ErrorSpec] = {
+    spec.code: spec
+    for spec in [
+        ErrorSpec(
+            50020,
+            "No database is available",
+            "Start MongoDB or correct the URL given with --db / ISOMER_DB; leave both unset "
+            "to run the embedded database.",
+        ),
+        ErrorSpec(
+            50021,
+            "The embedded database could not bind its port",
+            "Another program uses that port: choose another with --db-port / ISOMER_DB_PORT "
+            "or leave it unset so a free port is picked.",
+        ),
+        ErrorSpec(
+            50022,
+            "The embedded database's data folder is in use",
+            "Another platform or command of the same instance holds it: stop that process, "
+            "point this command at it with --db, or use another --instance.",
+        ),
+        ErrorSpec(
+            50023,
+            "The embedded database stopped unexpectedly",
+            "Read the database log named in the message; check free disk space and memory, "
+            "then launch again (the data folder is reopened intact).",
+        ),
+        ErrorSpec(
+            50024,
+            "The embedded database is not installed",
+            "Install it with: pip install 'isomer-data[embedded]' (it provides secantusd-py).",
+        ),
+        ErrorSpec(
+            50025,
+            "The embedded database did not become ready in time",
+            "The machine may be overloaded or the disk slow: read the database log named in "
+            "the message and launch again.",
+        ),
+        ErrorSpec(
+            50030,
+            "Invalid configuration",
+            "Correct the option or ISOMER_* environment variable named in the message.",
+        ),
+    ]
+}
+
+
+class IsomerError(Exception):
+    """An error a user can act on: a number, what happened, and what to do about it."""
+
+    def __init__(self, code: int, detail: str = ""):
+        self.spec = ERRORS[code]
+        self.code = code
+        self.detail = detail
+        super().__init__(str(self))
+
+    @property
+    def exit_status(self) -> int:
+        return self.spec.exit_status
+
+    def __str__(self) -> str:
+        text = f"{self.code}: {self.spec.title}"
+        if self.detail:
+            text += f" ({self.detail})"
+        return f"{text}\n  Remedy: {self.spec.remedy}"
+
+
+def markdown_table() -> str:
+    lines = [
+        "# Error codes",
+        "",
+        "Generated from `isomer_data/errors.py` by `python -m isomer_data.errors`; "
+        "do not edit by hand.",
+        "",
+        "| code | meaning | remedy |",
+        "|---:|---|---|",
+    ]
+    lines += [f"| {s.code} | {s.title} | {s.remedy} |" for s in ERRORS.values()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(markdown_table())

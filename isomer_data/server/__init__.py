@@ -1,0 +1,1 @@
+"""The jupyter_server extension that runs the platform beside the notebook kernels."""
