@@ -1,11 +1,20 @@
 """The ``isomer_data`` jupyter_server extension.
 
 Loading it (``jpserver_extensions = {"isomer_data": True}``) opens the database — starting
-the embedded server when no URL is configured — and mounts the platform's handlers.
-Stopping the server stops everything the platform started.
+the embedded server when no URL is configured — and sets up each service in ``SERVICES``.
+A service is a folder under ``isomer_data/services/`` with, optionally:
+
+- ``service.py``: ``setup(platform, serverapp)`` run at load (blocking is fine there) and
+  ``async start(platform)`` run once the event loop runs (background tasks go here);
+- ``handlers.py``: ``handlers``, a list of tornado URL specs.
+
+Stopping the server stops everything the platform started (``platform.on_close``).
 """
 
 from __future__ import annotations
+
+import importlib
+import importlib.util
 
 from jupyter_server.extension.application import ExtensionApp
 
@@ -13,11 +22,24 @@ from isomer_data import __version__
 from isomer_data.config import IsomerConfig
 from isomer_data.platform import Platform
 
+# Order matters: later services may use what earlier ones put on the platform.
+SERVICES = ("status", "auth", "objects", "live", "hub", "signalk", "ingest")
+
+
+def _service_module(service: str, part: str):
+    name = f"isomer_data.services.{service}.{part}"
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)
+
 
 def handler_table() -> list:
-    from isomer_data.services.status.handlers import handlers as status_handlers
-
-    return [*status_handlers]
+    table: list = []
+    for service in SERVICES:
+        module = _service_module(service, "handlers")
+        if module is not None:
+            table.extend(module.handlers)
+    return table
 
 
 class IsomerDataApp(ExtensionApp):
@@ -32,6 +54,10 @@ class IsomerDataApp(ExtensionApp):
         config = IsomerConfig(parent=self.serverapp)
         self.platform = Platform.open(config)
         self.settings["isomer"] = self.platform
+        for service in SERVICES:
+            module = _service_module(service, "service")
+            if module is not None and hasattr(module, "setup"):
+                module.setup(self.platform, self.serverapp)
         self.log.info(
             "Isomer Data %s: instance %r, %s database %s",
             __version__,
@@ -42,6 +68,13 @@ class IsomerDataApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handler_table())
+
+    async def _start_jupyter_server_extension(self, serverapp) -> None:
+        await super()._start_jupyter_server_extension(serverapp)
+        for service in SERVICES:
+            module = _service_module(service, "service")
+            if module is not None and hasattr(module, "start"):
+                await module.start(self.platform)
 
     async def stop_extension(self) -> None:
         if self.platform is not None:
