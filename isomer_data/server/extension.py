@@ -27,8 +27,9 @@ SERVICES = ("status", "auth", "objects", "live", "hub", "signalk", "ingest")
 
 
 def _service_module(service: str, part: str):
-    name = f"isomer_data.services.{service}.{part}"
-    if importlib.util.find_spec(name) is None:
+    package = f"isomer_data.services.{service}"
+    name = f"{package}.{part}"
+    if importlib.util.find_spec(package) is None or importlib.util.find_spec(name) is None:
         return None
     return importlib.import_module(name)
 
