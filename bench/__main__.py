@@ -17,6 +17,7 @@ from bench.results import Result, markdown_table
 BENCHMARKS = [
     "bench.embedded_db",
     "bench.idle_memory",
+    "bench.ingest_parse",
 ]
 
 

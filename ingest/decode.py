@@ -1,0 +1,292 @@
+"""The per-line decoder: one raw line in, normalized observations out, nothing ever raised.
+
+This is the live path (serial ports, UDP, TCP feeds hand it one line at a time with the
+time they received it) and the reference behaviour for the batch decoder in
+:mod:`ingest.fastpath`. Stages, in order: framing (:mod:`ingest.framing`), checksum,
+sentence table lookup (:mod:`ingest.sentences`) or AIS reassembly (:mod:`ingest.ais`),
+time (:mod:`ingest.clock`), impossible-value checks (:mod:`ingest.normalize`). Every
+refusal is a count in :attr:`Decoder.report`, so a corrupt log degrades the data instead
+of stopping the ingest.
+
+Example
+-------
+>>> from ingest.decode import Decoder
+>>> decoder = Decoder(source="ttyUSB0")
+>>> [o.path for o in decoder.feed("$SDDBT,22.6,f,6.9,M,3.8,F*34", received=1714564800.0)]
+['environment.depth.belowTransducer']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pyais
+import pynmea2
+
+from ingest import report as reasons
+from ingest.ais import FragmentBuffer, ais_values
+from ingest.clock import Clock, nearest_time_of_day, parse_ddmmyy, parse_time_of_day, ymd
+from ingest.codegen import compile_row
+from ingest.framing import FramingError, checksum, frame_line, open_log
+from ingest.normalize import SentenceTime, check, iso_time
+from ingest.observation import SELF, Observation, mmsi_urn
+from ingest.report import IngestReport
+from ingest.sentences import SENTENCES
+
+# Talker sentences pynmea2 knows: valid NMEA we simply do not map (GSV, GSA, ...).
+KNOWN_UNMAPPED = frozenset(pynmea2.TalkerSentence.sentence_types) - SENTENCES.keys()
+# Per sentence type: the compiled row, its status field and where its time is.
+ROWS = {kind: (compile_row(kind, row), row.status, row.time) for kind, row in SENTENCES.items()}
+
+
+class Decoder:
+    """Stateful decoder for one stream (clock, AIS fragments and report are per stream).
+
+    Parameters
+    ----------
+    vessel : str
+        Context for own-vessel data (NMEA instruments and ``!AIVDO``); AIS targets get
+        ``urn:mrn:imo:mmsi:NNN`` whatever this is.
+    source : str
+        Source label prefix; observations carry ``"<source>.<talker>"`` (Signal K style),
+        or the TAG block ``s:`` label instead of ``source`` when the logger wrote one.
+    report : IngestReport, optional
+        Pass one to accumulate several streams into one report.
+    max_ais_fragments : int
+        Bound on incomplete multi-sentence AIS messages held.
+    """
+
+    def __init__(
+        self,
+        vessel: str = SELF,
+        source: str = "nmea0183",
+        report: IngestReport | None = None,
+        max_ais_fragments: int = 64,
+    ) -> None:
+        self.vessel = vessel
+        self.source = source
+        self.report = report if report is not None else IngestReport()
+        self.clock = Clock()
+        self.fragments = FragmentBuffer(max_ais_fragments)
+        self._labels: dict[str | tuple[str, str], str] = {}
+
+    def feed(self, line: str | bytes, received: float | None = None) -> list[Observation]:
+        """Decode one line.
+
+        Parameters
+        ----------
+        line : str or bytes
+            A raw log line, with or without wrapper (timestamp prefix, TAG block, Signal K
+            multiplexed ``millis;N;``) and line ending.
+        received : float, optional
+            POSIX seconds the line arrived; used when neither the sentence nor its wrapper
+            carries a time.
+
+        Returns
+        -------
+        list of Observation
+            Possibly empty; refusals are counted in :attr:`report`.
+        """
+        report = self.report
+        report.lines += 1
+        if type(line) is not str:
+            try:
+                line = line.decode("ascii")
+            except UnicodeDecodeError:
+                report.reject(reasons.NOT_NMEA, line)
+                return []
+        hint = tod_hint = label = None
+        first = line[:1]
+        if first == "$" or first == "!":
+            sentence = line.rstrip()
+        else:
+            try:
+                frame = frame_line(line)
+            except FramingError as error:
+                report.reject(error.reason, line)
+                return []
+            if frame is None:
+                report.lines -= 1  # blank lines and comments are not data
+                return []
+            sentence, hint, tod_hint, label = frame
+            first = sentence[:1]
+            if first != "$" and first != "!":
+                report.reject(reasons.NOT_NMEA, line)
+                return []
+        star = sentence.rfind("*")
+        if star < 0 or len(sentence) - star < 3:
+            report.reject(reasons.TRUNCATED, line)
+            return []
+        body = sentence[1:star]
+        try:
+            expected = int(sentence[star + 1 : star + 3], 16)
+        except ValueError:
+            report.reject(reasons.BAD_CHECKSUM, line)
+            return []
+        if len(sentence) - star != 3 or checksum(body) != expected:
+            report.reject(reasons.BAD_CHECKSUM, line)
+            return []
+        parts = body.split(",")
+        if first == "!":
+            return self._ais(sentence, parts, line, hint, tod_hint, received, label)
+        address = parts[0]
+        if address[:1] == "P":
+            kind, talker = address, "P"
+        else:
+            kind, talker = address[2:], address[:2]
+        compiled = ROWS.get(kind)
+        if compiled is None:
+            if kind in KNOWN_UNMAPPED:
+                report.unmapped[kind] += 1
+            else:
+                report.reject(reasons.UNKNOWN_SENTENCE, line)
+            return []
+        decode, status, when = compiled
+        fields = parts[1:]
+        if status is not None:
+            index, letters = status
+            if index >= len(fields) or not fields[index] or fields[index] not in letters:
+                report.reject(reasons.VOID_FIX, line)
+                return []
+        time = None
+        dated = False
+        try:
+            if when is not None and when.tod < len(fields) and fields[when.tod]:
+                time, dated = self._sentence_time(when, fields, hint, received)
+            if time is None:
+                if hint is None and tod_hint is None and received is None:
+                    time = self.clock.last
+                else:
+                    time = self._fallback_time(hint, tod_hint, received)
+                if time is None:
+                    report.reject(reasons.NO_TIME, line)
+                    return []
+            source = self._labels.get(talker if label is None else (label, talker))
+            if source is None:
+                source = self._label(label, talker)
+            out = decode(fields, time, self.vessel, source, line, report.reject)
+        except (ValueError, IndexError, ArithmeticError):
+            report.reject(reasons.MALFORMED_FIELD, line)
+            return []
+        if dated:
+            out.append(
+                Observation(time, self.vessel, "navigation.datetime", iso_time(time), source)
+            )
+        report.accepted[kind] += 1
+        report.observations += len(out)
+        return out
+
+    def _sentence_time(
+        self, when: SentenceTime, fields: list[str], hint: float | None, received: float | None
+    ) -> tuple[float | None, bool]:
+        """The sentence's own time: full when it has a date, else resolved by the clock."""
+        tod = parse_time_of_day(fields[when.tod])
+        if when.ddmmyy is not None:
+            if when.ddmmyy < len(fields) and fields[when.ddmmyy]:
+                return self.clock.full(parse_ddmmyy(fields[when.ddmmyy]), tod), True
+        elif when.ymd is not None:
+            y, m, d = when.ymd
+            if max(when.ymd) < len(fields) and fields[y] and fields[m] and fields[d]:
+                return self.clock.full(ymd(fields[y], fields[m], fields[d]), tod), True
+        return self.clock.time_of_day(tod, hint if hint is not None else received), False
+
+    def _fallback_time(
+        self, hint: float | None, tod_hint: float | None, received: float | None
+    ) -> float | None:
+        if hint is not None:
+            return hint
+        if tod_hint is not None:
+            base = self.clock.last if self.clock.last is not None else received
+            return None if base is None else nearest_time_of_day(tod_hint, base)
+        if received is not None:
+            return received
+        return self.clock.last
+
+    def _label(self, label: str | None, talker: str) -> str:
+        key = talker if label is None else (label, talker)
+        text = self._labels.get(key)
+        if text is None:
+            text = self._labels[key] = f"{label or self.source}.{talker}"
+        return text
+
+    def _observations(
+        self, values: list, time: float, vessel: str, source: str, line: str
+    ) -> list[Observation]:
+        out = []
+        for path, value in values:
+            reason = check(path, value)
+            if reason is None:
+                out.append(Observation(time, vessel, path, value, source))
+            else:
+                self.report.reject(reason, line)
+        self.report.observations += len(out)
+        return out
+
+    def _ais(
+        self,
+        sentence: str,
+        parts: list[str],
+        line: str,
+        hint: float | None,
+        tod_hint: float | None,
+        received: float | None,
+        label: str | None,
+    ) -> list[Observation]:
+        report = self.report
+        if len(parts) < 7 or parts[0][2:] not in ("VDM", "VDO"):
+            report.reject(reasons.UNKNOWN_SENTENCE, line)
+            return []
+        lost = self.fragments.lost
+        try:
+            fragments = self.fragments.add(sentence, parts)
+        except ValueError:
+            report.reject(reasons.MALFORMED_FIELD, line)
+            return []
+        if self.fragments.lost != lost:
+            report.rejected[reasons.AIS_FRAGMENT_LOST] += self.fragments.lost - lost
+        if fragments is None:
+            return []
+        try:
+            message = pyais.decode(*fragments).asdict()
+        except Exception:  # pyais raises many kinds on bad payloads; all mean "undecodable"
+            report.reject(reasons.AIS_DECODE_ERROR, line)
+            return []
+        time = self._fallback_time(hint, tod_hint, received)
+        if time is None:
+            report.reject(reasons.NO_TIME, line)
+            return []
+        own = parts[0][2:] == "VDO"
+        vessel = self.vessel if own else mmsi_urn(message["mmsi"])
+        report.accepted[f"{parts[0][2:]}{message['msg_type']}"] += 1
+        return self._observations(
+            ais_values(message), time, vessel, self._label(label, parts[0][:2]), line
+        )
+
+
+def decode_lines(
+    lines: Iterable[str | bytes],
+    vessel: str = SELF,
+    source: str = "nmea0183",
+    report: IngestReport | None = None,
+) -> Iterator[Observation]:
+    """Decode a whole log lazily; pass ``report`` to read the counts afterwards.
+
+    Lines without any time (plain NMEA before the first RMC/ZDA) are refused as
+    ``no_time``: a file has no reception time to fall back on.
+    """
+    decoder = Decoder(vessel=vessel, source=source, report=report)
+    feed = decoder.feed
+    for line in lines:
+        yield from feed(line)
+
+
+def decode_file(
+    path: str | Path,
+    vessel: str = SELF,
+    source: str | None = None,
+    report: IngestReport | None = None,
+) -> Iterator[Observation]:
+    """:func:`decode_lines` over a (possibly gzipped) log file; source defaults to its name."""
+    with open_log(path) as handle:
+        yield from decode_lines(handle, vessel, source or Path(path).stem, report)

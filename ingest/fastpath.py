@@ -1,0 +1,1073 @@
+"""Batch decoding of whole log files, column by column, for bulk import.
+
+The per-line :class:`~ingest.decode.Decoder` pays Python overhead per field and per
+observation; a file of millions of sentences does not need that. Here the clean lines of
+the common sentence types are split, checked and converted as Arrow/numpy columns, one
+column per table field, and the result stays columnar (:class:`ObservationColumns`),
+which is also the shape bucketed storage wants. Everything irregular — AIS, XDR, wrapped
+lines (TAG blocks, prefixes), bad checksums, void fixes, odd numbers, impossible values —
+is handed, in order, to the per-line decoder, whose clock is kept in step, so both paths
+give identical observations and identical reports. The table in :mod:`ingest.sentences`
+stays the only mapping: this module only knows how to evaluate its extractors on columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingest.ais import NAV_STATE, ship_type_name
+from ingest.clock import nearest_time_of_day, parse_ddmmyy, ymd
+from ingest.decode import Decoder
+from ingest.normalize import (
+    CHECKS,
+    DEG,
+    KNOT,
+    Choice,
+    CorrectedHeading,
+    Extractor,
+    First,
+    Lookup,
+    Num,
+    OffsetDepth,
+    Position,
+    Sentence,
+    Signed,
+    SignedUnits,
+    Text,
+    TransducerOffset,
+    Units,
+    When,
+    WindAngle,
+    _above_absolute_zero,
+    _full_circle,
+    _half_circle,
+    _non_negative,
+)
+from ingest.observation import SELF, Observation
+from ingest.report import IngestReport
+from ingest.sentences import SENTENCES
+
+NUMBER = r"^(-?(\d+\.?\d*|\.\d+))?$"
+TIME_OF_DAY = r"^\d{6}(\.\d+)?$"
+DDMMYY = r"^\d{6}$"
+_HEX = np.full(256, -1, dtype=np.int16)
+for _i, _c in enumerate(b"0123456789ABCDEF"):
+    _HEX[_c] = _i
+for _i, _c in enumerate(b"abcdef"):
+    _HEX[_c] = 10 + _i
+
+
+class ObservationColumns:
+    """Observations as parallel columns, in the order the per-line decoder emits them.
+
+    Strings that repeat (path, vessel, source) are integer codes into small name lists,
+    the way bucketed storage and Arrow dictionaries want them. ``number`` holds plain
+    numeric values (NaN otherwise), ``latitude``/``longitude`` positions (NaN otherwise)
+    and ``text`` any other value (strings, dicts; None otherwise).
+    """
+
+    __slots__ = (
+        "time",
+        "vessel",
+        "vessels",
+        "path",
+        "paths",
+        "number",
+        "latitude",
+        "longitude",
+        "text",
+        "source",
+        "sources",
+    )
+
+    def __init__(self, n: int, vessels: list[str], paths: list[str], sources: list[str]) -> None:
+        self.time = np.full(n, np.nan)
+        self.vessel = np.zeros(n, dtype=np.int32)
+        self.path = np.zeros(n, dtype=np.int32)
+        self.source = np.zeros(n, dtype=np.int32)
+        self.number = np.full(n, np.nan)
+        self.latitude = np.full(n, np.nan)
+        self.longitude = np.full(n, np.nan)
+        self.text = np.full(n, None, dtype=object)
+        self.vessels, self.paths, self.sources = vessels, paths, sources
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def to_observations(self) -> list[Observation]:
+        """Materialise :class:`Observation` objects (costs more than the decoding)."""
+        vessels, paths, sources = self.vessels, self.paths, self.sources
+        out = []
+        for t, vessel, path, x, lat, lon, text, source in zip(
+            self.time.tolist(),
+            self.vessel.tolist(),
+            self.path.tolist(),
+            self.number.tolist(),
+            self.latitude.tolist(),
+            self.longitude.tolist(),
+            self.text.tolist(),
+            self.source.tolist(),
+            strict=True,
+        ):
+            if text is not None:
+                value = text
+            elif lat == lat:
+                value = {"longitude": lon, "latitude": lat}
+            else:
+                value = x
+            out.append(Observation(t, vessels[vessel], paths[path], value, sources[source]))
+        return out
+
+
+class _Names:
+    """Interning strings to codes while assembling columns."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.codes: dict[str, int] = {}
+
+    def code(self, name: str) -> int:
+        code = self.codes.get(name)
+        if code is None:
+            code = self.codes[name] = len(self.names)
+            self.names.append(name)
+        return code
+
+    def codes_of(self, names: np.ndarray) -> np.ndarray:
+        return np.array([self.code(x) for x in names.tolist()], dtype=np.int32)
+
+
+class _Fields:
+    """Column access over the split fields of one sentence type's rows."""
+
+    def __init__(self, values: pa.Array, starts: np.ndarray, counts: np.ndarray) -> None:
+        # A trailing "" stands in for fields a short sentence lacks, as the row code pads.
+        self.values = pa.concat_arrays([values, pa.array([""], pa.string())])
+        self.starts, self.counts, self.missing = starts, counts, len(values)
+        self._text: dict[int, np.ndarray] = {}
+        self._num: dict[int, np.ndarray] = {}
+        self.irregular = np.zeros(len(starts), dtype=bool)
+
+    def index(self, j: int) -> np.ndarray:
+        return np.where(j + 1 < self.counts, self.starts + (j + 1), self.missing)
+
+    def column(self, j: int) -> pa.Array:
+        return self.values.take(pa.array(self.index(j)))
+
+    def text(self, j: int) -> np.ndarray:
+        if j not in self._text:
+            self._text[j] = self.column(j).to_numpy(zero_copy_only=False)
+        return self._text[j]
+
+    def num(self, j: int) -> np.ndarray:
+        """Floats, NaN for empty; rows Python's ``float`` would read differently are irregular.
+
+        Arrow's parser accepts a subset of Python's syntax with identical values, so a
+        column that casts cleanly needs no per-string check; NaN or infinity written in the
+        text, and any column with a field Arrow refuses, are settled per line.
+        """
+        if j not in self._num:
+            col = self.column(j)
+            empty = pc.equal(col, "")
+            null = pa.scalar(None, pa.string())
+            try:
+                values = pc.cast(pc.if_else(empty, null, col), pa.float64())
+            except pa.ArrowInvalid:
+                ok = pc.match_substring_regex(col, NUMBER)
+                self.irregular |= ~ok.to_numpy(zero_copy_only=False)
+                values = pc.cast(pc.if_else(pc.and_(ok, pc.invert(empty)), col, null), pa.float64())
+            values = values.to_numpy(zero_copy_only=False)
+            written = ~empty.to_numpy(zero_copy_only=False)
+            self.irregular |= (np.isnan(values) & written) | np.isinf(values)
+            self._num[j] = values
+        return self._num[j]
+
+    def empty(self, j: int) -> np.ndarray:
+        return self.text(j) == ""
+
+    def upper_is(self, j: int, letter: str) -> np.ndarray:
+        t = self.text(j)
+        return (t == letter) | (t == letter.lower())
+
+
+def _vector(ex: Extractor, f: _Fields) -> np.ndarray:
+    """Evaluate one float extractor over columns: same arithmetic as its ``__call__``."""
+    nan = np.nan
+    if isinstance(ex, Num):
+        return f.num(ex.index) * ex.scale + ex.offset
+    if isinstance(ex, Units):
+        scale = np.full(len(f.starts), nan)
+        for letter, factor in ex.scales.items():
+            scale[f.upper_is(ex.unit_index, letter)] = factor
+        return f.num(ex.index) * scale
+    if isinstance(ex, First):
+        result = _vector(ex.options[0], f)
+        for option in ex.options[1:]:
+            result = np.where(np.isnan(result), _vector(option, f), result)
+        return result
+    if isinstance(ex, Signed):
+        value = f.num(ex.index) * ex.scale
+        return np.where(f.upper_is(ex.side_index, ex.negative), -value, value)
+    if isinstance(ex, SignedUnits):
+        scale = np.full(len(f.starts), nan)
+        for letter, factor in ex.scales.items():
+            scale[f.upper_is(ex.unit_index, letter)] = factor
+        value = f.num(ex.index) * scale
+        return np.where(f.upper_is(ex.side_index, "L"), value, -value)
+    if isinstance(ex, WindAngle):
+        angle = np.remainder(f.num(ex.index), 360.0)
+        angle = np.where(angle > 180.0, angle - 360.0, angle)
+        return angle * DEG
+    if isinstance(ex, TransducerOffset):
+        offset = f.num(ex.index) * ex.side
+        return np.where(offset > 0, offset, nan)
+    if isinstance(ex, OffsetDepth):
+        offset = f.num(ex.offset)
+        depth = f.num(ex.depth)
+        return np.where(offset * ex.side > 0, depth + offset, nan)
+    if isinstance(ex, CorrectedHeading):
+        degrees = f.num(ex.index)
+        for pair, required in ((ex.deviation, False), (ex.variation, True)):
+            if pair is None:
+                continue
+            correction = f.num(pair[0])
+            signed = np.where(f.upper_is(pair[1], "W"), -correction, correction)
+            missing = np.isnan(correction)
+            if required:
+                degrees = np.where(missing, nan, degrees + signed)
+            else:
+                degrees = np.where(missing, degrees, degrees + signed)
+        return degrees * DEG
+    if isinstance(ex, When):
+        return np.where(f.empty(ex.index), nan, _vector(ex.inner, f))
+    raise TypeError(type(ex).__name__)
+
+
+def _strings(ex: Extractor, f: _Fields) -> np.ndarray:
+    """String extractors → object column (None when absent)."""
+    if isinstance(ex, Lookup):
+        return np.array([ex.words.get(t) for t in f.text(ex.index).tolist()], dtype=object)
+    if isinstance(ex, Text):
+        return np.array([t.strip() or None for t in f.text(ex.index).tolist()], dtype=object)
+    raise TypeError(type(ex).__name__)
+
+
+_VECTOR_CHECKS = {
+    _non_negative: lambda v: v >= 0.0,
+    _full_circle: lambda v: (v >= 0.0) & (v <= 2.0 * np.pi + 1e-9),
+    _half_circle: lambda v: (v >= -np.pi - 1e-9) & (v <= np.pi + 1e-9),
+    _above_absolute_zero: lambda v: v > 0.0,
+}
+
+
+def _supported(ex: Extractor) -> bool:
+    if isinstance(ex, First):
+        return all(_supported(o) for o in ex.options)
+    if isinstance(ex, When):
+        return _supported(ex.inner)
+    return isinstance(
+        ex,
+        Num
+        | Units
+        | Signed
+        | SignedUnits
+        | WindAngle
+        | TransducerOffset
+        | OffsetDepth
+        | CorrectedHeading
+        | Position
+        | Lookup
+        | Text,
+    )
+
+
+def _vectorizable(row: Sentence) -> bool:
+    if row.expand is not None:
+        return False
+    return all(_supported(ex) for _, ex in row.rules) and all(
+        path.__class__ is str or isinstance(path, Choice) for path, _ in row.rules
+    )
+
+
+VECTOR_KINDS = {kind for kind, row in SENTENCES.items() if _vectorizable(row)}
+
+
+class _PathChoice:
+    """Per-row paths as indices into a few targets (MWV's apparent/true)."""
+
+    __slots__ = ("targets", "which")
+
+    def __init__(self, targets: tuple[str, ...], which: np.ndarray) -> None:
+        self.targets, self.which = targets, which
+
+    def __getitem__(self, keep: np.ndarray) -> _PathChoice:
+        return _PathChoice(self.targets, self.which[keep])
+
+
+class _Chunk:
+    __slots__ = ("lines", "pos", "path", "number", "lat", "lon", "text")
+
+    def __init__(self, lines, pos, path, number=None, lat=None, lon=None, text=None):
+        self.lines, self.pos, self.path = lines, pos, path
+        self.number, self.lat, self.lon, self.text = number, lat, lon, text
+
+
+def _decode_kind(
+    row: Sentence, rows: np.ndarray, values: pa.Array, starts: np.ndarray, counts: np.ndarray
+):
+    """Evaluate a row type on its lines; returns (regular mask, time info, chunks)."""
+    f = _Fields(values, starts, counts)
+    if row.status is not None:
+        index, letters = row.status
+        text = f.text(index)
+        ok = np.zeros(len(rows), dtype=bool)
+        for letter in letters:
+            ok |= text == letter
+        f.irregular |= ~ok
+    time_info = None
+    if row.time is not None:
+        tod_text = f.column(row.time.tod)
+        good = pc.match_substring_regex(tod_text, TIME_OF_DAY).to_numpy(zero_copy_only=False)
+        f.irregular |= ~good
+        safe = pc.if_else(good, tod_text, "000000")
+        hours = pc.cast(pc.utf8_slice_codeunits(safe, 0, 2), pa.int64()).to_numpy()
+        minutes = pc.cast(pc.utf8_slice_codeunits(safe, 2, 4), pa.int64()).to_numpy()
+        seconds = pc.cast(pc.utf8_slice_codeunits(safe, 4), pa.float64()).to_numpy()
+        f.irregular |= (hours > 23) | (minutes > 59) | (seconds >= 61.0)
+        tod = (hours * 3600 + minutes * 60) + seconds
+        midnight = None
+        if row.time.ddmmyy is not None:
+            dates, which = np.unique(f.text(row.time.ddmmyy).astype(str), return_inverse=True)
+            parsed = np.empty(len(dates))
+            for k, text in enumerate(dates.tolist()):
+                try:
+                    parsed[k] = parse_ddmmyy(text)
+                except ValueError:
+                    parsed[k] = np.nan
+            midnight = parsed[which]
+            f.irregular |= np.isnan(midnight)
+        elif row.time.ymd is not None:
+            y, m, d = row.time.ymd
+            midnight = np.empty(len(rows))
+            for i, (yy, mm, dd) in enumerate(
+                zip(f.text(y).tolist(), f.text(m).tolist(), f.text(d).tolist(), strict=True)
+            ):
+                try:
+                    midnight[i] = ymd(yy, mm, dd)
+                except ValueError:
+                    midnight[i] = np.nan
+                    f.irregular[i] = True
+        time_info = (tod, midnight)
+    chunks = []
+    for pos, (path, ex) in enumerate(row.rules):
+        if isinstance(ex, Position):
+            lat_raw, lon_raw = f.num(ex.lat), f.num(ex.lon)
+            present = ~(np.isnan(lat_raw) | np.isnan(lon_raw))
+            coords = []
+            for raw, hemi, negative in ((lat_raw, ex.ns, "S"), (lon_raw, ex.ew, "W")):
+                degrees = np.floor(raw / 100.0)
+                minutes = raw - degrees * 100.0
+                value = degrees + minutes / 60.0
+                bad = (minutes >= 60.0) | (raw < 0.0)
+                f.irregular |= present & bad
+                coords.append(np.where(f.upper_is(hemi, negative), -value, value))
+            lat, lon = coords
+            f.irregular |= present & ~(
+                (lat >= -90.0) & (lat <= 90.0) & (lon >= -180.0) & (lon <= 180.0)
+            )
+            chunks.append((pos, path, present, None, lat, lon, None))
+            continue
+        if isinstance(ex, Lookup | Text):
+            text = _strings(ex, f)
+            chunks.append((pos, path, np.not_equal(text, None), None, None, None, text))
+            continue
+        value = _vector(ex, f)
+        present = ~np.isnan(value)
+        if isinstance(path, Choice):
+            targets = tuple(path.paths.values())
+            which = np.full(len(rows), -1, dtype=np.int64)
+            for k, letter in enumerate(path.paths):
+                which[f.upper_is(path.index, letter)] = k
+            present &= which >= 0
+            for k, target in enumerate(targets):
+                rule = CHECKS.get(target)
+                if rule is not None:
+                    mask = present & (which == k)
+                    f.irregular |= mask & ~_VECTOR_CHECKS[rule[0]](value)
+            chunks.append((pos, _PathChoice(targets, which), present, value, None, None, None))
+            continue
+        rule = CHECKS.get(path)
+        if rule is not None:
+            f.irregular |= present & ~_VECTOR_CHECKS[rule[0]](value)
+        chunks.append((pos, path, present, value, None, None, None))
+    return ~f.irregular, time_info, chunks
+
+
+def _six_bit(data: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """AIS payload characters → a (rows × 6·length) bit matrix."""
+    return _armoured_bits(data[starts[:, None] + np.arange(length)])
+
+
+def _armoured_bits(characters: np.ndarray) -> np.ndarray:
+    chars = characters.astype(np.int16) - 48
+    chars = np.where(chars > 40, chars - 8, chars)
+    rows, length = characters.shape
+    shifts = np.arange(5, -1, -1)
+    return ((chars[:, :, None] >> shifts) & 1).reshape(rows, 6 * length).astype(np.int64)
+
+
+def _bits(matrix: np.ndarray, start: int, width: int, signed: bool = False) -> np.ndarray:
+    weights = 1 << np.arange(width - 1, -1, -1, dtype=np.int64)
+    value = matrix[:, start : start + width] @ weights
+    if signed:
+        value = np.where(value >= 1 << (width - 1), value - (1 << width), value)
+    return value
+
+
+def _lat_lon(raw: np.ndarray) -> np.ndarray:
+    # pyais: ((10 * v + 3) // 6) / 1e6 for v != 0, i.e. round(v / 600000, 6), bit for bit.
+    return np.floor_divide(10 * raw + 3, 6) / 1e6
+
+
+# Field offsets of the position reports decoded as columns: (speed, lon, lat, course, heading).
+_AIS_LAYOUT = {
+    1: (50, 61, 89, 116, 128),
+    2: (50, 61, 89, 116, 128),
+    3: (50, 61, 89, 116, 128),
+    18: (46, 57, 85, 112, 124),
+}
+
+
+def _ais_columns(data: np.ndarray, payload_start: np.ndarray, source: str):
+    """Single-sentence AIS position reports (types 1–3, 18) as columns.
+
+    Returns (regular mask, vessel urns, chunks, message types); irregular rows (impossible
+    values, not a position report) go to pyais through the per-line decoder.
+    """
+    bits = _six_bit(data, payload_start, 28)
+    kind = _bits(bits, 0, 6)
+    mmsi = _bits(bits, 8, 30)
+    regular = np.isin(kind, (1, 2, 3, 18))
+    n = len(payload_start)
+    speed_raw, lon_raw, lat_raw, course_raw, heading_raw = (np.zeros(n, np.int64) for _ in range(5))
+    for code in (1, 18):
+        rows = np.isin(kind, (1, 2, 3)) if code == 1 else kind == 18
+        s, lo, la, c, h = _AIS_LAYOUT[code]
+        speed_raw[rows] = _bits(bits[rows], s, 10)
+        lon_raw[rows] = _bits(bits[rows], lo, 28, True)
+        lat_raw[rows] = _bits(bits[rows], la, 27, True)
+        course_raw[rows] = _bits(bits[rows], c, 12)
+        heading_raw[rows] = _bits(bits[rows], h, 9)
+    lat, lon = _lat_lon(lat_raw), _lat_lon(lon_raw)
+    has_position = ~((lat == 91.0) | (lon == 181.0))
+    regular &= ~has_position | ((lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180))
+    speed = speed_raw / 10.0
+    course = course_raw / 10.0
+    regular &= (course == 360.0) | (course * DEG <= 2.0 * np.pi + 1e-9)
+    regular &= (heading_raw == 511) | (heading_raw * DEG <= 2.0 * np.pi + 1e-9)
+    class_a = kind <= 3
+    status = _bits(bits, 38, 4)
+    state = np.array([NAV_STATE.get(v) for v in status.tolist()], dtype=object)
+    state[~class_a] = None
+    ais_class = np.where(class_a, "A", "B").astype(object)
+    report = np.isin(kind, (1, 2, 3, 18))
+    heading = heading_raw.astype(float) * DEG
+    chunks = [
+        (0, "navigation.position", report & has_position, None, lat, lon, None),
+        (
+            1,
+            "navigation.speedOverGround",
+            report & (speed_raw != 1023),
+            speed * KNOT,
+            None,
+            None,
+            None,
+        ),
+        (
+            2,
+            "navigation.courseOverGroundTrue",
+            report & (course_raw != 3600),
+            course * DEG,
+            None,
+            None,
+            None,
+        ),
+        (3, "navigation.headingTrue", report & (heading_raw != 511), heading, None, None, None),
+        (4, "navigation.state", report & (np.not_equal(state, None)), None, None, None, state),
+        (5, "sensors.ais.class", report, None, None, None, ais_class),
+    ]
+    static = _ais24_columns(bits, kind, mmsi)
+    regular |= static[0]
+    for pos, path, present, number, lat, lon, text in static[1]:
+        chunks.append((pos, path, present, number, lat, lon, text))
+    urns = np.array([f"urn:mrn:imo:mmsi:{m}" for m in mmsi.tolist()], dtype=object)
+    return regular, urns, chunks, kind
+
+
+SIXBIT = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?"
+
+
+def _ais_text(bits: np.ndarray, start: int, chars: int) -> list[str | None]:
+    """6-bit text as pyais reads it, then cleaned as :mod:`ingest.ais` does."""
+    codes = np.stack([_bits(bits, start + 6 * k, 6) for k in range(chars)], axis=1)
+    out: list[str | None] = []
+    for row in codes.tolist():
+        text = "".join(SIXBIT[c] for c in row).rstrip("@").strip()
+        text = text.replace("@", " ").strip()
+        out.append(text or None)
+    return out
+
+
+def _clean_fragment_pairs(lines, idx, data, body_start, body_end, is_nmea):
+    """``[(first line, second line, payload)]`` for type-5-shaped ``!AIVDM`` pairs, or []."""
+    fragments = []
+    for i in np.setdiff1d(np.arange(len(lines)), idx, assume_unique=True).tolist():
+        if "VDM" in lines[i] or "VDO" in lines[i]:
+            return []  # a fragment the per-line decoder will see: keep its buffer exact
+    single = (data[body_start + 6] == ord("1")) & (data[body_start + 7] == ord(","))
+    ais = np.nonzero(~is_nmea & ~single)[0]
+    for j in ais.tolist():
+        body = bytes(data[body_start[j] : body_end[j]]).decode("ascii")
+        parts = body.split(",")
+        if len(parts) < 7 or parts[0][2:] not in ("VDM", "VDO") or parts[1] == "1":
+            continue
+        fragments.append((int(idx[j]), parts))
+    pairs = []
+    for k in range(0, len(fragments), 2):
+        if k + 1 >= len(fragments):
+            return []
+        (i, a), (j, b) = fragments[k], fragments[k + 1]
+        if (
+            a[1] != "2"
+            or b[1] != "2"
+            or a[2] != "1"
+            or b[2] != "2"
+            or (a[0][2:], a[4], a[3]) != (b[0][2:], b[4], b[3])
+        ):
+            return []
+        if a[0] == "AIVDM" == b[0] and a[6] == "0" and b[6] == "2" and len(a[5]) + len(b[5]) == 71:
+            pairs.append((i, j, a[5] + b[5]))
+    return pairs
+
+
+def _ais5_columns(bits: np.ndarray):
+    """Type 5 in the order of its row in ingest.ais (static part, then voyage data)."""
+    n = len(bits)
+    mmsi = _bits(bits, 8, 30)
+    imo = _bits(bits, 40, 30)
+    ship_codes = _bits(bits, 232, 8).tolist()
+    ship_type = np.array(
+        [
+            {"id": c, "name": ship_type_name(c)} if c and ship_type_name(c) else None
+            for c in ship_codes
+        ]
+        + [None],
+        dtype=object,
+    )[:-1]
+    bow, stern = _bits(bits, 240, 9), _bits(bits, 249, 9)
+    width = (_bits(bits, 258, 6) + _bits(bits, 264, 6)).astype(float)
+    total = bow + stern
+    length = np.array(
+        [{"overall": float(t)} if t else None for t in total.tolist()] + [None], dtype=object
+    )[:-1]
+    draught = _bits(bits, 294, 8) / 10.0
+    draft = np.array(
+        [{"current": d} if d else None for d in draught.tolist()] + [None], dtype=object
+    )[:-1]
+    registration = np.array(
+        [f"IMO {v}" if v else None for v in imo.tolist()] + [None], dtype=object
+    )[:-1]
+    name = np.array(_ais_text(bits, 112, 20) + [None], dtype=object)[:-1]
+    callsign = np.array(_ais_text(bits, 70, 7) + [None], dtype=object)[:-1]
+    destination = np.array(_ais_text(bits, 302, 20) + [None], dtype=object)[:-1]
+    chunks = [
+        (0, "name", np.not_equal(name, None), None, None, None, name),
+        (1, "design.aisShipType", np.not_equal(ship_type, None), None, None, None, ship_type),
+        (2, "design.length", np.not_equal(length, None), None, None, None, length),
+        (3, "design.beam", width > 0, width, None, None, None),
+        (4, "sensors.ais.fromBow", bow > 0, bow.astype(float), None, None, None),
+        (5, "communication.callsignVhf", np.not_equal(callsign, None), None, None, None, callsign),
+        (6, "registrations.imo", np.not_equal(registration, None), None, None, None, registration),
+        (7, "design.draft", np.not_equal(draft, None), None, None, None, draft),
+        (
+            8,
+            "navigation.destination.commonName",
+            np.not_equal(destination, None),
+            None,
+            None,
+            None,
+            destination,
+        ),
+        (
+            9,
+            "sensors.ais.class",
+            np.ones(n, dtype=bool),
+            None,
+            None,
+            None,
+            np.full(n, "A", dtype=object),
+        ),
+    ]
+    urns = np.array([f"urn:mrn:imo:mmsi:{m}" for m in mmsi.tolist()], dtype=object)
+    return urns, chunks
+
+
+def _ais24_columns(bits: np.ndarray, kind: np.ndarray, mmsi: np.ndarray):
+    """Class B static data (type 24, parts A and B) in the order of its row in ingest.ais."""
+    n = len(kind)
+    part = _bits(bits, 38, 2)
+    auxiliary = np.array([str(m).startswith("98") for m in mmsi.tolist()], dtype=bool)
+    is_a = (kind == 24) & (part == 0)
+    is_b = (kind == 24) & (part == 1) & ~auxiliary
+    rows_a, rows_b = np.nonzero(is_a)[0], np.nonzero(is_b)[0]
+    name = np.full(n, None, dtype=object)
+    name[rows_a] = _ais_text(bits[rows_a], 40, 20) if len(rows_a) else []
+    callsign = np.full(n, None, dtype=object)
+    ship_type = np.full(n, None, dtype=object)
+    length = np.full(n, None, dtype=object)
+    beam = np.full(n, np.nan)
+    from_bow = np.full(n, np.nan)
+    if len(rows_b):
+        b = bits[rows_b]
+        callsign[rows_b] = _ais_text(b, 90, 7)
+        codes = _bits(b, 40, 8).tolist()
+        types = []
+        for code in codes:
+            label = ship_type_name(code) if code else None
+            types.append({"id": code, "name": label} if label else None)
+        ship_type[rows_b] = np.array(types + [None], dtype=object)[:-1]
+        bow, stern = _bits(b, 132, 9), _bits(b, 141, 9)
+        port, starboard = _bits(b, 150, 6), _bits(b, 156, 6)
+        total = bow + stern
+        length[rows_b] = np.array(
+            [{"overall": float(t)} if t else None for t in total.tolist()] + [None], dtype=object
+        )[:-1]
+        width = (port + starboard).astype(float)
+        beam[rows_b] = np.where(width > 0, width, np.nan)
+        from_bow[rows_b] = np.where(bow > 0, bow.astype(float), np.nan)
+    is_24 = is_a | is_b
+    chunks = [
+        (0, "name", np.not_equal(name, None), None, None, None, name),
+        (1, "design.aisShipType", np.not_equal(ship_type, None), None, None, None, ship_type),
+        (2, "design.length", np.not_equal(length, None), None, None, None, length),
+        (3, "design.beam", ~np.isnan(beam), beam, None, None, None),
+        (4, "sensors.ais.fromBow", ~np.isnan(from_bow), from_bow, None, None, None),
+        (5, "communication.callsignVhf", np.not_equal(callsign, None), None, None, None, callsign),
+        (6, "sensors.ais.class", is_24, None, None, None, np.full(n, "B", dtype=object)),
+    ]
+    return is_24, chunks
+
+
+def _nearest(time_of_day: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """:func:`ingest.clock.nearest_time_of_day` on columns, with the same arithmetic."""
+    value = np.floor(reference / 86400.0) * 86400.0 + time_of_day
+    value = np.where(value - reference > 43200.0, value - 86400.0, value)
+    return np.where(reference - value > 43200.0, value + 86400.0, value)
+
+
+def _run_clock(
+    events,
+    start,
+    stop,
+    last,
+    code,
+    full_time,
+    tod_time,
+    line_time,
+    clock_at,
+    decoder,
+    recorder,
+    lines,
+    slow_obs,
+):
+    """Advance the clock over events[start:stop] (dated and time-of-day sentences only).
+
+    Each time of day is resolved against the latest dated fix, then checked against the
+    chained rule the per-line decoder applies (nearest to the previous instant); when the
+    two agree everywhere — any log without a 12-hour gap — the columns are exact, else the
+    segment is replayed one sentence at a time.
+    """
+    rows = events[start:stop]
+    kinds = code[rows]
+    full = full_time[rows]
+    dated = kinds == 2
+    positions = np.arange(len(rows))
+    last_dated = np.maximum.accumulate(np.where(dated, positions, -1))
+    reference = np.where(
+        last_dated >= 0, full[np.maximum(last_dated, 0)], np.nan if last is None else last
+    )
+    tod = tod_time[rows]
+    times = np.where(dated, full, _nearest(tod, reference))
+    previous = np.concatenate([[np.nan if last is None else last], times[:-1]])
+    chained = _nearest(tod, previous)
+    exact = dated | (chained == times)
+    if exact.all():
+        line_time[rows] = times
+        clock_at[start:stop] = times
+        return float(times[-1])
+    for e, i in zip(range(start, stop), rows.tolist(), strict=True):
+        if code[i] == 2:
+            last = float(full_time[i])
+            line_time[i] = last
+        elif last is not None:
+            last = nearest_time_of_day(float(tod_time[i]), last)
+            line_time[i] = last
+        else:  # a time of day before any date: the per-line decoder decides
+            code[i] = 0
+            decoder.clock.last = None
+            recorder.at = i
+            slow_obs[i] = decoder.feed(lines[i])
+            last = decoder.clock.last
+        if last is not None:
+            clock_at[e] = last
+    return last
+
+
+def decode_batch(
+    lines: Iterable[str],
+    vessel: str = SELF,
+    source: str = "nmea0183",
+    report: IngestReport | None = None,
+) -> ObservationColumns:
+    """Decode a whole log into columns; same observations and report as :class:`Decoder`.
+
+    Parameters
+    ----------
+    lines : iterable of str
+        The log's lines (a list is used as is).
+    vessel, source, report
+        As for :class:`~ingest.decode.Decoder`.
+
+    Returns
+    -------
+    ObservationColumns
+        In the per-line decoder's order; ``.to_observations()`` gives the objects.
+    """
+    lines = lines if isinstance(lines, list) else list(lines)
+    report = report if report is not None else IngestReport()
+    # Irregular rows (inf, NaN) are computed alongside and discarded; no warnings for them.
+    with np.errstate(all="ignore"):
+        return _decode_batch(lines, vessel, source, report)
+
+
+def _decode_batch(lines: list[str], vessel: str, source: str, report: IngestReport):
+    recorder = _Recorder()
+    decoder = Decoder(vessel=vessel, source=source, report=recorder)
+    n = len(lines)
+    raw = pc.utf8_rtrim_whitespace(pa.array(lines, pa.string()))
+    lengths = pc.binary_length(raw).to_numpy(zero_copy_only=False)
+    ascii_ok = pc.string_is_ascii(raw).to_numpy(zero_copy_only=False)
+    offsets = np.frombuffer(raw.buffers()[1], dtype=np.int32)[raw.offset : raw.offset + n + 1]
+    offsets = offsets.astype(np.int64)
+    data = (
+        np.frombuffer(raw.buffers()[2], dtype=np.uint8)
+        if raw.buffers()[2]
+        else np.zeros(0, np.uint8)
+    )
+    data = np.concatenate([data, np.zeros(8, np.uint8)])  # so fixed-offset peeks never overrun
+    first = data[offsets[:-1]]
+    candidate = ascii_ok & (lengths >= 10) & ((first == ord("$")) | (first == ord("!")))
+    # Checksums over the byte buffer: XOR-reduce each body, compare with its hex digits.
+    idx = np.nonzero(candidate)[0]
+    body_start = offsets[:-1][idx] + 1
+    body_end = offsets[1:][idx] - 3
+    ok = data[body_end] == ord("*")
+    idx, body_start, body_end = idx[ok], body_start[ok], body_end[ok]
+    bounds = np.empty(2 * len(idx), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = body_start, body_end
+    xor = np.bitwise_xor.reduceat(data, bounds)[0::2] if len(bounds) else np.zeros(0, np.uint8)
+    hi, lo = _HEX[data[body_end + 1]], _HEX[data[body_end + 2]]
+    ok = (hi >= 0) & (lo >= 0) & (xor == hi * 16 + lo)
+    idx, body_start, body_end = idx[ok], body_start[ok], body_end[ok]
+    address = (
+        (data[body_start + 2].astype(np.int64) << 16)
+        | (data[body_start + 3].astype(np.int64) << 8)
+        | data[body_start + 4]
+    )
+    talker = (data[body_start].astype(np.int64) << 8) | data[body_start + 1]
+    comma = data[body_start + 5] == ord(",")
+    is_nmea = data[body_start - 1] == ord("$")
+
+    code = np.zeros(n, dtype=np.int8)  # 0 per line, 1 timeless, 2 dated, 3 time of day
+    full_time = np.full(n, np.nan)
+    tod_time = np.full(n, np.nan)
+    vessels, sources = _Names(), _Names()
+    line_vessel = np.full(n, vessels.code(vessel), dtype=np.int32)
+    line_source = np.full(n, -1, dtype=np.int32)
+    chunks: list[_Chunk] = []
+    accepted: list[tuple[str, np.ndarray]] = []
+
+    def add_chunks(rows: np.ndarray, regular: np.ndarray, row_chunks) -> None:
+        for pos, path, present, number, lat, lon, text in row_chunks:
+            keep = regular & present
+            which = rows[keep]
+            chunks.append(
+                _Chunk(
+                    which,
+                    np.full(len(which), pos, dtype=np.int64),
+                    path if isinstance(path, str) else path[keep],
+                    None if number is None else number[keep],
+                    None if lat is None else lat[keep],
+                    None if lon is None else lon[keep],
+                    None if text is None else text[keep],
+                )
+            )
+
+    # Talker sentences of the vectorised types, one batch per type.
+    codes = {}
+    for kind in VECTOR_KINDS:
+        b = kind.encode()
+        codes[(b[0] << 16) | (b[1] << 8) | b[2]] = kind
+    nmea = np.nonzero(is_nmea & comma & (data[body_start] != ord("P")))[0]
+    bodies = None
+    for value in np.unique(address[nmea]).tolist():
+        kind = codes.get(value)
+        if kind is None:
+            continue
+        member = nmea[address[nmea] == value]
+        rows = idx[member]
+        if bodies is None:
+            bodies = pc.utf8_slice_codeunits(raw, 1, -3)
+        split = pc.split_pattern(bodies.take(pa.array(rows)), ",")
+        list_offsets = split.offsets.to_numpy()
+        row = SENTENCES[kind]
+        regular, time_info, row_chunks = _decode_kind(
+            row, rows, split.values, list_offsets[:-1], np.diff(list_offsets)
+        )
+        good = rows[regular]
+        talkers, inverse = np.unique(talker[member][regular], return_inverse=True)
+        names = np.array(
+            [sources.code(f"{source}.{chr(t >> 8)}{chr(t & 0xFF)}") for t in talkers.tolist()],
+            dtype=np.int32,
+        )
+        line_source[good] = names[inverse] if len(names) else names
+        if time_info is None:
+            code[good] = 1
+        else:
+            tod, midnight = time_info
+            if midnight is None:
+                code[good] = 3
+                tod_time[good] = tod[regular]
+            else:
+                code[good] = 2
+                full_time[good] = (midnight + tod)[regular]
+        add_chunks(rows, regular, row_chunks)
+        if row.time is not None and (row.time.ddmmyy is not None or row.time.ymd is not None):
+            chunks.append(_Chunk(good, np.full(len(good), len(row.rules), dtype=np.int64), None))
+        accepted.append((kind, good))
+
+    # Single-sentence AIS position reports: `!AIVDM,1,1,,A,<28 chars>,0*hh`.
+    vdm = (
+        ~is_nmea
+        & (address == ((ord("V") << 16) | (ord("D") << 8) | ord("M")))
+        & (talker == ((ord("A") << 8) | ord("I")))
+    )
+    ais = np.nonzero(vdm)[0]
+    if len(ais):
+        prefix = np.stack([data[body_start[ais] + k] for k in range(5, 11)], axis=1)
+        single = (prefix == np.frombuffer(b",1,1,,", np.uint8)).all(axis=1)
+        channel = data[body_start[ais] + 11]
+        tail = body_end[ais] - body_start[ais]
+        shaped = single & ((channel == ord("A")) | (channel == ord("B"))) & (tail == 43)
+        shaped &= data[body_start[ais] + 12] == ord(",")
+        shaped &= (data[body_end[ais] - 2] == ord(",")) & (data[body_end[ais] - 1] == ord("0"))
+        ais = ais[shaped]
+    if len(ais):
+        rows = idx[ais]
+        regular, urns, row_chunks, kinds = _ais_columns(data, body_start[ais] + 13, source)
+        good = rows[regular]
+        code[good] = 1
+        line_source[good] = sources.code(f"{source}.AI")
+        unique, inverse = np.unique(urns[regular].astype(str), return_inverse=True)
+        line_vessel[good] = vessels.codes_of(unique.astype(object))[inverse]
+        add_chunks(rows, regular, row_chunks)
+        for k in (1, 2, 3, 18, 24):
+            accepted.append((f"VDM{k}", rows[regular & (kinds == k)]))
+
+    # Two-sentence type 5 (static and voyage data), when every fragment in the file comes
+    # in clean back-to-back pairs: then no fragment buffer state crosses a pair and taking
+    # pairs out of the per-line stream cannot change what it reassembles or loses.
+    pairs = _clean_fragment_pairs(lines, idx, data, body_start, body_end, is_nmea)
+    if pairs:
+        second = np.array([j for _, j, _ in pairs], dtype=np.int64)
+        payload = np.frombuffer("".join(p for _, _, p in pairs).encode(), np.uint8).reshape(
+            len(pairs), 71
+        )
+        bits = _armoured_bits(payload)
+        kind = _bits(bits, 0, 6)
+        regular = kind == 5
+        urns, row_chunks = _ais5_columns(bits)
+        firsts = np.array([i for i, _, _ in pairs], dtype=np.int64)[regular]
+        good = second[regular]
+        code[firsts] = 1
+        code[good] = 1
+        line_source[good] = sources.code(f"{source}.AI")
+        unique, inverse = np.unique(urns[regular].astype(str), return_inverse=True)
+        line_vessel[good] = vessels.codes_of(unique.astype(object))[inverse]
+        add_chunks(second, regular, row_chunks)
+        accepted.append(("VDM5", good))
+
+    # The clock, in line order. Only dated and time-of-day sentences move it, so the loop
+    # visits those and the per-line lines that might contain one; the rest read it after.
+    time_kinds = tuple(f"{k}," for k, row in SENTENCES.items() if row.time is not None)
+    slow = np.nonzero(code == 0)[0]
+    moves = [i for i in slow.tolist() if any(k in lines[i] for k in time_kinds)]
+    events = np.union1d(np.nonzero((code == 2) | (code == 3))[0], np.array(moves, dtype=np.int64))
+    line_time = np.full(n, np.nan)
+    slow_obs: dict[int, list[Observation]] = {}
+    clock_at = np.full(len(events), np.nan)
+    moving = np.isin(events, np.array(moves, dtype=np.int64))
+    cuts = np.nonzero(moving)[0].tolist()
+    last = None
+    segment_start = 0
+    for cut in [*cuts, len(events)]:
+        if cut > segment_start:
+            last = _run_clock(
+                events,
+                segment_start,
+                cut,
+                last,
+                code,
+                full_time,
+                tod_time,
+                line_time,
+                clock_at,
+                decoder,
+                recorder,
+                lines,
+                slow_obs,
+            )
+        if cut < len(events):
+            i = int(events[cut])
+            code[i] = 0
+            decoder.clock.last = last
+            recorder.at = i
+            slow_obs[i] = decoder.feed(lines[i])
+            last = decoder.clock.last
+            if last is not None:
+                clock_at[cut] = last
+        segment_start = cut + 1
+    rest = np.setdiff1d(np.nonzero(code != 2)[0], events, assume_unique=True)
+    before = np.searchsorted(events, rest) - 1
+    clock = (
+        np.where(before >= 0, clock_at[np.maximum(before, 0)], np.nan)
+        if len(events)
+        else np.full(len(rest), np.nan)
+    )
+    line_time[rest] = clock
+    untimed = rest[(code[rest] == 1) & np.isnan(clock)]
+    code[untimed] = 0  # sentences before any time in the file: the decoder refuses them
+    later = rest[code[rest] == 0]
+    clock_later = np.where(np.isnan(line_time[later]), None, line_time[later]).tolist()
+    # Per-line lines, in order, with the clock as it stood at each of them.
+    order_slow = sorted(slow_obs.keys() | set(later.tolist()))
+    clock_of = dict(zip(later.tolist(), clock_later, strict=True))
+    for i in order_slow:
+        if i in clock_of:
+            decoder.clock.last = clock_of[i]
+            recorder.at = i
+            slow_obs[i] = decoder.feed(lines[i])
+    fast = code != 0
+    report.lines += int(fast.sum())
+    for kind, good in accepted:
+        count = int(fast[good].sum())
+        if count:
+            report.accepted[kind] += count
+    recorder.replay_into(report)
+    return _assemble(
+        chunks, fast, line_time, line_vessel, line_source, slow_obs, vessels, sources, report
+    )
+
+
+class _Recorder(IngestReport):
+    """Collects the per-line decoder's refusals with their line numbers.
+
+    Lines that move the clock are decoded before the others, so refusals arrive out of
+    order; replaying them sorted keeps the examples identical to the per-line decoder's.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_examples=0)
+        self.at = 0
+        self.refusals: list[tuple[int, int, str, str]] = []
+
+    def reject(self, reason: str, line: str | bytes) -> None:
+        self.refusals.append((self.at, len(self.refusals), reason, line))
+
+    def replay_into(self, report: IngestReport) -> None:
+        report.lines += self.lines
+        report.observations += self.observations
+        report.accepted.update(self.accepted)
+        report.unmapped.update(self.unmapped)
+        report.rejected.update(self.rejected)
+        for _, _, reason, line in sorted(self.refusals):
+            report.reject(reason, line)
+
+
+def _datetimes(times: np.ndarray) -> np.ndarray:
+    """``iso_time`` for a column: round to ms half-to-even, as Python's ``round``."""
+    millis = np.round(times * 1000.0).astype(np.int64)
+    text = np.datetime_as_string(millis.astype("datetime64[ms]"), unit="ms")
+    return np.char.add(text, "Z").astype(object)
+
+
+def _assemble(
+    chunks, fast, line_time, line_vessel, line_source, slow_obs, vessels, sources, report
+):
+    """Scatter every chunk straight into its final row (line order, then field order)."""
+    kept = []
+    for chunk in chunks:
+        keep = fast[chunk.lines]
+        kept.append((chunk, keep, chunk.lines[keep]))
+    flat = [(i, p, o) for i, obs in slow_obs.items() for p, o in enumerate(obs)]
+    keys = [which * 64 + chunk.pos[keep] for chunk, keep, which in kept]
+    keys.append(np.array([i * 64 + p for i, p, _ in flat], dtype=np.int64))
+    keys = np.concatenate(keys)
+    n = len(keys)
+    destination = np.empty(n, dtype=np.int64)
+    destination[np.argsort(keys, kind="stable")] = np.arange(n)
+    paths = _Names()
+    out = ObservationColumns(n, vessels.names, paths.names, sources.names)
+    start = 0
+    for chunk, keep, which in kept:
+        k = len(which)
+        dest = destination[start : start + k]
+        start += k
+        times = line_time[which]
+        out.time[dest] = times
+        out.vessel[dest] = line_vessel[which]
+        out.source[dest] = line_source[which]
+        if chunk.path is None:  # navigation.datetime from the resolved time
+            out.path[dest] = paths.code("navigation.datetime")
+            out.text[dest] = _datetimes(times)
+            continue
+        if isinstance(chunk.path, str):
+            out.path[dest] = paths.code(chunk.path)
+        else:
+            choice = chunk.path[keep]
+            codes = np.array([paths.code(t) for t in choice.targets], dtype=np.int32)
+            out.path[dest] = codes[choice.which]
+        if chunk.number is not None:
+            out.number[dest] = chunk.number[keep]
+        if chunk.lat is not None:
+            out.latitude[dest] = chunk.lat[keep]
+            out.longitude[dest] = chunk.lon[keep]
+        if chunk.text is not None:
+            out.text[dest] = chunk.text[keep]
+    report.observations += start
+    if flat:
+        dest = destination[start:]
+        out.time[dest] = [o.time for _, _, o in flat]
+        out.vessel[dest] = [vessels.code(o.vessel) for _, _, o in flat]
+        out.path[dest] = [paths.code(o.path) for _, _, o in flat]
+        out.source[dest] = [sources.code(o.source) for _, _, o in flat]
+        for d, (_, _, o) in zip(dest.tolist(), flat, strict=True):
+            if type(o.value) is float:
+                out.number[d] = o.value
+            else:
+                out.text[d] = o.value
+    return out

@@ -1,0 +1,38 @@
+"""docs/signalk-mapping.md lists exactly the (sentence, path) pairs the tables produce."""
+
+import re
+from pathlib import Path
+
+from ingest.ais import AIS_MESSAGES
+from ingest.normalize import Choice
+from ingest.sentences import SENTENCES
+
+DOC = Path(__file__).parents[2] / "docs" / "signalk-mapping.md"
+
+
+def documented() -> set[tuple[str, str]]:
+    pairs = set()
+    for line in DOC.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and re.fullmatch(r"[A-Z]{3}", cells[0]) and "." in cells[2]:
+            pairs.add((cells[0], cells[2]))
+        if len(cells) == 4 and re.fullmatch(r"[\d, ]+|all", cells[0]):
+            for kind in re.findall(r"\d+", cells[0]) or [str(k) for k in AIS_MESSAGES]:
+                pairs.add((f"AIS{kind}", cells[2]))
+    return pairs
+
+
+def tabled() -> set[tuple[str, str]]:
+    pairs = set()
+    for kind, row in SENTENCES.items():
+        for path, _ in row.rules:
+            for p in path.paths.values() if isinstance(path, Choice) else [path]:
+                pairs.add((kind, p))
+    for kind, rules in AIS_MESSAGES.items():
+        for path, _ in rules:
+            pairs.add((f"AIS{kind}", path))
+    return pairs
+
+
+def test_mapping_doc_matches_the_tables():
+    assert documented() == tabled()
