@@ -63,6 +63,41 @@ ERRORS: dict[int, ErrorSpec] = {
             "Invalid configuration",
             "Correct the option or ISOMER_* environment variable named in the message.",
         ),
+        ErrorSpec(
+            61001,
+            "Not a chart or raster file",
+            "isomer ingest takes S-57 cells (.000), GeoTIFF, BAG and GRIB files here: check the "
+            "path and the file's type (NMEA logs go through the log ingest).",
+        ),
+        ErrorSpec(
+            61002,
+            "The S-57 chart cell could not be read",
+            "The cell is corrupt, truncated or not S-57: fetch it again from its producer. "
+            "Nothing was stored and the previous edition, if any, is unchanged.",
+        ),
+        ErrorSpec(
+            61003,
+            "The raster file could not be read",
+            "The GeoTIFF, BAG or GRIB file is corrupt or truncated: fetch it again. Nothing was "
+            "registered.",
+        ),
+        ErrorSpec(
+            61004,
+            "No such dataset in the catalog",
+            "Use a name or id shown by isomer_data.catalog.list_datasets(db), or ingest the file "
+            "first with: isomer ingest PATH",
+        ),
+        ErrorSpec(
+            61005,
+            "A registered dataset's file is missing",
+            "The file was moved or deleted after it was registered: ingest it again from where "
+            "it is now (the catalog keeps paths, not copies).",
+        ),
+        ErrorSpec(
+            61006,
+            "This dataset is a chart, not a grid",
+            "Charts are vector layers: read them with isomer_data.catalog.chart_layer(db, LAYER).",
+        ),
     ]
 }
 

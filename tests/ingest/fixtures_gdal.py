@@ -24,7 +24,7 @@ import numpy as np
 import rasterio
 import rasterio.shutil
 import shapely
-from rasterio.transform import from_origin
+from affine import Affine
 
 # S-57 record names (RCNM) of the vector primitives.
 RCNM_VI, RCNM_VC, RCNM_VE = 110, 120, 130
@@ -43,7 +43,9 @@ class S57Feature:
 def _gdal() -> ctypes.CDLL:
     import pyogrio  # configures GDAL_DATA (the s57*.csv tables) in its libgdal
 
-    libs = glob.glob(os.path.join(os.path.dirname(pyogrio.__file__), "..", "pyogrio.libs", "*gdal*"))
+    libs = glob.glob(
+        os.path.join(os.path.dirname(pyogrio.__file__), "..", "pyogrio.libs", "*gdal*")
+    )
     lib = ctypes.CDLL(libs[0])
     vp, cp, ci = ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int
     for name, restype, argtypes in [
@@ -172,6 +174,10 @@ class _S57Writer:
                 "MASK": [255],
             },
         )
+
+
+def from_origin(west: float, north: float, dx: float, dy: float) -> Affine:
+    return Affine(dx, 0.0, west, 0.0, -dy, north)
 
 
 def _point_wkt(xy) -> str:
@@ -338,3 +344,31 @@ def write_grib(path: str | Path, tmp_dir: str | Path, *, west: float, width: int
         options[f"BAND_{i}_PDS_TEMPLATE_ASSEMBLED_VALUES"] = discipline_template
     rasterio.shutil.copy(src, path, driver="GRIB", **options)
     return Path(path), bands
+
+
+def write_s57_update(
+    path: str | Path, features: list[S57Feature], *, edition: int = 3, update: int = 1
+) -> Path:
+    """Write an update file (``CELL.001``…) whose records insert ``features``.
+
+    Record ids start at 1000 × ``update`` so they cannot collide with the base cell's.
+    """
+    path = Path(path)
+    writer = _S57Writer(
+        path,
+        {
+            "S57_EXPP": "2",  # revision
+            "S57_EDTN": str(edition),
+            "S57_UPDN": str(update),
+            "S57_ISDT": "20240115",
+            "S57_UADT": "20240301",
+            "S57_AGEN": str(AGEN),
+        },
+    )
+    writer.next_rcid = dict.fromkeys(writer.next_rcid, 1000 * update)
+    try:
+        for item in features:
+            writer.feature(item)
+    finally:
+        writer.close()
+    return path
