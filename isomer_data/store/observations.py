@@ -1,0 +1,312 @@
+"""Observations in MongoDB as buckets: one document per vessel, path, source and hour.
+
+One document per observation costs a round trip of index work per value; on the embedded
+server that is ≈12k documents/s at best, while a bucket carries thousands of values in
+arrays (MongoDB's own bucket pattern, which real MongoDB's time-series collections apply
+internally). Numbers go in ``v``, positions in ``lat``/``lon`` (plus the track as GeoJSON
+``geometry`` under a 2dsphere index), anything else (strings, structured values) in ``x``.
+
+Writes are idempotent: a bucket's ``_id`` is derived from where its values came from
+(``origin`` and batch number), so writing the same batch twice replaces, never duplicates.
+That is what makes a killed file ingest safe to run again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+from pymongo import ASCENDING, ReplaceOne
+from pymongo.database import Database as MongoDatabase
+
+COLLECTION = "observations"
+BUCKET_SECONDS = 3600.0
+KIND_NUMBER, KIND_POSITION, KIND_OTHER = "number", "position", "other"
+
+
+def ensure_indexes(db: MongoDatabase) -> None:
+    existing = {i["name"] for i in db[COLLECTION].list_indexes()}
+    wanted = {
+        "path_start": [("path", ASCENDING), ("start", ASCENDING)],
+        "vessel_path_start": [("vessel", ASCENDING), ("path", ASCENDING), ("start", ASCENDING)],
+        "origin": [("origin", ASCENDING)],
+    }
+    for name, keys in wanted.items():
+        if name not in existing:
+            db[COLLECTION].create_index(keys, name=name)
+    if "geometry_2dsphere" not in existing:
+        db[COLLECTION].create_index(
+            [("geometry", "2dsphere")], name="geometry_2dsphere", sparse=True
+        )
+
+
+def _dt(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _bucket_id(origin: str, batch: int, vessel: str, path: str, source: str, hour: int) -> str:
+    key = f"{origin}\x1f{batch}\x1f{vessel}\x1f{path}\x1f{source}\x1f{hour}"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+
+
+def _jsonable(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def buckets_from_rows(
+    times: np.ndarray,
+    vessels: Sequence[str],
+    paths: Sequence[str],
+    sources: Sequence[str],
+    values: Sequence,
+    *,
+    origin: str,
+    batch: int,
+) -> list[dict]:
+    """Group parallel rows into bucket documents (rows need not be sorted)."""
+    frame = pd.DataFrame(
+        {
+            "t": np.asarray(times, dtype=float),
+            "vessel": vessels,
+            "path": paths,
+            "source": sources,
+            "value": values,
+        }
+    )
+    if frame.empty:
+        return []
+    frame["hour"] = (frame["t"] // BUCKET_SECONDS).astype(np.int64)
+    docs = []
+    for (vessel, path, source, hour), group in frame.groupby(
+        ["vessel", "path", "source", "hour"], sort=True
+    ):
+        group = group.sort_values("t", kind="stable")
+        t = group["t"].to_numpy()
+        vals = group["value"].tolist()
+        doc = {
+            "_id": _bucket_id(origin, batch, vessel, path, source, int(hour)),
+            "vessel": vessel,
+            "path": path,
+            "source": source,
+            "origin": origin,
+            "batch": batch,
+            "start": _dt(float(t[0])),
+            "end": _dt(float(t[-1])),
+            "count": len(t),
+            "t": t.tolist(),
+        }
+        first = vals[0]
+        if isinstance(first, dict) and "latitude" in first and "longitude" in first:
+            doc["kind"] = KIND_POSITION
+            doc["lat"] = [float(v["latitude"]) for v in vals]
+            doc["lon"] = [float(v["longitude"]) for v in vals]
+            doc["geometry"] = track_geometry(doc["lon"], doc["lat"])
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
+            doc["kind"] = KIND_NUMBER
+            doc["v"] = [_jsonable(float(v)) for v in vals]
+        else:
+            doc["kind"] = KIND_OTHER
+            doc["x"] = [_jsonable(v) for v in vals]
+        docs.append(doc)
+    return docs
+
+
+def track_geometry(lon: list[float], lat: list[float]) -> dict:
+    """The bucket's track for the 2dsphere index: a LineString, or a Point if it never moved.
+
+    (A MultiPoint would be the natural choice, but SecantusDB 0.7.0b3 fails to index one:
+    an internal error in its coordinate iterator.)
+    """
+    points: list[list[float]] = []
+    for lo, la in zip(lon, lat, strict=True):
+        if not points or points[-1] != [lo, la]:
+            points.append([lo, la])
+    if len(points) == 1:
+        return {"type": "Point", "coordinates": points[0]}
+    return {"type": "LineString", "coordinates": points}
+
+
+def write_buckets(db: MongoDatabase, docs: list[dict]) -> int:
+    """Upsert bucket documents; returns the number of observations they carry."""
+    if not docs:
+        return 0
+    db[COLLECTION].bulk_write(
+        [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
+    )
+    return sum(d["count"] for d in docs)
+
+
+def write_observations(
+    db: MongoDatabase, observations: Iterable, *, origin: str, batch: int
+) -> int:
+    """Store observation objects (``.time``, ``.vessel``, ``.path``, ``.value``, ``.source``)."""
+    obs = list(observations)
+    if not obs:
+        return 0
+    docs = buckets_from_rows(
+        np.fromiter((o.time for o in obs), float, len(obs)),
+        [o.vessel for o in obs],
+        [o.path for o in obs],
+        [o.source for o in obs],
+        [o.value for o in obs],
+        origin=origin,
+        batch=batch,
+    )
+    return write_buckets(db, docs)
+
+
+def _path_filter(patterns: str | Sequence[str] | None):
+    """Signal K wildcards (``navigation.*``) become an anchored regular expression."""
+    if patterns is None:
+        return None
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    exact = [p for p in patterns if "*" not in p]
+    wild = [p for p in patterns if "*" in p]
+    clauses = []
+    if exact:
+        clauses.append({"path": {"$in": exact}})
+    for p in wild:
+        regex = "^" + ".*".join(re.escape(part) for part in p.split("*")) + "$"
+        clauses.append({"path": {"$regex": regex}})
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+def _to_seconds(value) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.timestamp()
+
+
+def query_filter(paths=None, vessels=None, start=None, end=None) -> dict:
+    clauses: list[dict] = []
+    path_clause = _path_filter(paths)
+    if path_clause:
+        clauses.append(path_clause)
+    if vessels is not None:
+        vessels = [vessels] if isinstance(vessels, str) else list(vessels)
+        clauses.append({"vessel": {"$in": vessels}})
+    t0, t1 = _to_seconds(start), _to_seconds(end)
+    if t0 is not None:
+        clauses.append({"end": {"$gte": _dt(t0)}})
+    if t1 is not None:
+        clauses.append({"start": {"$lte": _dt(t1)}})
+    return {"$and": clauses} if clauses else {}
+
+
+def query_observations(
+    db: MongoDatabase,
+    paths: str | Sequence[str] | None = None,
+    vessels: str | Sequence[str] | None = None,
+    start=None,
+    end=None,
+) -> pd.DataFrame:
+    """Stored observations as a long-form DataFrame, sorted by time.
+
+    Parameters
+    ----------
+    paths : str or list of str, optional
+        Signal K paths; ``*`` matches any run of characters (``navigation.*``).
+    vessels : str or list of str, optional
+        ``"self"`` or ``urn:mrn:imo:mmsi:NNN`` contexts.
+    start, end : datetime, str, pandas.Timestamp or POSIX seconds, optional
+        Inclusive time range (naive times are UTC).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``time`` (datetime64[ns, UTC]), ``vessel``, ``path``, ``source``, ``value``
+        (a float, a ``{"latitude", "longitude"}`` dict, or the stored structure) and, for
+        positions, ``latitude``/``longitude`` columns too (NaN elsewhere).
+    """
+    t0, t1 = _to_seconds(start), _to_seconds(end)
+    cursor = db[COLLECTION].find(
+        query_filter(paths, vessels, start, end),
+        {
+            "_id": 0,
+            "vessel": 1,
+            "path": 1,
+            "source": 1,
+            "kind": 1,
+            "t": 1,
+            "v": 1,
+            "x": 1,
+            "lat": 1,
+            "lon": 1,
+        },
+        batch_size=1000,
+    )
+    parts = []
+    for doc in cursor:
+        t = np.asarray(doc["t"], dtype=float)
+        n = len(t)
+        lat = lon = np.full(n, np.nan)
+        if doc["kind"] == KIND_NUMBER:
+            value = np.asarray([np.nan if v is None else v for v in doc["v"]], dtype=float)
+            value = value.astype(object)
+        elif doc["kind"] == KIND_POSITION:
+            lat = np.asarray(doc["lat"], dtype=float)
+            lon = np.asarray(doc["lon"], dtype=float)
+            value = np.empty(n, dtype=object)
+            value[:] = [
+                {"latitude": a, "longitude": o}
+                for a, o in zip(lat.tolist(), lon.tolist(), strict=True)
+            ]
+        else:
+            value = np.empty(n, dtype=object)
+            value[:] = doc["x"]
+        keep = np.ones(n, dtype=bool)
+        if t0 is not None:
+            keep &= t >= t0
+        if t1 is not None:
+            keep &= t <= t1
+        parts.append(
+            pd.DataFrame(
+                {
+                    "t": t[keep],
+                    "vessel": doc["vessel"],
+                    "path": doc["path"],
+                    "source": doc["source"],
+                    "value": value[keep],
+                    "latitude": lat[keep],
+                    "longitude": lon[keep],
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            {
+                "time": pd.Series([], dtype="datetime64[ns, UTC]"),
+                "vessel": pd.Series([], dtype=object),
+                "path": pd.Series([], dtype=object),
+                "source": pd.Series([], dtype=object),
+                "value": pd.Series([], dtype=object),
+                "latitude": pd.Series([], dtype=float),
+                "longitude": pd.Series([], dtype=float),
+            }
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.sort_values(["t", "vessel", "path"], kind="stable", ignore_index=True)
+    frame.insert(0, "time", pd.to_datetime(frame.pop("t"), unit="s", utc=True))
+    return frame
+
+
+def count_observations(db: MongoDatabase, **query) -> int:
+    pipeline = [
+        {"$match": query_filter(**query)},
+        {"$group": {"_id": None, "n": {"$sum": "$count"}}},
+    ]
+    result = list(db[COLLECTION].aggregate(pipeline))
+    return int(result[0]["n"]) if result else 0
