@@ -22,83 +22,92 @@ class ErrorSpec:
 
 ERRORS: dict[int, ErrorSpec] = {
     spec.code: spec
-    for spec in [
-        ErrorSpec(
-            50020,
-            "No database is available",
-            "Start MongoDB or correct the URL given with --db / ISOMER_DB; leave both unset "
-            "to run the embedded database.",
-        ),
-        ErrorSpec(
-            50021,
-            "The embedded database could not bind its port",
-            "Another program uses that port: choose another with --db-port / ISOMER_DB_PORT "
-            "or leave it unset so a free port is picked.",
-        ),
-        ErrorSpec(
-            50022,
-            "The embedded database's data folder is in use",
-            "Another platform or command of the same instance holds it: stop that process, "
-            "point this command at it with --db, or use another --instance.",
-        ),
-        ErrorSpec(
-            50023,
-            "The embedded database stopped unexpectedly",
-            "Read the database log named in the message; check free disk space and memory, "
-            "then launch again (the data folder is reopened intact).",
-        ),
-        ErrorSpec(
-            50024,
-            "The embedded database is not installed",
-            "Install it with: pip install 'isomer-data[embedded]' (it provides secantusd-py).",
-        ),
-        ErrorSpec(
-            50025,
-            "The embedded database did not become ready in time",
-            "The machine may be overloaded or the disk slow: read the database log named in "
-            "the message and launch again.",
-        ),
-        ErrorSpec(
-            50030,
-            "Invalid configuration",
-            "Correct the option or ISOMER_* environment variable named in the message.",
-        ),
-        ErrorSpec(
-            61001,
-            "Not a chart or raster file",
-            "isomer ingest takes S-57 cells (.000), GeoTIFF, BAG and GRIB files here: check the "
-            "path and the file's type (NMEA logs go through the log ingest).",
-        ),
-        ErrorSpec(
-            61002,
-            "The S-57 chart cell could not be read",
-            "The cell is corrupt, truncated or not S-57: fetch it again from its producer. "
-            "Nothing was stored and the previous edition, if any, is unchanged.",
-        ),
-        ErrorSpec(
-            61003,
-            "The raster file could not be read",
-            "The GeoTIFF, BAG or GRIB file is corrupt or truncated: fetch it again. Nothing was "
-            "registered.",
-        ),
-        ErrorSpec(
-            61004,
-            "No such dataset in the catalog",
-            "Use a name or id shown by isomer_data.catalog.list_datasets(db), or ingest the file "
-            "first with: isomer ingest PATH",
-        ),
-        ErrorSpec(
-            61005,
-            "A registered dataset's file is missing",
-            "The file was moved or deleted after it was registered: ingest it again from where "
-            "it is now (the catalog keeps paths, not copies).",
-        ),
-        ErrorSpec(
-            61006,
-            "This dataset is a chart, not a grid",
-            "Charts are vector layers: read them with isomer_data.catalog.chart_layer(db, LAYER).",
-        ),
-    ]
+    for spec in sorted(
+        [
+            ErrorSpec(
+                50020,
+                "No database is available",
+                "Start MongoDB or correct the URL given with --db / ISOMER_DB; leave both unset "
+                "to run the embedded database.",
+            ),
+            ErrorSpec(
+                50021,
+                "The embedded database could not bind its port",
+                "Another program uses that port: choose another with --db-port / ISOMER_DB_PORT "
+                "or leave it unset so a free port is picked.",
+            ),
+            ErrorSpec(
+                50022,
+                "The embedded database's data folder is in use",
+                "Another platform or command of the same instance holds it: stop that process, "
+                "point this command at it with --db, or use another --instance.",
+            ),
+            ErrorSpec(
+                50023,
+                "The embedded database stopped unexpectedly",
+                "Read the database log named in the message; check free disk space and memory, "
+                "then launch again (the data folder is reopened intact).",
+            ),
+            ErrorSpec(
+                50024,
+                "The embedded database is not installed",
+                "Install it with: pip install 'isomer-data[embedded]' (it provides secantusd-py).",
+            ),
+            ErrorSpec(
+                50025,
+                "The embedded database did not become ready in time",
+                "The machine may be overloaded or the disk slow: read the database log named in "
+                "the message and launch again.",
+            ),
+            ErrorSpec(
+                60001,
+                "The ingest source cannot be opened",
+                "Check the file path or source URL (serial:///dev/ttyUSB0?baud=4800, "
+                "tcp://HOST:PORT, udp://HOST:PORT, file://PATH).",
+            ),
+            ErrorSpec(
+                50030,
+                "Invalid configuration",
+                "Correct the option or ISOMER_* environment variable named in the message.",
+            ),
+            ErrorSpec(
+                61001,
+                "Not a chart or raster file",
+                "isomer ingest takes S-57 cells (.000), GeoTIFF, BAG and GRIB files here: check the "
+                "path and the file's type (NMEA logs go through the log ingest).",
+            ),
+            ErrorSpec(
+                61002,
+                "The S-57 chart cell could not be read",
+                "The cell is corrupt, truncated or not S-57: fetch it again from its producer. "
+                "Nothing was stored and the previous edition, if any, is unchanged.",
+            ),
+            ErrorSpec(
+                61003,
+                "The raster file could not be read",
+                "The GeoTIFF, BAG or GRIB file is corrupt or truncated: fetch it again. Nothing was "
+                "registered.",
+            ),
+            ErrorSpec(
+                61004,
+                "No such dataset in the catalog",
+                "Use a name or id shown by isomer_data.catalog.list_datasets(db), or ingest the file "
+                "first with: isomer ingest PATH",
+            ),
+            ErrorSpec(
+                61005,
+                "A registered dataset's file is missing",
+                "The file was moved or deleted after it was registered: ingest it again from where "
+                "it is now (the catalog keeps paths, not copies).",
+            ),
+            ErrorSpec(
+                61006,
+                "This dataset is a chart, not a grid",
+                "Charts are vector layers: read them with isomer_data.catalog.chart_layer(db, LAYER).",
+            ),
+        ],
+        key=lambda spec: spec.code,
+    )
 }
 
 

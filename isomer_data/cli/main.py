@@ -12,6 +12,8 @@ from isomer_data.errors import IsomerError
 # Each module has ``register(subparsers)`` which adds its parser and sets ``func``.
 COMMAND_MODULES = [
     "isomer_data.cli.launch",
+    "isomer_data.cli.ingest",
+    "isomer_data.cli.export",
 ]
 
 

@@ -1,0 +1,76 @@
+"""The platform's own ingest workers: configured sources, or the sample voyage.
+
+With no source configured and ``sample`` on, the bundled voyage is replayed in real time,
+looping and stamped with the current time, so a fresh install shows live data at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+log = logging.getLogger(__name__)
+
+
+class IngestService:
+    def __init__(self, platform):
+        self.platform = platform
+        self.workers: list = []
+        self.tasks: list[asyncio.Task] = []
+
+    def urls(self) -> list[str]:
+        config = self.platform.config
+        if config.sources:
+            return list(config.sources)
+        if config.sample:
+            from isomer_data.samples import VOYAGE_NMEA
+
+            return [f"file://{VOYAGE_NMEA}?replay=realtime&loop=1&restamp=1"]
+        return []
+
+    async def start(self) -> None:
+        from ingest.worker import IngestWorker, LiveSink, StoreSink
+
+        for url in self.urls():
+            sinks = [StoreSink(self.platform.database.db, origin=f"live:{url}")]
+            live = getattr(self.platform, "live", None)
+            if live is not None:
+                sinks.append(LiveSink(live))
+            worker = IngestWorker(url, sinks=sinks)
+            self.workers.append(worker)
+            task = asyncio.create_task(self._run(worker), name=f"ingest {url}")
+            self.tasks.append(task)
+            log.info("ingesting %s", url)
+
+    async def _run(self, worker) -> None:
+        try:
+            await worker.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a broken source must not take the platform down
+            log.error("ingest worker %s stopped: %s", worker.url, exc)
+            worker.source.state, worker.source.error = "failed", str(exc)
+
+    def status(self) -> list[dict]:
+        return [w.status() for w in self.workers]
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for worker in self.workers:
+            for sink in worker.sinks:
+                await asyncio.to_thread(sink.flush, True)
+        self.tasks.clear()
+
+
+def setup(platform, serverapp) -> None:
+    platform.ingest = IngestService(platform)
+    platform.on_close(platform.ingest.stop)
+
+
+async def start(platform) -> None:
+    await platform.ingest.start()

@@ -1,0 +1,66 @@
+"""The live state: the latest value of every path of every vessel, and who wants to know.
+
+Ingest publishes observations here; the hub, the Signal K stream and the panels listen.
+Listeners are called synchronously on the event loop and must only queue work (the hub's
+per-client queues are bounded), so publishing never waits for a slow client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+
+log = logging.getLogger(__name__)
+
+
+class LiveState:
+    def __init__(self) -> None:
+        # (vessel, path) -> (time, value, source)
+        self.latest: dict[tuple[str, str], tuple[float, object, str]] = {}
+        self.listeners: list[Callable[[list], None]] = []
+        self.published = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def publish(self, observations: Iterable) -> None:
+        """Record observations (objects with time, vessel, path, value, source); on the loop."""
+        batch = list(observations)
+        if not batch:
+            return
+        latest = self.latest
+        for o in batch:
+            current = latest.get((o.vessel, o.path))
+            if current is None or current[0] <= o.time:
+                latest[(o.vessel, o.path)] = (o.time, o.value, o.source)
+        self.published += len(batch)
+        for listener in list(self.listeners):
+            try:
+                listener(batch)
+            except Exception:
+                log.exception("live listener %r failed", listener)
+
+    def publish_threadsafe(self, observations: Iterable) -> None:
+        if self._loop is None:
+            raise RuntimeError("LiveState is not bound to an event loop")
+        self._loop.call_soon_threadsafe(self.publish, list(observations))
+
+    def get(self, vessel: str, path: str):
+        return self.latest.get((vessel, path))
+
+    def snapshot(self, vessel: str | None = None) -> dict:
+        """``{vessel: {path: {"value", "timestamp", "$source"}}}`` for REST and panels."""
+        from datetime import UTC, datetime
+
+        out: dict = {}
+        for (v, path), (t, value, source) in self.latest.items():
+            if vessel is not None and v != vessel:
+                continue
+            out.setdefault(v, {})[path] = {
+                "value": value,
+                "timestamp": datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z"),
+                "$source": source,
+            }
+        return out
