@@ -170,7 +170,9 @@ def ingest_log(
             on_batch(b + 1, total)
     soundings = pair_soundings(cols, vessel)
     for i in range(0, len(soundings), batch_size):
-        result.soundings += snd_store.write_soundings(db, soundings[i : i + batch_size])
+        result.soundings += snd_store.write_soundings(
+            db, soundings[i : i + batch_size], origin=key, batch=i // batch_size
+        )
     summary = report.to_dict()
     reports.set_checkpoint(db, key, finished=True, report=summary)
     reports.save_report(

@@ -82,8 +82,10 @@ class StoreSink:
                 self.stored += obs_store.write_observations(
                     self.db, batch, origin=self.origin, batch=self.batch
                 )
+                self.soundings += snd_store.write_soundings(
+                    self.db, sounds, origin=self.origin, batch=self.batch
+                )
                 self.batch += 1
-                self.soundings += snd_store.write_soundings(self.db, sounds)
             except Exception as exc:  # the database went away: keep the data, count, go on
                 self.errors += 1
                 self.last_error = f"{type(exc).__name__}: {exc}"[:300]
