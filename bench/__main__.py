@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.embedded_db",
     "bench.idle_memory",
     "bench.ingest_parse",
+    "bench.ingest_e2e",
 ]
 
 

@@ -155,12 +155,18 @@ def ingest_log(
     vessels, paths, sources = cols.vessels, cols.paths, cols.sources
     for b in range(done, total):
         lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
-        docs = obs_store.buckets_from_rows(
+        docs = obs_store.buckets_from_columns(
             cols.time[lo:hi],
-            [vessels[i] for i in cols.vessel[lo:hi].tolist()],
-            [paths[i] for i in cols.path[lo:hi].tolist()],
-            [sources[i] for i in cols.source[lo:hi].tolist()],
-            column_values(cols, lo, hi),
+            cols.vessel[lo:hi],
+            vessels,
+            cols.path[lo:hi],
+            paths,
+            cols.source[lo:hi],
+            sources,
+            cols.number[lo:hi],
+            cols.latitude[lo:hi],
+            cols.longitude[lo:hi],
+            cols.text[lo:hi],
             origin=key,
             batch=b,
         )

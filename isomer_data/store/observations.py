@@ -3,8 +3,8 @@
 One document per observation costs a round trip of index work per value; on the embedded
 server that is ≈12k documents/s at best, while a bucket carries thousands of values in
 arrays (MongoDB's own bucket pattern, which real MongoDB's time-series collections apply
-internally). Numbers go in ``v``, positions in ``lat``/``lon`` (plus the track as GeoJSON
-``geometry`` under a 2dsphere index), anything else (strings, structured values) in ``x``.
+internally). Numbers go in ``v``, positions in ``lat``/``lon`` (their footprint goes
+to the ``tracks`` collection under a 2dsphere index), anything else (strings, structured values) in ``x``.
 
 Writes are idempotent: a bucket's ``_id`` is derived from where its values came from
 (``origin`` and batch number), so writing the same batch twice replaces, never duplicates.
@@ -25,6 +25,10 @@ from pymongo import ASCENDING, ReplaceOne
 from pymongo.database import Database as MongoDatabase
 
 COLLECTION = "observations"
+# Footprints of position buckets, under the 2dsphere index. Kept apart because the embedded
+# server checks every insert into a collection with a 2dsphere index (≈3× slower writes),
+# and only position buckets have a place.
+TRACKS = "tracks"
 BUCKET_SECONDS = 3600.0
 KIND_NUMBER, KIND_POSITION, KIND_OTHER = "number", "position", "other"
 
@@ -39,10 +43,11 @@ def ensure_indexes(db: MongoDatabase) -> None:
     for name, keys in wanted.items():
         if name not in existing:
             db[COLLECTION].create_index(keys, name=name)
-    if "geometry_2dsphere" not in existing:
-        db[COLLECTION].create_index(
-            [("geometry", "2dsphere")], name="geometry_2dsphere", sparse=True
-        )
+    tracks = {i["name"] for i in db[TRACKS].list_indexes()}
+    if "geometry_2dsphere" not in tracks:
+        db[TRACKS].create_index([("geometry", "2dsphere")], name="geometry_2dsphere")
+    if "vessel_start" not in tracks:
+        db[TRACKS].create_index([("vessel", ASCENDING), ("start", ASCENDING)], name="vessel_start")
 
 
 def _dt(seconds: float) -> datetime:
@@ -107,7 +112,7 @@ def buckets_from_rows(
             doc["kind"] = KIND_POSITION
             doc["lat"] = [float(v["latitude"]) for v in vals]
             doc["lon"] = [float(v["longitude"]) for v in vals]
-            doc["geometry"] = track_geometry(doc["lon"], doc["lat"])
+            doc["footprint"] = track_geometry(doc["lon"], doc["lat"])
         elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
             doc["kind"] = KIND_NUMBER
             doc["v"] = [_jsonable(float(v)) for v in vals]
@@ -119,18 +124,102 @@ def buckets_from_rows(
 
 
 def track_geometry(lon: list[float], lat: list[float]) -> dict:
-    """The bucket's track for the 2dsphere index: a LineString, or a Point if it never moved.
+    """The bucket's footprint for the 2dsphere index: the bounding box of its positions.
 
-    (A MultiPoint would be the natural choice, but SecantusDB 0.7.0b3 fails to index one:
-    an internal error in its coordinate iterator.)
+    The index only has to find the buckets that may touch an area; the exact cut is made on
+    the arrays after reading. A box costs the embedded server a fraction of what indexing a
+    track of thousands of vertices does, and unlike a thinned track it never misses a
+    point. (A MultiPoint would be the natural choice, but SecantusDB 0.7.0b3 fails to
+    index one.) Tiny boxes are padded so a vessel at anchor still has an area.
     """
-    points: list[list[float]] = []
-    for lo, la in zip(lon, lat, strict=True):
-        if not points or points[-1] != [lo, la]:
-            points.append([lo, la])
-    if len(points) == 1:
-        return {"type": "Point", "coordinates": points[0]}
-    return {"type": "LineString", "coordinates": points}
+    west, east = min(lon), max(lon)
+    south, north = min(lat), max(lat)
+    if east - west < 1e-6:
+        west, east = west - 5e-7, east + 5e-7
+    if north - south < 1e-6:
+        south, north = south - 5e-7, north + 5e-7
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def buckets_from_columns(
+    time: np.ndarray,
+    vessel: np.ndarray,
+    vessels: Sequence[str],
+    path: np.ndarray,
+    paths: Sequence[str],
+    source: np.ndarray,
+    sources: Sequence[str],
+    number: np.ndarray,
+    latitude: np.ndarray,
+    longitude: np.ndarray,
+    text: np.ndarray,
+    *,
+    origin: str,
+    batch: int,
+) -> list[dict]:
+    """:func:`buckets_from_rows` for columnar input (the batch decoder's), without pandas.
+
+    Codes index the name lists; ``number``/``latitude``/``longitude`` are NaN and ``text``
+    None where a row holds another kind of value. One stable sort by (vessel, path,
+    source, hour, time) and the group boundaries fall out of the sorted keys.
+    """
+    n = len(time)
+    if n == 0:
+        return []
+    hour = (time // BUCKET_SECONDS).astype(np.int64)
+    order = np.lexsort((time, hour, source, path, vessel))
+    keys = np.stack([vessel[order], path[order], source[order], hour[order]])
+    change = np.flatnonzero(np.any(keys[:, 1:] != keys[:, :-1], axis=0)) + 1
+    bounds = np.concatenate([[0], change, [n]])
+    t_sorted, num_sorted = time[order], number[order]
+    lat_sorted, lon_sorted, text_sorted = latitude[order], longitude[order], text[order]
+    docs = []
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+        v, p, src, h = (int(x) for x in keys[:, a])
+        t = t_sorted[a:b]
+        doc = {
+            "_id": _bucket_id(origin, batch, vessels[v], paths[p], sources[src], h),
+            "vessel": vessels[v],
+            "path": paths[p],
+            "source": sources[src],
+            "origin": origin,
+            "batch": batch,
+            "start": _dt(float(t[0])),
+            "end": _dt(float(t[-1])),
+            "count": b - a,
+            "t": t.tolist(),
+        }
+        texts = text_sorted[a:b]
+        has_text = np.fromiter((x is not None for x in texts), bool, b - a)
+        lat = lat_sorted[a:b]
+        if not has_text.any() and not np.isnan(lat).any():
+            doc["kind"] = KIND_POSITION
+            doc["lat"] = lat.tolist()
+            doc["lon"] = lon_sorted[a:b].tolist()
+            doc["footprint"] = track_geometry(doc["lon"], doc["lat"])
+        elif not has_text.any() and np.isnan(lat).all():
+            doc["kind"] = KIND_NUMBER
+            doc["v"] = [None if x != x else x for x in num_sorted[a:b].tolist()]
+        else:
+            doc["kind"] = KIND_OTHER
+            values = []
+            for x, la, lo, tx in zip(
+                num_sorted[a:b].tolist(),
+                lat.tolist(),
+                lon_sorted[a:b].tolist(),
+                texts.tolist(),
+                strict=True,
+            ):
+                if tx is not None:
+                    values.append(tx)
+                elif la == la:
+                    values.append({"latitude": la, "longitude": lo})
+                else:
+                    values.append(None if x != x else x)
+            doc["x"] = values
+        docs.append(doc)
+    return docs
 
 
 def write_buckets(db: MongoDatabase, docs: list[dict]) -> int:
