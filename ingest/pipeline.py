@@ -5,7 +5,7 @@ sentences/s, and decoding from the start keeps the clock right for sentences tha
 only a time of day), then written in fixed-size batches. Each batch's buckets have ids
 derived from the file and the batch number and a checkpoint is recorded after each, so a
 killed ingest re-run skips what is durable and rewrites at most one batch — replacing,
-never duplicating.
+never duplicating: the batch that may be partial is removed and written again.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from isomer_data.store import soundings as snd_store
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BATCH = 20_000
+DEFAULT_BATCH = 50_000
 
 
 @dataclass
@@ -152,29 +153,50 @@ def ingest_log(
         finished=False,
         **({} if checkpoint else {"batches_done": 0}),
     )
+    if not resume:
+        obs_store.delete_batch(db, key)
     vessels, paths, sources = cols.vessels, cols.paths, cols.sources
-    for b in range(done, total):
-        lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
-        docs = obs_store.buckets_from_columns(
-            cols.time[lo:hi],
-            cols.vessel[lo:hi],
-            vessels,
-            cols.path[lo:hi],
-            paths,
-            cols.source[lo:hi],
-            sources,
-            cols.number[lo:hi],
-            cols.latitude[lo:hi],
-            cols.longitude[lo:hi],
-            cols.text[lo:hi],
-            origin=key,
-            batch=b,
-        )
-        result.observations += obs_store.write_buckets(db, docs)
+
+    def store(b: int, docs: list[dict]) -> int:
+        if checkpoint and b == done:
+            # The run that was killed may have stored part of this batch.
+            obs_store.delete_batch(db, key, b)
+        stored = obs_store.write_buckets(db, docs, fresh=True)
         reports.set_checkpoint(db, key, batches_done=b + 1)
-        if on_batch:
-            on_batch(b + 1, total)
-    soundings = pair_soundings(cols, vessel)
+        return stored
+
+    # The database works in its own process: while it stores batch b, this process builds
+    # batch b + 1 and pairs the soundings, instead of waiting on the socket.
+    with ThreadPoolExecutor(2, thread_name_prefix="ingest") as pool:
+        paired = pool.submit(pair_soundings, cols, vessel)
+        writing = None
+        for b in range(done, total):
+            lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
+            docs = obs_store.buckets_from_columns(
+                cols.time[lo:hi],
+                cols.vessel[lo:hi],
+                vessels,
+                cols.path[lo:hi],
+                paths,
+                cols.source[lo:hi],
+                sources,
+                cols.number[lo:hi],
+                cols.latitude[lo:hi],
+                cols.longitude[lo:hi],
+                cols.text[lo:hi],
+                origin=key,
+                batch=b,
+            )
+            if writing is not None:
+                result.observations += writing.result()
+                if on_batch:
+                    on_batch(b, total)
+            writing = pool.submit(store, b, docs)
+        if writing is not None:
+            result.observations += writing.result()
+            if on_batch:
+                on_batch(total, total)
+        soundings = paired.result()
     for i in range(0, len(soundings), batch_size):
         result.soundings += snd_store.write_soundings(
             db, soundings[i : i + batch_size], origin=key, batch=i // batch_size

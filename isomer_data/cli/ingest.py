@@ -34,7 +34,7 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--batch-size",
         type=int,
-        default=int(os.environ.get("ISOMER_INGEST_BATCH", "20000")),
+        default=int(os.environ.get("ISOMER_INGEST_BATCH", "50000")),
         help="observations per durable batch [ISOMER_INGEST_BATCH]",
     )
     add_config_options(parser)

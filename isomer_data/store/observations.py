@@ -36,9 +36,7 @@ KIND_NUMBER, KIND_POSITION, KIND_OTHER = "number", "position", "other"
 def ensure_indexes(db: MongoDatabase) -> None:
     existing = {i["name"] for i in db[COLLECTION].list_indexes()}
     wanted = {
-        "path_start": [("path", ASCENDING), ("start", ASCENDING)],
         "vessel_path_start": [("vessel", ASCENDING), ("path", ASCENDING), ("start", ASCENDING)],
-        "origin": [("origin", ASCENDING)],
     }
     for name, keys in wanted.items():
         if name not in existing:
@@ -54,9 +52,20 @@ def _dt(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+def _origin_prefix(origin: str, batch: int | None = None) -> str:
+    head = hashlib.blake2b(origin.encode(), digest_size=8).hexdigest()
+    return f"{head}." if batch is None else f"{head}.{batch:08d}."
+
+
 def _bucket_id(origin: str, batch: int, vessel: str, path: str, source: str, hour: int) -> str:
-    key = f"{origin}\x1f{batch}\x1f{vessel}\x1f{path}\x1f{source}\x1f{hour}"
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    """Origin and batch lead the id, so one batch is a range of the primary index.
+
+    That spares a secondary index on (origin, batch), which the embedded server would
+    update on every insert only to serve the rare resume.
+    """
+    key = f"{vessel}\x1f{path}\x1f{source}\x1f{hour}"
+    tail = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    return _origin_prefix(origin, batch) + tail
 
 
 def _jsonable(value):
@@ -222,14 +231,26 @@ def buckets_from_columns(
     return docs
 
 
-def write_buckets(db: MongoDatabase, docs: list[dict]) -> int:
-    """Upsert bucket documents; returns the number of observations they carry."""
+def write_buckets(db: MongoDatabase, docs: list[dict], *, fresh: bool = False) -> int:
+    """Store bucket documents; returns the number of observations they carry.
+
+    ``fresh=True`` says no document of these ids can exist yet (the caller removed its
+    batch first), so a plain insert does instead of upserts — cheaper on the server.
+    """
     if not docs:
         return 0
     db[COLLECTION].bulk_write(
         [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
     )
     return sum(d["count"] for d in docs)
+
+
+def delete_batch(db: MongoDatabase, origin: str, batch: int | None = None) -> None:
+    """Remove what one batch (or, with ``batch=None``, one origin) stored."""
+    prefix = _origin_prefix(origin, batch)
+    query = {"_id": {"$gte": prefix, "$lt": prefix + "~"}}
+    db[COLLECTION].delete_many(query)
+    db[TRACKS].delete_many(query)
 
 
 def write_observations(
