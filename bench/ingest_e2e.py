@@ -48,7 +48,9 @@ def _layouts(db, n_obs: int) -> tuple[float, float]:
 
     t0 = 1.7e9
     paths = [f"environment.p{i}" for i in range(10)]
-    obs = [Observation(t0 + i // 10, "self", paths[i % 10], float(i), "bench") for i in range(n_obs)]
+    obs = [
+        Observation(t0 + i // 10, "self", paths[i % 10], float(i), "bench") for i in range(n_obs)
+    ]
 
     started = time.perf_counter()
     for b in range(0, n_obs, 10_000):
@@ -62,7 +64,13 @@ def _layouts(db, n_obs: int) -> tuple[float, float]:
     for b in range(0, n_obs, 1000):
         coll.insert_many(
             [
-                {"time": o.time, "vessel": o.vessel, "path": o.path, "value": o.value, "source": o.source}
+                {
+                    "time": o.time,
+                    "vessel": o.vessel,
+                    "path": o.path,
+                    "value": o.value,
+                    "source": o.source,
+                }
                 for o in obs[b : b + 1000]
             ],
             ordered=False,
@@ -115,7 +123,10 @@ def _serial_latency(samples: int) -> tuple[float, float]:
 def run(quick: bool = False) -> list[Result]:
     lines = workload(1 if quick else 6)
     n_obs = 20_000 if quick else 200_000
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedMongo(Path(tmp) / "db", cache_size="256M") as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        EmbeddedMongo(Path(tmp) / "db", cache_size="256M") as server,
+    ):
         client = MongoClient(server.url)
         db = client.bench
         ours, bare, stored = _file_ingest(db, lines, Path(tmp))

@@ -1,0 +1,252 @@
+"""The depth map as a CF/ACDD ``xarray.Dataset``, built in one go or incrementally."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+import rioxarray  # noqa: F401 - registers the .rio accessor
+import xarray as xr
+
+from isomer_data import __version__
+from isomer_data.bathymetry.corrections import reduce_soundings
+from isomer_data.bathymetry.grid import GridSpec, cell_statistics, reject_outliers
+
+VARIABLES = {
+    "depth": (
+        "median",
+        "m",
+        "sea_floor_depth_below_sea_surface",
+        "median depth of the cell's soundings (positive down)",
+    ),
+    "depth_mean": ("mean", "m", None, "mean depth of the cell's soundings (positive down)"),
+    "depth_std": ("std", "m", None, "standard deviation of the cell's soundings"),
+    "count": ("count", "1", None, "number of soundings in the cell after outlier rejection"),
+    "uncertainty": (
+        "uncertainty",
+        "m",
+        None,
+        "95% depth uncertainty: sqrt(TVU_S44_order1b^2 + (1.96 std/sqrt(n))^2)",
+    ),
+}
+
+
+def _iso(ts) -> str:
+    return pd.Timestamp(ts).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_dataset(spec: GridSpec, stats: Mapping[str, np.ndarray], attrs: dict) -> xr.Dataset:
+    """Arrange flat per-cell statistics into a north-up (lat descending) dataset."""
+    lat = spec.lat_centres()[::-1]
+    lon = spec.lon_centres()
+    data_vars = {}
+    for name, (key, units, standard_name, long_name) in VARIABLES.items():
+        values = np.asarray(stats[key]).reshape(spec.ny, spec.nx)[::-1]
+        values = values.astype(np.int32) if name == "count" else values.astype(np.float32)
+        var_attrs = {"units": units, "long_name": long_name}
+        if standard_name:
+            var_attrs["standard_name"] = standard_name
+        data_vars[name] = (("lat", "lon"), values, var_attrs)
+    depth = data_vars["depth"][1]
+    data_vars["elevation"] = (
+        ("lat", "lon"),
+        -depth,
+        {
+            "units": "m",
+            "long_name": "elevation of the sea floor (negative below the surface), as GEBCO",
+            "positive": "up",
+        },
+    )
+    ds = xr.Dataset(
+        data_vars,
+        coords={
+            "lat": (
+                "lat",
+                lat,
+                {
+                    "units": "degrees_north",
+                    "standard_name": "latitude",
+                    "long_name": "latitude of cell centre",
+                    "axis": "Y",
+                },
+            ),
+            "lon": (
+                "lon",
+                lon,
+                {
+                    "units": "degrees_east",
+                    "standard_name": "longitude",
+                    "long_name": "longitude of cell centre",
+                    "axis": "X",
+                },
+            ),
+        },
+        attrs=attrs,
+    )
+    ds["depth"].attrs["positive"] = "down"
+    ds = ds.rio.write_crs("EPSG:4326")
+    for name in ds.data_vars:
+        ds[name].attrs["grid_mapping"] = "spatial_ref"
+    return ds
+
+
+def acdd_attributes(spec: GridSpec, soundings: pd.DataFrame, summary: dict) -> dict:
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    times = pd.to_datetime(soundings["time"], utc=True) if len(soundings) else None
+    attrs = {
+        "Conventions": "CF-1.8, ACDD-1.3",
+        "title": "Isomer Data crowdsourced bathymetry",
+        "summary": "Median depth per cell of crowdsourced echo-sounder soundings, transducer "
+        "offsets applied, robust per-cell outlier rejection (median/MAD, k=3).",
+        "keywords": "bathymetry, crowdsourced bathymetry, CSB, depth, sea floor",
+        "id": str(uuid.uuid4()),
+        "naming_authority": "org.isomer-data",
+        "history": f"{now} gridded by isomer_data {__version__}",
+        "date_created": now,
+        "creator_name": "Isomer Data",
+        "creator_type": "institution",
+        "creator_url": "https://github.com/isomeric/isomer-data",
+        "institution": "Isomer Data contributors",
+        "license": "ODbL-1.0",
+        "standard_name_vocabulary": "CF Standard Name Table v84",
+        "geospatial_lat_min": spec.south,
+        "geospatial_lat_max": spec.north,
+        "geospatial_lon_min": spec.west,
+        "geospatial_lon_max": spec.east,
+        "geospatial_lat_units": "degrees_north",
+        "geospatial_lon_units": "degrees_east",
+        "geospatial_lat_resolution": spec.resolution,
+        "geospatial_lon_resolution": spec.resolution,
+        "geospatial_vertical_positive": "down",
+        "depth_convention": "depth positive down from the sea surface (or chart datum if a "
+        "water-level correction was applied); elevation = -depth, as GEBCO",
+        "grid_registration": "pixel centre",
+    }
+    if times is not None:
+        attrs["time_coverage_start"] = _iso(times.min())
+        attrs["time_coverage_end"] = _iso(times.max())
+    attrs.update({k: v for k, v in summary.items() if v is not None})
+    return attrs
+
+
+def grid_soundings(
+    soundings: pd.DataFrame,
+    bbox: Sequence[float],
+    resolution: float,
+    *,
+    vessels: Mapping[str, Mapping] | None = None,
+    tide=None,
+    k: float = 3.0,
+) -> xr.Dataset:
+    """Grid soundings into a depth map.
+
+    Parameters
+    ----------
+    soundings : pandas.DataFrame
+        ``time``, ``longitude``, ``latitude``, ``depth_below_transducer``, ``vessel`` and
+        optionally ``depth_below_surface`` (as :func:`isomer_data.store.soundings.query_soundings`
+        returns them).
+    bbox : (west, south, east, north)
+        Degrees, EPSG:4326.
+    resolution : float
+        Cell size in degrees.
+    vessels : mapping, optional
+        Vessel metadata with ``transducer_depth`` (m below the waterline).
+    tide : callable or pandas.Series, optional
+        Water level above chart datum, subtracted after the offsets.
+    k : float
+        Outlier threshold in robust standard deviations.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``depth`` (median), ``depth_mean``, ``depth_std``, ``count``, ``uncertainty``,
+        ``elevation``; dims ``lat`` (north to south), ``lon``; CRS EPSG:4326.
+
+    Examples
+    --------
+    >>> ds = grid_soundings(df, bbox=(-1.31, 50.77, -1.26, 50.81), resolution=0.001)
+    >>> ds.depth.sel(lat=50.79, lon=-1.29, method="nearest")
+    """
+    spec = GridSpec(*map(float, bbox), float(resolution))
+    reduced = reduce_soundings(soundings, vessels, tide)
+    cells = spec.cells(reduced["longitude"].to_numpy(), reduced["latitude"].to_numpy())
+    depth = reduced["depth"].to_numpy(dtype=float)
+    inside = (cells >= 0) & np.isfinite(depth)
+    cells, depth = cells[inside], depth[inside]
+    keep = reject_outliers(cells, depth, spec.size, k=k)
+    stats = cell_statistics(cells[keep], depth[keep], spec.size)
+    summary = {
+        "soundings_used": int(keep.sum()),
+        "soundings_rejected_outliers": int((~keep).sum()),
+        "soundings_outside_bbox": int((~inside).sum()),
+        "soundings_without_offset": int((~reduced["offset_applied"].to_numpy()[inside]).sum()),
+        "outlier_rule": f"|d - median| > {k} * 1.4826 * max(MAD, 0.1 m) per cell",
+        "water_level_correction": "applied" if tide is not None else "none",
+    }
+    return build_dataset(spec, stats, acdd_attributes(spec, reduced, summary))
+
+
+class DepthGrid:
+    """A depth map that takes new soundings and recomputes only the cells they touch.
+
+    Keeps every accepted sounding's (cell, depth) — 12 bytes each — because exact medians
+    and outlier rejection need a cell's full sample; a new batch re-evaluates only the
+    cells it falls into, so adding a day's soundings to a season's grid costs the day.
+    """
+
+    def __init__(
+        self, bbox: Sequence[float], resolution: float, *, vessels=None, tide=None, k: float = 3.0
+    ):
+        self.spec = GridSpec(*map(float, bbox), float(resolution))
+        self.vessels, self.tide, self.k = vessels, tide, k
+        self.cells = np.empty(0, dtype=np.int64)
+        self.depth = np.empty(0, dtype=np.float32)
+        size = self.spec.size
+        self.stats = {
+            "median": np.full(size, np.nan),
+            "mean": np.full(size, np.nan),
+            "std": np.full(size, np.nan),
+            "count": np.zeros(size, dtype=np.int64),
+            "uncertainty": np.full(size, np.nan),
+        }
+        self.rejected = 0
+        self._times: list = []
+        self.last_updated_cells = 0
+
+    def add(self, soundings: pd.DataFrame) -> int:
+        """Add soundings; returns how many cells were recomputed."""
+        reduced = reduce_soundings(soundings, self.vessels, self.tide)
+        cells = self.spec.cells(reduced["longitude"].to_numpy(), reduced["latitude"].to_numpy())
+        depth = reduced["depth"].to_numpy(dtype=float)
+        inside = (cells >= 0) & np.isfinite(depth)
+        self.cells = np.concatenate([self.cells, cells[inside]])
+        self.depth = np.concatenate([self.depth, depth[inside].astype(np.float64)]).astype(
+            np.float64
+        )
+        if len(reduced):
+            self._times += [reduced["time"].min(), reduced["time"].max()]
+        touched = np.unique(cells[inside])
+        mask = np.isin(self.cells, touched)
+        sub_cells, sub_depth = self.cells[mask], self.depth[mask]
+        keep = reject_outliers(sub_cells, sub_depth, self.spec.size, k=self.k)
+        stats = cell_statistics(sub_cells[keep], sub_depth[keep], self.spec.size)
+        for key, values in stats.items():
+            self.stats[key][touched] = values[touched]
+        self.last_updated_cells = len(touched)
+        return len(touched)
+
+    def to_dataset(self) -> xr.Dataset:
+        times = (
+            pd.DataFrame({"time": pd.to_datetime(self._times, utc=True)})
+            if self._times
+            else pd.DataFrame({"time": []})
+        )
+        summary = {
+            "soundings_stored": int(len(self.cells)),
+            "outlier_rule": f"|d - median| > {self.k} * 1.4826 * max(MAD, 0.1 m) per cell",
+        }
+        return build_dataset(self.spec, self.stats, acdd_attributes(self.spec, times, summary))
