@@ -14,7 +14,7 @@ import sys
 
 from isomer_data.cli.options import add_config_options, config_from_args
 
-EXPORT_COMMANDS = ["isomer_data.cli.export"]
+EXPORT_COMMANDS = ["isomer_data.cli.export", "isomer_data.cli.export_bathymetry"]
 
 
 def register(subparsers) -> None:

@@ -1,0 +1,25 @@
+"""Vessel metadata the depth map needs: where each vessel's transducer sits.
+
+Documents in ``vessels``: ``{"vessel": "self" | "urn:mrn:imo:mmsi:NNN", "name": …,
+"transducer_depth": m below the waterline, "draft": m}``.
+"""
+
+from __future__ import annotations
+
+from pymongo.database import Database as MongoDatabase
+
+COLLECTION = "vessels"
+
+
+def set_vessel(db: MongoDatabase, vessel: str, **fields) -> None:
+    db[COLLECTION].update_one(
+        {"vessel": vessel}, {"$set": {"vessel": vessel, **fields}}, upsert=True
+    )
+
+
+def vessel_offsets(db: MongoDatabase) -> dict[str, dict]:
+    """``vessel -> metadata`` for every vessel with a known transducer depth."""
+    return {
+        doc["vessel"]: {k: v for k, v in doc.items() if k not in ("_id", "vessel")}
+        for doc in db[COLLECTION].find({"transducer_depth": {"$exists": True}})
+    }
