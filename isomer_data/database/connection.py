@@ -43,6 +43,14 @@ class Database:
         return MongoClient(self.url, serverSelectionTimeoutMS=SELECTION_TIMEOUT_MS, tz_aware=True)
 
     @property
+    def url_with_database(self) -> str:
+        """The URL naming the database, for processes that get only a URL (kernels)."""
+        scheme, rest = self.url.split("://", 1)
+        hosts, _, tail = rest.partition("/")
+        query = tail.partition("?")[2]
+        return f"{scheme}://{hosts}/{self.name}" + (f"?{query}" if query else "")
+
+    @property
     def db(self):
         return self.client[self.name]
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 
 from jupyter_server.extension.application import ExtensionApp
 
@@ -55,6 +56,8 @@ class IsomerDataApp(ExtensionApp):
         config = IsomerConfig(parent=self.serverapp)
         self.platform = Platform.open(config)
         self.settings["isomer"] = self.platform
+        # Kernels inherit the server's environment: isomer_data.connect() finds the data.
+        os.environ["ISOMER_DATA_DB"] = self.platform.database.url_with_database
         for service in SERVICES:
             module = _service_module(service, "service")
             if module is not None and hasattr(module, "setup"):

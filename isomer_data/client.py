@@ -1,0 +1,264 @@
+"""``isomer_data.connect()``: the platform's data as xarray, pandas and GeoPandas objects.
+
+Inside the platform's Jupyter the kernel inherits ``ISOMER_DATA_DB`` from the server,
+so ``connect()`` needs no arguments; outside, pass the MongoDB URL (``mongodb://…/db``)
+or an ``--instance`` name whose running platform to attach to.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+ENV_DB = "ISOMER_DATA_DB"
+
+
+class Client:
+    """Queries over one platform database; every method returns a plain library object."""
+
+    def __init__(self, url: str, database: str):
+        from pymongo import MongoClient
+
+        self.url = url
+        self.database = database
+        self._client = MongoClient(url, serverSelectionTimeoutMS=5000, tz_aware=True)
+        self.db = self._client[database]
+
+    def __repr__(self) -> str:
+        from isomer_data.config import redact
+
+        return f"<isomer_data.Client {redact(self.url)} database={self.database!r}>"
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- observations -------------------------------------------------------------------
+    def observations(
+        self,
+        paths: str | Sequence[str] | None = None,
+        vessels: str | Sequence[str] | None = "self",
+        start=None,
+        end=None,
+        bbox: Sequence[float] | None = None,
+        as_: str = "xarray",
+    ):
+        """Stored observations as an ``xarray.Dataset`` (default) or a long DataFrame.
+
+        Parameters
+        ----------
+        paths : str or list of str, optional
+            Signal K paths, ``*`` wildcards allowed (``"environment.*"``); all if None.
+        vessels : str or list of str, optional
+            ``"self"`` (default), ``"urn:mrn:imo:mmsi:NNN"``; None for all vessels.
+        start, end : optional
+            Time range (datetime, ISO 8601 string, pandas.Timestamp).
+        bbox : (west, south, east, north), optional
+            Keep only times when the vessel was inside (nearest position fix).
+        as_ : {"xarray", "pandas"}
+
+        Returns
+        -------
+        xarray.Dataset
+            Dims ``time`` (and ``vessel`` when several vessels are asked for), one variable
+            per path with CF ``units``/``standard_name``; positions as ``latitude`` and
+            ``longitude``.
+        pandas.DataFrame
+            With ``as_="pandas"``: ``time``, ``vessel``, ``path``, ``source``, ``value``.
+
+        Examples
+        --------
+        >>> isomer = isomer_data.connect()
+        >>> ds = isomer.observations(["navigation.speedOverGround", "environment.depth.*"])
+        >>> ds["navigation.speedOverGround"].plot()
+        """
+        from isomer_data.store.observations import query_observations
+
+        frame = query_observations(self.db, paths=paths, vessels=vessels, start=start, end=end)
+        if bbox is not None:
+            frame = _within_bbox(self, frame, bbox, start, end)
+        if as_ == "pandas":
+            return frame
+        if as_ != "xarray":
+            raise ValueError("as_ must be 'xarray' or 'pandas'")
+        return observations_to_xarray(frame)
+
+    # -- geometry -----------------------------------------------------------------------
+    def tracks(self, vessels: str | Sequence[str] | None = None, start=None, end=None):
+        """Tracks as a GeoDataFrame of LineStrings per vessel and UTC day.
+
+        Columns ``vessel``, ``day``, ``start``, ``end``, ``duration`` (s), ``distance``
+        (m, geodesic on WGS 84), ``points``, ``geometry``; CRS EPSG:4326.
+        """
+        from isomer_data.tracks import tracks_from_positions
+
+        frame = self.observations(
+            "navigation.position", vessels=vessels, start=start, end=end, as_="pandas"
+        )
+        return tracks_from_positions(frame)
+
+    def soundings(self, bbox: Sequence[float] | None = None, start=None, end=None, vessels=None):
+        """Depth soundings as a points GeoDataFrame (EPSG:4326), depths in metres."""
+        import geopandas as gpd
+
+        from isomer_data.store.soundings import query_soundings
+
+        frame = query_soundings(self.db, bbox=bbox, start=start, end=end, vessels=vessels)
+        return gpd.GeoDataFrame(
+            frame,
+            geometry=gpd.points_from_xy(frame["longitude"], frame["latitude"]),
+            crs="EPSG:4326",
+        )
+
+    def depth_grid(
+        self,
+        bbox: Sequence[float],
+        resolution: float,
+        start=None,
+        end=None,
+        vessels=None,
+        tide=None,
+    ):
+        """The crowdsourced depth map of the stored soundings (see :mod:`isomer_data.bathymetry`)."""
+        from isomer_data.bathymetry import grid_soundings
+        from isomer_data.store.soundings import query_soundings
+        from isomer_data.store.vessels import vessel_offsets
+
+        frame = query_soundings(self.db, bbox=bbox, start=start, end=end, vessels=vessels)
+        return grid_soundings(frame, bbox, resolution, vessels=vessel_offsets(self.db), tide=tide)
+
+    # -- datasets -----------------------------------------------------------------------
+    def datasets(self) -> pd.DataFrame:
+        """Registered rasters, grids, GRIB files and charts."""
+        from isomer_data import catalog
+
+        return catalog.list_datasets(self.db)
+
+    def open_dataset(self, name: str):
+        """Open a registered dataset as ``xarray.Dataset``."""
+        from isomer_data import catalog
+
+        return catalog.open_dataset(self.db, name)
+
+    def chart_layer(self, layer: str, bbox: Sequence[float] | None = None):
+        from isomer_data import catalog
+
+        return catalog.chart_layer(self.db, layer, bbox)
+
+
+def observations_to_xarray(frame: pd.DataFrame):
+    import xarray as xr
+
+    from isomer_data.units import cf_attrs
+
+    several = frame["vessel"].nunique() > 1
+    parts = []
+    positions = frame[frame["path"] == "navigation.position"]
+    numbers = frame[frame["path"] != "navigation.position"].copy()
+    numbers["value"] = pd.to_numeric(numbers["value"], errors="coerce")
+    if len(numbers):
+        parts.append(
+            numbers.pivot_table(
+                index=["vessel", "time"], columns="path", values="value", aggfunc="last"
+            )
+        )
+    if len(positions):
+        pos = positions.pivot_table(
+            index=["vessel", "time"], values=["latitude", "longitude"], aggfunc="last"
+        )
+        parts.append(pos)
+    if not parts:
+        return xr.Dataset(coords={"time": np.array([], dtype="datetime64[ns]")})
+    wide = pd.concat(parts, axis=1).sort_index()
+    wide.columns.name = None
+    wide = wide.reset_index()
+    wide["time"] = wide["time"].dt.tz_convert("UTC").dt.tz_localize(None)
+    if several:
+        ds = wide.set_index(["vessel", "time"]).to_xarray()
+    else:
+        vessel = wide["vessel"].iloc[0]
+        ds = wide.drop(columns="vessel").set_index("time").to_xarray()
+        ds = ds.assign_coords(vessel=vessel)
+    for name in ds.data_vars:
+        key = f"navigation.position.{name}" if name in ("latitude", "longitude") else name
+        ds[name].attrs.update(cf_attrs(key))
+    ds["time"].attrs.update({"standard_name": "time", "long_name": "time (UTC)"})
+    ds.attrs.update(
+        {"Conventions": "CF-1.8", "source": "Isomer Data observations", "featureType": "trajectory"}
+    )
+    return ds
+
+
+def _within_bbox(client: Client, frame: pd.DataFrame, bbox, start, end) -> pd.DataFrame:
+    from isomer_data.store.observations import query_observations
+
+    west, south, east, north = map(float, bbox)
+    pos = query_observations(
+        client.db,
+        "navigation.position",
+        vessels=list(frame["vessel"].unique()) or None,
+        start=start,
+        end=end,
+    )
+    if pos.empty or frame.empty:
+        return frame.iloc[0:0]
+    pos = pos[["time", "vessel", "latitude", "longitude"]].sort_values("time")
+    inside = pos["longitude"].between(west, east) & pos["latitude"].between(south, north)
+    pos = pos.assign(inside=inside)
+    merged = pd.merge_asof(
+        frame.sort_values("time").drop(columns=["latitude", "longitude"]),
+        pos[["time", "vessel", "inside"]],
+        on="time",
+        by="vessel",
+        direction="nearest",
+    )
+    return (
+        merged[merged["inside"].fillna(False).astype(bool)]
+        .drop(columns="inside")
+        .reset_index(drop=True)
+    )
+
+
+def connect(
+    url: str | None = None, *, instance: str | None = None, lazy: bool = False
+) -> Client | None:
+    """Connect to the platform's data.
+
+    Parameters
+    ----------
+    url : str, optional
+        ``mongodb://host:port/database``; default: ``ISOMER_DATA_DB`` (set for kernels the
+        platform starts), else the running platform of ``instance`` on this machine.
+    instance : str, optional
+        Instance name (default ``ISOMER_INSTANCE`` or ``default``).
+    lazy : bool
+        Return None instead of raising when nothing can be found (kernel start-up).
+
+    Returns
+    -------
+    Client
+    """
+    from isomer_data.config import IsomerConfig
+    from isomer_data.database.embedded import read_runtime
+    from isomer_data.errors import IsomerError
+
+    url = url or os.environ.get(ENV_DB)
+    config_kwargs = {"instance": instance} if instance else {}
+    from traitlets.config import Config
+
+    config = IsomerConfig(config=Config({"IsomerConfig": config_kwargs}))
+    if url:
+        name = IsomerConfig(config=Config({"IsomerConfig": {"db_url": url}})).database_name
+        return Client(url, name)
+    if config.db_url:
+        return Client(config.db_url, config.database_name)
+    running = read_runtime(config.db_dir)
+    if running:
+        return Client(running["url"], config.database_name)
+    if lazy:
+        return None
+    raise IsomerError(
+        50020, f"no running platform for instance {config.instance!r}; pass a mongodb:// URL"
+    )
