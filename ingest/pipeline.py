@@ -121,7 +121,7 @@ def ingest_log(
     on_batch : called as ``on_batch(done, total)`` after each batch (progress bars)
     """
     path = Path(path)
-    key = reports.file_key(path)
+    key = reports.file_key(path, vessel)
     checkpoint = reports.get_checkpoint(db, key) if resume else None
     if checkpoint and checkpoint.get("finished"):
         report = IngestReport()

@@ -12,10 +12,11 @@ REPORTS = "ingest_reports"
 CHECKPOINTS = "ingest_checkpoints"
 
 
-def file_key(path: str | Path) -> str:
-    """Identify a log by content, not name: sha256 of its first 64 KiB plus its size."""
+def file_key(path: str | Path, vessel: str = "self") -> str:
+    """Identify a log by content, not name: sha256 of its first 64 KiB, its size and the
+    vessel it is ingested for (the same log may be attributed to another vessel)."""
     path = Path(path)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(vessel.encode() + b"\0")
     with open(path, "rb") as fh:
         digest.update(fh.read(65536))
     digest.update(str(path.stat().st_size).encode())
