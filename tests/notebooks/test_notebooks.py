@@ -85,3 +85,10 @@ def test_notebooks_are_committed_without_outputs():
         assert all(
             not cell.get("outputs") for cell in nb["cells"] if cell["cell_type"] == "code"
         ), path
+
+
+def test_kernel_starts_connected(platform_data):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("repr(isomer)")])
+    NotebookClient(nb, timeout=60, kernel_name="isomer-data").execute()
+    text = nb.cells[0]["outputs"][0]["data"]["text/plain"]
+    assert "isomer_data.Client" in text and "test_" in text
