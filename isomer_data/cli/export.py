@@ -30,7 +30,7 @@ def register_export(export) -> None:
     obs.add_argument("--vessel", action="append", help="vessel context (repeatable)")
     obs.add_argument("--start", help="ISO 8601 time (UTC if no zone)")
     obs.add_argument("--end", help="ISO 8601 time (UTC if no zone)")
-    obs.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    obs.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
     obs.add_argument("-o", "--output", required=True, help="output file, - for stdout")
     add_config_options(obs)
     obs.set_defaults(func=export_observations)
@@ -40,10 +40,19 @@ def register_export(export) -> None:
     snd.add_argument("--vessel", action="append")
     snd.add_argument("--start")
     snd.add_argument("--end")
-    snd.add_argument("--format", choices=("csv",), default="csv")
+    snd.add_argument("--format", choices=("csv", "geojson", "gpkg"), default="csv")
     snd.add_argument("-o", "--output", required=True)
     add_config_options(snd)
     snd.set_defaults(func=export_soundings)
+
+    trk = export.add_parser("tracks", help="tracks per vessel and UTC day (GeoJSON or GeoPackage)")
+    trk.add_argument("--vessel", action="append")
+    trk.add_argument("--start")
+    trk.add_argument("--end")
+    trk.add_argument("--format", choices=("geojson", "gpkg"), default="gpkg")
+    trk.add_argument("-o", "--output", required=True)
+    add_config_options(trk)
+    trk.set_defaults(func=export_tracks)
 
 
 def iso(ts) -> str:
@@ -74,6 +83,12 @@ def export_observations(args) -> int:
         frame = query_observations(
             database.db, paths=args.path, vessels=args.vessel, start=args.start, end=args.end
         )
+    if args.format == "parquet":
+        from isomer_data.export.tabular import observations_to_parquet
+
+        observations_to_parquet(frame, args.output)
+        print(f"{len(frame)} observations written to {args.output}", file=sys.stderr)
+        return 0
     out = _open(args.output)
     try:
         if args.format == "jsonl":
@@ -107,6 +122,12 @@ def export_soundings(args) -> int:
         frame = query_soundings(
             database.db, bbox=bbox, start=args.start, end=args.end, vessels=args.vessel
         )
+    if args.format != "csv":
+        from isomer_data.export.vector import to_geojson, to_geopackage
+
+        (to_geojson if args.format == "geojson" else to_geopackage)(frame, args.output)
+        print(f"{len(frame)} soundings written to {args.output}", file=sys.stderr)
+        return 0
     out = _open(args.output)
     try:
         writer = csv.writer(out)
@@ -131,4 +152,25 @@ def export_soundings(args) -> int:
         if out is not sys.stdout:
             out.close()
     print(f"{len(frame)} soundings written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def export_tracks(args) -> int:
+    from isomer_data.database import open_database
+    from isomer_data.export.vector import to_geojson, to_geopackage
+    from isomer_data.store.observations import query_observations
+    from isomer_data.tracks import tracks_from_positions
+
+    with open_database(config_from_args(args)) as database:
+        positions = query_observations(
+            database.db, "navigation.position", vessels=args.vessel, start=args.start, end=args.end
+        )
+    tracks = tracks_from_positions(positions)
+    for column in ("start", "end"):
+        tracks[column] = tracks[column].map(iso)
+    if args.format == "geojson":
+        to_geojson(tracks, args.output)
+    else:
+        to_geopackage(tracks, args.output, layer="tracks")
+    print(f"{len(tracks)} tracks written to {args.output}", file=sys.stderr)
     return 0
