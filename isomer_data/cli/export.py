@@ -71,6 +71,15 @@ def _value(value):
     return value
 
 
+def progress(iterable, total: int, desc: str):
+    """A progress bar on an interactive terminal; silent in scripts, pipes and CI."""
+    if not sys.stderr.isatty() or total < 10_000:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit="obs", file=sys.stderr)
+
+
 def _open(path: str):
     return sys.stdout if path == "-" else open(path, "w", newline="")  # noqa: SIM115
 
@@ -91,18 +100,19 @@ def export_observations(args) -> int:
         return 0
     out = _open(args.output)
     try:
+        rows = progress(
+            zip(frame["time"], frame["vessel"], frame["path"], frame["value"], strict=True),
+            len(frame),
+            f"export {args.output}",
+        )
         if args.format == "jsonl":
-            for t, vessel, path, value in zip(
-                frame["time"], frame["vessel"], frame["path"], frame["value"], strict=True
-            ):
+            for t, vessel, path, value in rows:
                 row = {"time": iso(t), "vessel": vessel, "path": path, "value": _value(value)}
                 out.write(json.dumps(row) + "\n")
         else:
             writer = csv.writer(out)
             writer.writerow(["time", "vessel", "path", "value"])
-            for t, vessel, path, value in zip(
-                frame["time"], frame["vessel"], frame["path"], frame["value"], strict=True
-            ):
+            for t, vessel, path, value in rows:
                 value = _value(value)
                 text = json.dumps(value) if isinstance(value, dict | list) else value
                 writer.writerow([iso(t), vessel, path, "" if text is None else text])
