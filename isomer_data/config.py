@@ -67,6 +67,26 @@ class IsomerConfig(Configurable):
         "on a fresh install.",
     ).tag(config=True, env="ISOMER_SAMPLE")
 
+    ws_max_message = Integer(
+        1024 * 1024,
+        help="Largest message a websocket client may send, in bytes; larger ones get an error.",
+    ).tag(config=True, env="ISOMER_WS_MAX_MESSAGE")
+
+    ws_rate = Integer(
+        50,
+        help="Messages per second a websocket client may send on average (flood protection).",
+    ).tag(config=True, env="ISOMER_WS_RATE")
+
+    ws_burst = Integer(
+        200, help="Messages a websocket client may send at once before the rate applies."
+    ).tag(config=True, env="ISOMER_WS_BURST")
+
+    ws_queue = Integer(
+        256,
+        help="Messages in flight to one websocket client; beyond it messages are dropped and "
+        "counted so a slow client never stalls others.",
+    ).tag(config=True, env="ISOMER_WS_QUEUE")
+
     def __init__(self, **kwargs):
         # Environment values sit between the built-in defaults and explicit configuration.
         super().__init__(**kwargs)

@@ -105,6 +105,33 @@ ERRORS: dict[int, ErrorSpec] = {
                 "This dataset is a chart, not a grid",
                 "Charts are vector layers: read them with isomer_data.catalog.chart_layer(db, LAYER).",
             ),
+            ErrorSpec(
+                70001,
+                "That user already exists",
+                "Choose another --username, or change the existing user with: isomer db user "
+                "passwd --username NAME",
+            ),
+            ErrorSpec(
+                70002,
+                "No such user",
+                "List the users with: isomer db user list",
+            ),
+            ErrorSpec(
+                70003,
+                "A required user detail is missing",
+                "Give it as an option (--username, --password); without a terminal nothing can be "
+                "asked interactively.",
+            ),
+            ErrorSpec(
+                70004,
+                "Unknown role",
+                "Roles are admin, crew, scientist and vessel.",
+            ),
+            ErrorSpec(
+                70005,
+                "The password is too short",
+                "Use at least 8 characters.",
+            ),
         ],
         key=lambda spec: spec.code,
     )

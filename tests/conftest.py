@@ -9,6 +9,7 @@ import pytest
 from pymongo import MongoClient
 
 from isomer_data.database.embedded import EmbeddedMongo
+from isomer_data.server.extension import AUTH_CONFIG
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
@@ -64,6 +65,7 @@ def jp_server_config(db_url, isomer_home):
             "allow_unauthenticated_access": False,
             "reraise_server_extension_failures": True,
             "allow_root": os.geteuid() == 0,
+            **AUTH_CONFIG,
         },
         "IsomerConfig": {"db_url": db_url, "sample": False},
     }

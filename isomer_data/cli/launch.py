@@ -16,6 +16,7 @@ from isomer_data.cli.options import (
     resolved_config,
 )
 from isomer_data.config import IsomerConfig
+from isomer_data.server.extension import AUTH_CONFIG
 
 log = logging.getLogger("isomer.launch")
 
@@ -65,6 +66,8 @@ def server_config(config: IsomerConfig):
     c.ServerApp.root_dir = str(workspace)
     c.ServerApp.default_url = "/lab"
     c.ServerApp.allow_unauthenticated_access = False
+    for name, value in AUTH_CONFIG.items():
+        setattr(c.ServerApp, name, value)
     c.ServerApp.reraise_server_extension_failures = True
     if os.geteuid() == 0:
         log.warning(

@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "isomer_data.cli.launch",
     "isomer_data.cli.ingest",
     "isomer_data.cli.export",
+    "isomer_data.cli.db_user",
 ]
 
 

@@ -6,7 +6,8 @@ A service is a folder under ``isomer_data/services/`` with, optionally:
 
 - ``service.py``: ``setup(platform, serverapp)`` run at load (blocking is fine there) and
   ``async start(platform)`` run once the event loop runs (background tasks go here);
-- ``handlers.py``: ``handlers``, a list of tornado URL specs.
+- ``handlers.py``: ``handlers``, a list of tornado URL specs;
+- ``components.py``: the service's hub events (``@event(component, action, roles)``).
 
 Stopping the server stops everything the platform started (``platform.on_close``).
 """
@@ -22,6 +23,13 @@ from jupyter_server.extension.application import ExtensionApp
 from isomer_data import __version__
 from isomer_data.config import IsomerConfig
 from isomer_data.platform import Platform
+
+# The server must use these for platform users and roles to mean anything (``isomer
+# launch`` and the tests set them; a plain ``jupyter server`` would not).
+AUTH_CONFIG = {
+    "identity_provider_class": "isomer_data.services.auth.identity.IsomerIdentityProvider",
+    "authorizer_class": "isomer_data.services.auth.authorizer.IsomerAuthorizer",
+}
 
 # Order matters: later services may use what earlier ones put on the platform.
 SERVICES = ("status", "auth", "objects", "live", "hub", "signalk", "ingest")
@@ -59,6 +67,7 @@ class IsomerDataApp(ExtensionApp):
         # Kernels inherit the server's environment: isomer_data.connect() finds the data.
         os.environ["ISOMER_DATA_DB"] = self.platform.database.url_with_database
         for service in SERVICES:
+            _service_module(service, "components")  # registers the service's hub events
             module = _service_module(service, "service")
             if module is not None and hasattr(module, "setup"):
                 module.setup(self.platform, self.serverapp)

@@ -1,10 +1,13 @@
 """Vessel metadata the depth map needs: where each vessel's transducer sits.
 
 Documents in ``vessels``: ``{"vessel": "self" | "urn:mrn:imo:mmsi:NNN", "name": …,
-"transducer_depth": m below the waterline, "draft": m}``.
+"transducer_depth": m below the waterline, "draft": m}``; also editable as ``vessel``
+objects through the object manager (schema ``schemas/vessel.json``).
 """
 
 from __future__ import annotations
+
+import uuid
 
 from pymongo.database import Database as MongoDatabase
 
@@ -13,7 +16,9 @@ COLLECTION = "vessels"
 
 def set_vessel(db: MongoDatabase, vessel: str, **fields) -> None:
     db[COLLECTION].update_one(
-        {"vessel": vessel}, {"$set": {"vessel": vessel, **fields}}, upsert=True
+        {"vessel": vessel},
+        {"$set": {"vessel": vessel, **fields}, "$setOnInsert": {"uuid": uuid.uuid4().hex}},
+        upsert=True,
     )
 
 

@@ -26,6 +26,7 @@ class IsomerUser(User):
 
     roles: tuple[str, ...] = field(default_factory=tuple)
     kind: str = "person"  # "person" or "device"
+    user_id: str = ""  # the users collection's _id; the cookie carries only this
 
     def has_role(self, *roles: str) -> bool:
         return ADMIN in self.roles or any(role in self.roles for role in roles)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,10 @@ class IngestService:
         from ingest.worker import IngestWorker, LiveSink, StoreSink
 
         for url in self.urls():
-            sinks = [StoreSink(self.platform.database.db, origin=f"live:{url}")]
+            # The run's start time is part of the origin: bucket ids derive from origin and
+            # batch number, and batch numbers restart with the platform.
+            origin = f"live:{url}:{time.time():.6f}"
+            sinks = [StoreSink(self.platform.database.db, origin=origin)]
             live = getattr(self.platform, "live", None)
             if live is not None:
                 sinks.append(LiveSink(live))

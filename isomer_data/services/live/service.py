@@ -1,15 +1,43 @@
-"""Puts the live state on the platform: ``platform.live``."""
+"""Puts the live state on the platform (``platform.live``) with its subscriber fan-out.
+
+Deltas that vessels publish over the hub or Signal K are also stored, through the same
+bucketed store sink the ingest workers use, flushed every few seconds off the event loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 
 from isomer_data.services.live.state import LiveState
+from isomer_data.services.live.subscriptions import Fanout
 
 
 def setup(platform, serverapp) -> None:
+    from ingest.worker import StoreSink
+
     platform.live = LiveState()
+    platform.fanout = Fanout(platform.live)
+    platform.hub_store = StoreSink(platform.database.db, origin=f"hub:{time.time():.6f}")
 
 
 async def start(platform) -> None:
     platform.live.bind_loop(asyncio.get_running_loop())
+    task = asyncio.create_task(_flush(platform.hub_store), name="hub store flush")
+
+    async def stop():
+        platform.fanout.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(platform.hub_store.flush, True)
+
+    platform.on_close(stop)
+
+
+async def _flush(sink) -> None:
+    while True:
+        await asyncio.sleep(sink.flush_seconds)
+        if sink.pending:
+            await asyncio.to_thread(sink.flush)

@@ -1,0 +1,194 @@
+"""Users and their API tokens, in MongoDB.
+
+Passwords are stored as argon2id hashes only. Tokens are random strings shown once; the
+database keeps their SHA-256, so a copy of the database does not hand out logins. A token
+belongs to a user and is either a person's (a notebook, a script) or a device's (a vessel
+or gateway feeding data); revoking it, or deleting its user, ends it at once in this process
+and within ``TOKEN_CACHE_SECONDS`` elsewhere.
+
+The store is async (the server's event loop must not block on the database); the
+``isomer db user`` commands run the same code under ``asyncio.run``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from isomer_data.errors import IsomerError
+from isomer_data.services.auth.roles import ROLES
+
+USERS = "users"
+TOKENS = "tokens"
+TOKEN_PREFIX = "iso_"
+TOKEN_CACHE_SECONDS = 10.0
+MIN_PASSWORD = 8
+
+_hasher = PasswordHasher()
+# Verifying against this keeps "no such user" as slow as "wrong password" (no user probing).
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+PUBLIC_FIELDS = {"password": 0}
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_roles(roles) -> list[str]:
+    roles = [roles] if isinstance(roles, str) else list(roles)
+    for role in roles:
+        if role not in ROLES:
+            raise IsomerError(70004, repr(role))
+    return roles
+
+
+def check_password(password: str) -> None:
+    if not password or len(password) < MIN_PASSWORD:
+        raise IsomerError(70005)
+
+
+class UserStore:
+    def __init__(self, db):
+        self.db = db
+        self.users = db[USERS]
+        self.tokens = db[TOKENS]
+        self._token_cache: dict[str, tuple[float, dict | None]] = {}
+
+    async def ensure_indexes(self) -> None:
+        await self.users.create_index([("username", ASCENDING)], unique=True, name="username")
+        await self.tokens.create_index([("user", ASCENDING)], name="user")
+
+    # users -------------------------------------------------------------------------------
+
+    async def create(
+        self, username: str, password: str, roles=("crew",), name: str = "", **extra
+    ) -> dict:
+        if not username:
+            raise IsomerError(70003, "username")
+        check_password(password)
+        user_id = uuid.uuid4().hex
+        doc = {
+            "_id": user_id,
+            "uuid": user_id,
+            "username": username,
+            "name": name or username,
+            "roles": check_roles(roles),
+            "password": _hasher.hash(password),
+            "created": datetime.now(UTC),
+            "owner": user_id,
+            **extra,
+        }
+        try:
+            await self.users.insert_one(doc)
+        except DuplicateKeyError:
+            raise IsomerError(70001, username) from None
+        return {k: v for k, v in doc.items() if k != "password"}
+
+    async def get(self, username: str) -> dict | None:
+        return await self.users.find_one({"username": username}, PUBLIC_FIELDS)
+
+    async def get_by_id(self, user_id: str) -> dict | None:
+        return await self.users.find_one({"_id": user_id}, PUBLIC_FIELDS)
+
+    async def list(self) -> list[dict]:
+        return await self.users.find({}, PUBLIC_FIELDS).sort("username", ASCENDING).to_list()
+
+    async def delete(self, username: str) -> None:
+        doc = await self.users.find_one_and_delete({"username": username})
+        if doc is None:
+            raise IsomerError(70002, username)
+        await self.tokens.delete_many({"user": doc["_id"]})
+        self._token_cache.clear()
+
+    async def set_password(self, username: str, password: str) -> None:
+        check_password(password)
+        result = await self.users.update_one(
+            {"username": username}, {"$set": {"password": _hasher.hash(password)}}
+        )
+        if result.matched_count == 0:
+            raise IsomerError(70002, username)
+
+    async def verify(self, username: str, password: str) -> dict | None:
+        """The user when the password is right, else None (same cost either way)."""
+        doc = await self.users.find_one({"username": username}) if username else None
+        stored = doc["password"] if doc and doc.get("password") else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password or "")
+        except (VerificationError, InvalidHashError):
+            return None
+        if doc is None or doc.get("disabled"):
+            return None
+        if _hasher.check_needs_rehash(stored):
+            await self.users.update_one(
+                {"_id": doc["_id"]}, {"$set": {"password": _hasher.hash(password)}}
+            )
+        doc.pop("password", None)
+        return doc
+
+    # tokens ------------------------------------------------------------------------------
+
+    async def issue_token(
+        self, user: dict, name: str = "", kind: str = "person", ttl: float | None = None
+    ) -> tuple[str, dict]:
+        """A new token for ``user``: the secret (shown once) and its stored record."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        digest = token_hash(token)
+        now = datetime.now(UTC)
+        record = {
+            "_id": digest,
+            "id": digest[:12],
+            "user": user["_id"],
+            "username": user["username"],
+            "name": name or kind,
+            "kind": kind,
+            "created": now,
+            "expires": now + timedelta(seconds=ttl) if ttl else None,
+        }
+        await self.tokens.insert_one(record)
+        return token, record
+
+    async def list_tokens(self, user: dict) -> list[dict]:
+        return await self.tokens.find({"user": user["_id"]}, {"_id": 0}).to_list()
+
+    async def revoke_token(self, user: dict, token_id: str, *, any_user: bool = False) -> bool:
+        query = {"id": token_id} if any_user else {"id": token_id, "user": user["_id"]}
+        result = await self.tokens.delete_one(query)
+        self._token_cache.clear()
+        return result.deleted_count == 1
+
+    async def user_for_token(self, token: str) -> dict | None:
+        """The user a token belongs to (with ``token_kind``), cached briefly."""
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        digest = token_hash(token)
+        now = time.monotonic()
+        cached = self._token_cache.get(digest)
+        if cached and now - cached[0] < TOKEN_CACHE_SECONDS:
+            return cached[1]
+        user = None
+        record = await self.tokens.find_one({"_id": digest})
+        if record is not None:
+            expires = record.get("expires")
+            if expires is None or expires > datetime.now(UTC):
+                user = await self.get_by_id(record["user"])
+                if user is not None and not user.get("disabled"):
+                    user["token_kind"] = record["kind"]
+                    user["token_id"] = record["id"]
+                else:
+                    user = None
+        if len(self._token_cache) > 10_000:
+            self._token_cache.clear()
+        self._token_cache[digest] = (now, user)
+        return user
+
+    def forget_cached(self) -> None:
+        self._token_cache.clear()

@@ -1,0 +1,43 @@
+"""The hub's own events: ping, who am I, resume a session."""
+
+from __future__ import annotations
+
+import time
+
+from isomer_data.services.hub.events import ANYONE, EVERYONE, HubError, event
+
+
+@event("hub", "ping", roles=ANYONE)
+async def ping(client, data):
+    """Latency check: echoes ``data`` with the server's time (POSIX seconds)."""
+    return {"echo": data, "time": time.time()}
+
+
+@event("hub", "whoami", roles=ANYONE)
+async def whoami(client, data):
+    """The connection's user and roles (anonymous before login)."""
+    return {
+        "user": None if client.anonymous else client.user.username,
+        "roles": list(client.roles),
+        "session": client.session,
+    }
+
+
+@event("hub", "status", roles=EVERYONE)
+async def status(client, data):
+    """This connection's counters: sent, dropped, errors, flood."""
+    return {
+        "sent": client.sent,
+        "dropped": client.dropped,
+        "errors": client.errors,
+        "flooded": client.flooded,
+        "in_flight": client.in_flight,
+    }
+
+
+@event("hub", "resume", roles=EVERYONE)
+async def resume(client, data):
+    """Restore the live and object subscriptions of an earlier connection's session."""
+    if not isinstance(data, dict) or not isinstance(data.get("session"), str):
+        raise HubError("bad_request", 'expected {"session": "<id from the old hello>"}')
+    return client.hub.resume(client, data["session"])

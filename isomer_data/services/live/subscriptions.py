@@ -1,0 +1,369 @@
+"""Live-data subscriptions: who wants which paths, how often, and how a slow client is handled.
+
+Shared by the hub (``/isomer/ws``) and the Signal K stream. A subscription is a context
+pattern (``vessels.self``, ``vessels.*``) and a path pattern (``navigation.*``,
+``environment.depth.belowTransducer``) with Signal K's policies:
+
+- ``instant``: every change, but no more often than ``min_period`` per path;
+- ``ideal``: like instant, and the latest value again after ``period`` without a change;
+- ``fixed``: the latest value every ``period``, changed or not.
+
+Fan-out must stay cheap with a thousand tablets and scripts connected: which (vessel, path)
+a subscription matches is cached, and one batch is serialized once per distinct set of
+matched observations, not once per client. Sending never waits: each subscriber has a
+bound on messages in flight; beyond it messages are dropped, counted and, once the client
+catches up, reported to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+log = logging.getLogger(__name__)
+
+POLICIES = ("instant", "ideal", "fixed")
+DEFAULT_PERIOD = 1.0
+MAX_IN_FLIGHT = 256
+TICK_SECONDS = 0.05
+
+
+def iso_time(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def pattern_regex(pattern: str) -> re.Pattern:
+    """Signal K wildcards: ``*`` matches any run of characters, dots included."""
+    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
+
+
+class SubscriptionError(ValueError):
+    """A subscription request that cannot be honoured; the message says which field."""
+
+
+@dataclass
+class Subscription:
+    context: str
+    path: str
+    policy: str = "ideal"
+    period: float = DEFAULT_PERIOD  # seconds
+    min_period: float = 0.0  # seconds
+    _context_re: re.Pattern = field(init=False, repr=False)
+    _path_re: re.Pattern = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise SubscriptionError(f"policy must be one of {', '.join(POLICIES)}")
+        if not isinstance(self.path, str) or not self.path:
+            raise SubscriptionError("path must be a non-empty string")
+        if self.period <= 0 or self.min_period < 0:
+            raise SubscriptionError("period must be > 0 and minPeriod ≥ 0")
+        self._context_re = pattern_regex(self.context)
+        self._path_re = pattern_regex(self.path)
+
+    @classmethod
+    def parse(cls, context: str, spec: dict) -> Subscription:
+        """From a Signal K subscribe entry: periods in milliseconds."""
+        if not isinstance(spec, dict):
+            raise SubscriptionError("each subscription is an object with at least a path")
+        try:
+            period = float(spec.get("period", DEFAULT_PERIOD * 1000)) / 1000
+            min_period = float(spec.get("minPeriod", 0)) / 1000
+        except (TypeError, ValueError):
+            raise SubscriptionError("period and minPeriod are numbers of milliseconds") from None
+        return cls(
+            context=context,
+            path=spec.get("path", ""),
+            policy=spec.get("policy", "ideal"),
+            period=period,
+            min_period=min_period,
+        )
+
+    @property
+    def key(self) -> tuple:
+        return (self.context, self.path, self.policy, self.period, self.min_period)
+
+    def to_json(self) -> dict:
+        return {
+            "context": self.context,
+            "path": self.path,
+            "policy": self.policy,
+            "period": round(self.period * 1000),
+            "minPeriod": round(self.min_period * 1000),
+        }
+
+    def matches(self, context: str, path: str) -> bool:
+        return bool(self._context_re.match(context)) and bool(self._path_re.match(path))
+
+    @property
+    def timed(self) -> bool:
+        return self.policy != "instant" or self.min_period > 0
+
+
+def context_of(vessel: str) -> str:
+    return f"vessels.{vessel}"
+
+
+def delta(context: str, observations) -> dict:
+    """A Signal K delta: one update per source and timestamp, values in order."""
+    updates: dict[tuple, dict] = {}
+    for o in observations:
+        key = (o.source, o.time)
+        update = updates.get(key)
+        if update is None:
+            update = updates[key] = {
+                "$source": o.source,
+                "timestamp": iso_time(o.time),
+                "values": [],
+            }
+        update["values"].append({"path": o.path, "value": o.value})
+    return {"context": context, "updates": list(updates.values())}
+
+
+class Subscriber:
+    """One client's subscriptions and its outgoing side.
+
+    Subclasses implement ``write(text)`` (returning an awaitable that completes when the
+    message has left, or None) and ``frame(delta_dict) -> str``, and may set ``self_context``
+    so that ``vessels.self`` means this platform's own vessel in the client's vocabulary.
+    """
+
+    kind = "delta"
+
+    def __init__(self, max_in_flight: int = MAX_IN_FLIGHT):
+        self.subscriptions: dict[tuple, Subscription] = {}
+        self.max_in_flight = max_in_flight
+        self.in_flight = 0
+        self.dropped = 0
+        self.dropped_reported = 0
+        self.sent = 0
+        self._match_cache: dict[tuple[str, str], tuple[Subscription, ...]] = {}
+        # per (subscription key, vessel, path): last sent time, and pending latest value
+        self._last_sent: dict[tuple, float] = {}
+        self._pending: dict[tuple, object] = {}
+        self._scanned: dict[tuple, float] = {}
+        self.closed = False
+
+    # subscriptions -------------------------------------------------------------------
+
+    def subscribe(self, subs: list[Subscription]) -> None:
+        for sub in subs:
+            self.subscriptions[sub.key] = sub
+        self._match_cache.clear()
+
+    def unsubscribe(self, context: str = "*", path: str = "*") -> int:
+        """Remove subscriptions whose context and path match the given patterns."""
+        context_re, path_re = pattern_regex(context), pattern_regex(path)
+        gone = [
+            key
+            for key, sub in self.subscriptions.items()
+            if context_re.match(sub.context) and path_re.match(sub.path)
+        ]
+        for key in gone:
+            del self.subscriptions[key]
+        self._match_cache.clear()
+        self._last_sent = {k: v for k, v in self._last_sent.items() if k[0] in self.subscriptions}
+        self._pending = {k: v for k, v in self._pending.items() if k[0] in self.subscriptions}
+        return len(gone)
+
+    def matching(self, vessel: str, path: str) -> tuple[Subscription, ...]:
+        key = (vessel, path)
+        found = self._match_cache.get(key)
+        if found is None:
+            context = context_of(vessel)
+            found = tuple(s for s in self.subscriptions.values() if s.matches(context, path))
+            if len(self._match_cache) > 50_000:
+                self._match_cache.clear()
+            self._match_cache[key] = found
+        return found
+
+    @property
+    def timed(self) -> bool:
+        return any(s.timed for s in self.subscriptions.values())
+
+    # delivery ------------------------------------------------------------------------
+
+    def offer(self, batch: list, cache: dict) -> None:
+        """Called by the fan-out for each published batch; must not block."""
+        if self.closed or not self.subscriptions:
+            return
+        now = time.monotonic()
+        chosen: list[int] = []
+        for i, o in enumerate(batch):
+            subs = self.matching(o.vessel, o.path)
+            if not subs:
+                continue
+            send = False
+            for sub in subs:
+                if sub.policy == "fixed":
+                    self._pending[(sub.key, o.vessel, o.path)] = o
+                    continue
+                slot = (sub.key, o.vessel, o.path)
+                if sub.min_period and now - self._last_sent.get(slot, -1e9) < sub.min_period:
+                    self._pending[slot] = o
+                    continue
+                send = True
+                if sub.timed:
+                    self._last_sent[slot] = now
+                    self._pending.pop(slot, None)
+            if send:
+                chosen.append(i)
+        if not chosen:
+            return
+        key = (self.kind, batch[chosen[0]].vessel, tuple(chosen))
+        text = cache.get(key)
+        if text is None:
+            text = cache[key] = self._frame_batch([batch[i] for i in chosen])
+        self.send(text)
+
+    def tick(self, now: float, latest) -> None:
+        """Timed policies: flush what ``min_period`` held back, repeat after ``period``."""
+        if self.closed:
+            return
+        due: list = []
+        for sub in self.subscriptions.values():
+            if sub.policy == "instant" and not sub.min_period:
+                continue
+            for slot in [s for s in self._pending if s[0] == sub.key]:
+                last = self._last_sent.get(slot, -1e9)
+                wait = sub.period if sub.policy == "fixed" else sub.min_period
+                if now - last >= wait:
+                    due.append(self._pending.pop(slot))
+                    self._last_sent[slot] = now
+            # Repeats need a scan of the latest values: at most four per period.
+            if sub.policy in ("ideal", "fixed") and now - self._scanned.get(sub.key, -1e9) >= (
+                sub.period / 4
+            ):
+                self._scanned[sub.key] = now
+                for (vessel, path), value in latest.items():
+                    slot = (sub.key, vessel, path)
+                    if slot in self._pending or sub not in self.matching(vessel, path):
+                        continue
+                    last = self._last_sent.get(slot)
+                    if last is None:
+                        self._last_sent[slot] = now
+                        if sub.policy == "fixed":
+                            due.append(_Obs(vessel, path, *value))
+                    elif now - last >= sub.period * 0.98:
+                        due.append(_Obs(vessel, path, *value))
+                        self._last_sent[slot] = now
+        if due:
+            by_vessel: dict[str, list] = {}
+            for o in due:
+                by_vessel.setdefault(o.vessel, []).append(o)
+            for group in by_vessel.values():
+                self.send(self._frame_batch(group))
+
+    def _frame_batch(self, observations: list) -> str:
+        vessel = observations[0].vessel
+        if any(o.vessel != vessel for o in observations):
+            # rare: a batch spanning vessels; one delta per vessel, framed as a list
+            by_vessel: dict[str, list] = {}
+            for o in observations:
+                by_vessel.setdefault(o.vessel, []).append(o)
+            return "\n".join(self._frame_batch(g) for g in by_vessel.values())
+        return self.frame(delta(self.context_name(vessel), observations))
+
+    def context_name(self, vessel: str) -> str:
+        return context_of(vessel)
+
+    def send(self, text: str) -> None:
+        """Queue a message unless too many are in flight; then drop and count it."""
+        if self.closed:
+            return
+        for part in text.split("\n") if "\n" in text else (text,):
+            if self.in_flight >= self.max_in_flight:
+                self.dropped += 1
+                continue
+            self._write(part)
+        if self.dropped > self.dropped_reported and self.in_flight < self.max_in_flight // 2:
+            self.report_dropped(self.dropped - self.dropped_reported)
+            self.dropped_reported = self.dropped
+
+    def _write(self, text: str) -> None:
+        try:
+            future = self.write(text)
+        except Exception:  # the connection went away; the handler's close cleans up
+            self.closed = True
+            return
+        self.sent += 1
+        if future is not None:
+            self.in_flight += 1
+            future.add_done_callback(self._written)
+
+    def _written(self, future) -> None:
+        self.in_flight -= 1
+        if not future.cancelled() and future.exception() is not None:
+            self.closed = True
+
+    # to implement ----------------------------------------------------------------------
+
+    def write(self, text: str):
+        raise NotImplementedError
+
+    def frame(self, message: dict) -> str:
+        return json.dumps(message, separators=(",", ":"))
+
+    def report_dropped(self, count: int) -> None:
+        """Tell the client how many messages it missed; default: nothing."""
+
+
+@dataclass(slots=True)
+class _Obs:
+    vessel: str
+    path: str
+    time: float
+    value: object
+    source: str
+
+
+class Fanout:
+    """Feeds every subscriber from the live state; one ticker for the timed policies."""
+
+    def __init__(self, live):
+        self.live = live
+        self.subscribers: set[Subscriber] = set()
+        self._ticker: asyncio.Task | None = None
+        live.listeners.append(self.publish)
+
+    def add(self, subscriber: Subscriber) -> None:
+        self.subscribers.add(subscriber)
+
+    def remove(self, subscriber: Subscriber) -> None:
+        subscriber.closed = True
+        self.subscribers.discard(subscriber)
+
+    def publish(self, batch: list) -> None:
+        cache: dict = {}
+        for subscriber in list(self.subscribers):
+            try:
+                subscriber.offer(batch, cache)
+            except Exception:
+                log.exception("live subscriber %r failed", subscriber)
+
+    def ensure_ticker(self) -> None:
+        """Start the ticker when a timed subscription appears; it stops when none is left."""
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.get_running_loop().create_task(self._tick())
+
+    async def _tick(self) -> None:
+        while True:
+            timed = [s for s in self.subscribers if s.timed]
+            if not timed:
+                return
+            now = time.monotonic()
+            for subscriber in timed:
+                try:
+                    subscriber.tick(now, self.live.latest)
+                except Exception:
+                    log.exception("live subscriber %r failed on tick", subscriber)
+            await asyncio.sleep(TICK_SECONDS)
+
+    def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()

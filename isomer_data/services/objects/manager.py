@@ -1,0 +1,293 @@
+"""The object manager: stored objects with per-object, per-role permissions.
+
+Every object carries an ``owner`` (a user id) and ``perms`` ``{read, write, list, delete}``
+listing roles, as in the original Isomer. Admins may do anything, an owner anything with
+their own objects, anyone else what the object's perms grant their roles (objects stored
+without perms get their schema's defaults). Creating needs one of the schema's ``create``
+roles. Every write is validated against the schema before it reaches the database.
+
+Listeners (the hub) hear ``objectcreation``/``objectchange``/``objectdeletion`` and decide
+per client, with :meth:`ObjectManager.can`, who may see them.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from isomer_data.services.auth.roles import ADMIN, roles_of
+from isomer_data.services.hub.events import HubError
+
+OPS = ("read", "write", "list", "delete")
+MAX_LIMIT = 1000
+FILTER_OPERATORS = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists"}
+SERVER_FIELDS = {"_id", "uuid", "owner", "created", "modified"}
+
+
+def _iso(value):
+    return value.isoformat().replace("+00:00", "Z") if isinstance(value, datetime) else value
+
+
+def _user_id(user) -> str:
+    return getattr(user, "user_id", "") or ""
+
+
+class ObjectManager:
+    def __init__(self, platform, schemas):
+        self.platform = platform
+        self.schemas = schemas
+        self.listeners: list = []
+
+    # helpers -----------------------------------------------------------------------------
+
+    def _schema(self, name) -> dict:
+        if not isinstance(name, str) or name not in self.schemas.object_schemas:
+            raise HubError(
+                "unknown_schema",
+                f"no object schema {name!r}; known: {', '.join(self.schemas.object_schemas)}",
+            )
+        return self.schemas.meta(name)
+
+    def collection(self, name: str):
+        return self.platform.adb[self._schema(name)["collection"]]
+
+    def perms_of(self, name: str, obj: dict) -> dict:
+        return obj.get("perms") or self._schema(name).get("perms", {})
+
+    def can(self, user, op: str, name: str, obj: dict) -> bool:
+        roles = roles_of(user)
+        if ADMIN in roles:
+            return True
+        uid = _user_id(user)
+        if uid and obj.get("owner") == uid:
+            return True
+        return any(role in self.perms_of(name, obj).get(op, ()) for role in roles)
+
+    def _visible_query(self, user, name: str, op: str) -> dict:
+        roles = roles_of(user)
+        if ADMIN in roles:
+            return {}
+        ors: list[dict] = [{f"perms.{op}": {"$in": list(roles)}}]
+        if _user_id(user):
+            ors.append({"owner": _user_id(user)})
+        if any(role in self._schema(name).get("perms", {}).get(op, ()) for role in roles):
+            ors.append({"perms": {"$exists": False}})
+        return {"$or": ors}
+
+    def public(self, name: str, doc: dict) -> dict:
+        hidden = self.schemas.write_only(name) | {"_id"}
+        out = {k: _iso(v) for k, v in doc.items() if k not in hidden}
+        if "uuid" not in out and "_id" in doc:
+            out["uuid"] = str(doc["_id"])
+        return out
+
+    def _check(self, name: str, doc: dict) -> None:
+        problems = self.schemas.errors(name, doc)
+        if problems:
+            raise HubError(
+                "invalid",
+                "; ".join(f"{p['field'] or '(object)'}: {p['message']}" for p in problems),
+                problems,
+            )
+
+    def _emit(self, action: str, name: str, doc: dict) -> None:
+        public = self.public(name, doc)
+        for listener in list(self.listeners):
+            listener(action, name, public, lambda user: self.can(user, "read", name, doc))
+
+    async def _find(self, name: str, object_id) -> dict:
+        if not isinstance(object_id, str) or not object_id:
+            raise HubError("bad_request", "uuid must be a non-empty string", {"field": "uuid"})
+        doc = await self.collection(name).find_one({"uuid": object_id})
+        if doc is None:
+            raise HubError("not_found", f"no {name} {object_id}")
+        return doc
+
+    # operations --------------------------------------------------------------------------
+
+    async def get(self, user, name: str, object_id: str) -> dict:
+        doc = await self._find(name, object_id)
+        if not self.can(user, "read", name, doc):
+            raise HubError("forbidden", f"you may not read this {name}")
+        return self.public(name, doc)
+
+    def _filter(self, name: str, filter_) -> dict:
+        if filter_ in (None, {}):
+            return {}
+        if not isinstance(filter_, dict):
+            raise HubError("invalid", "filter must be an object", {"field": "filter"})
+        props = set(self.schemas.schemas[name].get("properties", {})) - self.schemas.write_only(
+            name
+        )
+        out = {}
+        for key, value in filter_.items():
+            if not isinstance(key, str) or key.split(".")[0] not in props:
+                raise HubError("invalid", f"cannot filter on {key!r}", {"field": f"filter.{key}"})
+            if isinstance(value, dict):
+                bad = [op for op in value if op not in FILTER_OPERATORS]
+                if bad:
+                    raise HubError(
+                        "invalid",
+                        f"operator {bad[0]!r} not allowed; use {sorted(FILTER_OPERATORS)}",
+                        {"field": f"filter.{key}"},
+                    )
+            out[key] = value
+        return out
+
+    def _sort(self, name: str, sort) -> list:
+        if not sort:
+            return [("uuid", ASCENDING)]
+        if isinstance(sort, str):
+            sort = [[sort.lstrip("-"), -1 if sort.startswith("-") else 1]]
+        props = set(self.schemas.schemas[name].get("properties", {})) | {"created", "modified"}
+        out = []
+        for item in sort:
+            if (
+                not isinstance(item, list | tuple)
+                or len(item) != 2
+                or item[0] not in props
+                or item[1] not in (1, -1)
+            ):
+                raise HubError("invalid", "sort is [[field, 1|-1], …]", {"field": "sort"})
+            out.append((item[0], ASCENDING if item[1] == 1 else DESCENDING))
+        return out
+
+    async def getlist(
+        self, user, name: str, filter=None, sort=None, skip: int = 0, limit: int = 100
+    ) -> dict:
+        self._schema(name)
+        if not isinstance(skip, int) or skip < 0 or not isinstance(limit, int) or limit < 1:
+            raise HubError("invalid", "skip ≥ 0 and limit ≥ 1 are integers", {"field": "limit"})
+        limit = min(limit, MAX_LIMIT)
+        query = self._filter(name, filter)
+        visible = self._visible_query(user, name, "list")
+        if visible:
+            query = {"$and": [query, visible]} if query else visible
+        coll = self.collection(name)
+        total = await coll.count_documents(query)
+        cursor = coll.find(query).sort(self._sort(name, sort)).skip(skip).limit(limit)
+        items = [self.public(name, doc) async for doc in cursor]
+        return {"items": items, "total": total, "skip": skip, "limit": limit}
+
+    async def search(self, user, name: str, text: str, limit: int = 50) -> dict:
+        meta = self._schema(name)
+        if not isinstance(text, str):
+            raise HubError("invalid", "search text must be a string", {"field": "text"})
+        pattern = {"$regex": re.escape(text), "$options": "i"}
+        query = {"$or": [{field: pattern} for field in meta.get("search", [])] or [{}]}
+        visible = self._visible_query(user, name, "list")
+        if visible:
+            query = {"$and": [query, visible]}
+        cursor = self.collection(name).find(query).limit(min(int(limit), MAX_LIMIT))
+        return {"items": [self.public(name, doc) async for doc in cursor]}
+
+    async def put(self, user, name: str, obj) -> dict:
+        meta = self._schema(name)
+        if not isinstance(obj, dict):
+            raise HubError("invalid", "the object must be a JSON object", {"field": ""})
+        roles = roles_of(user)
+        if ADMIN not in roles and not any(r in meta.get("create", ()) for r in roles):
+            raise HubError("forbidden", f"your roles may not create a {name}")
+        doc = {
+            k: v for k, v in obj.items() if k not in SERVER_FIELDS | self.schemas.read_only(name)
+        }
+        self._check(name, doc)
+        if name == "user":
+            return self.public(name, await self._create_user(doc))
+        object_id = uuid.uuid4().hex
+        now = datetime.now(UTC)
+        stored = {
+            **doc,
+            "_id": object_id,
+            "uuid": object_id,
+            "owner": _user_id(user),
+            "created": now,
+            "modified": now,
+        }
+        if "author" in self.schemas.schemas[name].get("properties", {}):
+            stored["author"] = getattr(user, "username", "")
+        unique = meta.get("unique")
+        if unique and await self.collection(name).find_one({unique: doc.get(unique)}):
+            raise HubError("exists", f"a {name} with {unique} {doc.get(unique)!r} exists")
+        await self.collection(name).insert_one(stored)
+        result = self.public(name, stored)
+        self._emit("objectcreation", name, stored)
+        return result
+
+    async def _create_user(self, doc: dict) -> dict:
+        from isomer_data.errors import IsomerError
+
+        if "password" not in doc:
+            raise HubError(
+                "invalid",
+                "password: required for a new user",
+                [{"field": "password", "message": "'password' is a required property"}],
+            )
+        extra = {k: v for k, v in doc.items() if k not in ("username", "password", "roles", "name")}
+        try:
+            created = await self.platform.users.create(
+                doc["username"], doc["password"], doc["roles"], name=doc.get("name", ""), **extra
+            )
+        except IsomerError as exc:
+            raise HubError(
+                "exists" if exc.code == 70001 else "invalid", str(exc.spec.title)
+            ) from None
+        except DuplicateKeyError:
+            raise HubError("exists", f"user {doc['username']!r} exists") from None
+        self._emit("objectcreation", "user", created)
+        return created
+
+    async def change(self, user, name: str, object_id: str, patch) -> dict:
+        self._schema(name)
+        if not isinstance(patch, dict):
+            raise HubError("invalid", "the change must be a JSON object", {"field": ""})
+        doc = await self._find(name, object_id)
+        if not self.can(user, "write", name, doc):
+            raise HubError("forbidden", f"you may not change this {name}")
+        fixed = SERVER_FIELDS | self.schemas.read_only(name)
+        touched = [k for k in patch if k in fixed]
+        if touched:
+            raise HubError("invalid", f"{touched[0]} is set by the server", {"field": touched[0]})
+        if "perms" in patch and not (ADMIN in roles_of(user) or doc.get("owner") == _user_id(user)):
+            raise HubError("forbidden", "only the owner or an admin may change permissions")
+        merged = {k: v for k, v in doc.items() if k not in fixed and k != "password"}
+        merged.update({k: v for k, v in patch.items() if v is not None})
+        for key in [k for k, v in patch.items() if v is None]:
+            merged.pop(key, None)
+        self._check(name, merged)
+        update: dict = {"$set": {**{k: v for k, v in patch.items() if v is not None}}}
+        unset = {k: "" for k, v in patch.items() if v is None}
+        if name == "user" and "password" in patch:
+            from argon2 import PasswordHasher
+
+            update["$set"]["password"] = PasswordHasher().hash(patch["password"])
+            self.platform.users.forget_cached()
+        update["$set"]["modified"] = datetime.now(UTC)
+        if unset:
+            update["$unset"] = unset
+        new = await self.collection(name).find_one_and_update(
+            {"uuid": object_id}, update, return_document=ReturnDocument.AFTER
+        )
+        if name == "user" and getattr(self.platform, "identity", None) is not None:
+            self.platform.identity.forget(new.get("_id"))
+            self.platform.users.forget_cached()
+        self._emit("objectchange", name, new)
+        return self.public(name, new)
+
+    async def delete(self, user, name: str, object_id: str) -> dict:
+        self._schema(name)
+        doc = await self._find(name, object_id)
+        if not self.can(user, "delete", name, doc):
+            raise HubError("forbidden", f"you may not delete this {name}")
+        if name == "user":
+            await self.platform.users.delete(doc["username"])
+            if getattr(self.platform, "identity", None) is not None:
+                self.platform.identity.forget(doc["_id"])
+        else:
+            await self.collection(name).delete_one({"uuid": object_id})
+        self._emit("objectdeletion", name, doc)
+        return {"uuid": object_id, "deleted": True}

@@ -1,0 +1,96 @@
+"""The schema manager: JSON Schemas (Draft 2020-12) from ``schemas/``, with form hints.
+
+A schema with an ``x-isomer`` block describes stored objects: its collection, which roles
+may create them, default per-role permissions, searchable fields and form hints for the
+panels. Other files (``perms.json``) are shared definitions they ``$ref``.
+
+Validation reports every problem with the field it concerns (``position.latitude``,
+``roles[1]``), so a form can put the message beside the right input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
+
+
+def schema_dir() -> Path:
+    return Path(os.environ.get("ISOMER_SCHEMAS", SCHEMA_DIR))
+
+
+def field_name(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class SchemaRegistry:
+    def __init__(self, directory: Path | None = None):
+        directory = directory or schema_dir()
+        self.schemas: dict[str, dict] = {}
+        resources = []
+        for path in sorted(directory.glob("*.json")):
+            schema = json.loads(path.read_text())
+            Draft202012Validator.check_schema(schema)
+            self.schemas[path.stem] = schema
+            resources.append((schema["$id"], Resource.from_contents(schema)))
+        self.registry = Registry().with_resources(resources)
+        self._validators = {
+            name: Draft202012Validator(
+                schema, registry=self.registry, format_checker=FormatChecker()
+            )
+            for name, schema in self.schemas.items()
+        }
+
+    @property
+    def object_schemas(self) -> list[str]:
+        return sorted(n for n, s in self.schemas.items() if "x-isomer" in s)
+
+    def meta(self, name: str) -> dict:
+        return self.schemas[name]["x-isomer"]
+
+    def errors(self, name: str, document: dict) -> list[dict]:
+        """Every validation problem as ``{"field", "message"}``, sorted by field."""
+        problems = []
+        for error in self._validators[name].iter_errors(document):
+            field = field_name(error.absolute_path)
+            if error.validator == "required":
+                missing = error.message.split("'")[1] if "'" in error.message else ""
+                field = f"{field}.{missing}" if field else missing
+            elif error.validator == "additionalProperties":
+                extra = error.message.split("'")[1] if "'" in error.message else ""
+                field = f"{field}.{extra}" if field else extra
+            problems.append({"field": field, "message": error.message})
+        return sorted(problems, key=lambda p: p["field"])
+
+    def read_only(self, name: str) -> set[str]:
+        props = self.schemas[name].get("properties", {})
+        return {k for k, v in props.items() if v.get("readOnly")}
+
+    def write_only(self, name: str) -> set[str]:
+        props = self.schemas[name].get("properties", {})
+        return {k for k, v in props.items() if v.get("writeOnly")}
+
+    def describe(self, name: str) -> dict:
+        """What a panel needs to draw a form: the schema, field order and widgets."""
+        schema = self.schemas[name]
+        meta = schema.get("x-isomer", {})
+        form = meta.get("form", {})
+        order = form.get("order") or [
+            k for k, v in schema.get("properties", {}).items() if not v.get("readOnly")
+        ]
+        return {
+            "name": name,
+            "title": schema.get("title", name),
+            "description": schema.get("description", ""),
+            "schema": schema,
+            "form": {"order": order, "widgets": form.get("widgets", {})},
+            "create": meta.get("create", []),
+        }

@@ -1,0 +1,199 @@
+"""Signal K v1 compatibility, so existing marine apps (chart plotters, instrument displays)
+connect: discovery, the REST full model, the delta stream, and token login.
+
+Security is on: everything but discovery and login needs a token (``Authorization: Bearer``,
+the ``JAUTHENTICATION`` cookie, or ``?token=``) or the platform's login cookie.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from tornado import web, websocket
+
+from isomer_data import __version__
+from isomer_data.services.auth.login import JSONLoginHandler, LogoutHandler
+from isomer_data.services.auth.roles import ADMIN, VESSEL, roles_of
+from isomer_data.services.hub.events import HubError
+from isomer_data.services.hub.hub import TokenBucket
+from isomer_data.services.live.subscriptions import Subscriber, Subscription, SubscriptionError
+from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, self_urn
+
+
+def _urn(handler) -> str:
+    return self_urn(handler.settings["isomer"].config.instance)
+
+
+class DiscoveryHandler(JupyterHandler):
+    @allow_unauthenticated
+    def get(self):
+        host = self.request.host
+        ws = "wss" if self.request.protocol == "https" else "ws"
+        self.set_header("Content-Type", "application/json")
+        self.finish(
+            json.dumps(
+                {
+                    "endpoints": {
+                        "v1": {
+                            "version": SIGNALK_VERSION,
+                            "signalk-http": f"{self.request.protocol}://{host}/signalk/v1/api/",
+                            "signalk-ws": f"{ws}://{host}/signalk/v1/stream",
+                        }
+                    },
+                    "server": {"id": "isomer-data", "version": __version__},
+                }
+            )
+        )
+
+
+class ApiHandler(APIHandler):
+    """``/signalk/v1/api/`` and any node below it (``vessels/self/navigation/position``)."""
+
+    def _not_logged_in(self):
+        self.set_status(401)
+        self.finish(json.dumps({"message": "log in: POST /signalk/v1/auth/login"}))
+
+    @allow_unauthenticated
+    async def get(self, path: str = ""):
+        if self.current_user is None:
+            self._not_logged_in()
+            return
+        urn = _urn(self)
+        node = full_model(self.settings["isomer"].live.latest, urn)
+        for part in [p for p in path.strip("/").split("/") if p]:
+            if node is not None and "vessels" in node and part == "self" and "self" not in node:
+                part = urn
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                raise web.HTTPError(404, f"no Signal K data at {path}")
+        self.finish(json.dumps(node))
+
+
+class StreamClient(Subscriber):
+    def __init__(self, socket, urn: str, max_in_flight: int):
+        super().__init__(max_in_flight=max_in_flight)
+        self.socket = socket
+        self.urn = urn
+
+    def write(self, text: str):
+        return self.socket.write_message(text)
+
+    def context_name(self, vessel: str) -> str:
+        return f"vessels.{self.urn}" if vessel == "self" else f"vessels.{vessel}"
+
+
+class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
+    """``/signalk/v1/stream[?subscribe=self|all|none]``: hello, then deltas."""
+
+    client: StreamClient | None = None
+
+    @property
+    def max_message_size(self) -> int:
+        return max(4 * self.settings["isomer"].config.ws_max_message, 1 << 20)
+
+    @allow_unauthenticated
+    async def get(self, *args, **kwargs):
+        if self.current_user is None:
+            raise web.HTTPError(401, "log in: POST /signalk/v1/auth/login")
+        mode = self.get_argument("subscribe", "self")
+        if mode not in ("self", "all", "none"):
+            raise web.HTTPError(400, "subscribe must be self, all or none")
+        result = super().get(*args, **kwargs)
+        if result is not None:
+            await result
+
+    def open(self, *args, **kwargs) -> None:
+        platform = self.settings["isomer"]
+        config = platform.config
+        self.set_nodelay(True)
+        self.urn = _urn(self)
+        self.bucket = TokenBucket(config.ws_rate, config.ws_burst)
+        self.client = StreamClient(self, self.urn, config.ws_queue)
+        mode = self.get_argument("subscribe", "self")
+        if mode != "none":
+            context = "vessels.self" if mode == "self" else "vessels.*"
+            self.client.subscribe([Subscription(context, "*", policy="instant")])
+        platform.fanout.add(self.client)
+        self.write_message(
+            json.dumps(
+                {
+                    "name": "isomer-data",
+                    "version": __version__,
+                    "self": f"vessels.{self.urn}",
+                    "roles": ["master", "main"],
+                    "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                }
+            )
+        )
+
+    def _error(self, message: str) -> None:
+        self.write_message(json.dumps({"error": {"message": message}}))
+
+    def _context(self, context: str) -> str:
+        if context in (f"vessels.{self.urn}", "vessels.self"):
+            return "vessels.self"
+        return context
+
+    async def on_message(self, message) -> None:
+        config = self.settings["isomer"].config
+        if len(message) > config.ws_max_message:
+            self._error(f"message exceeds {config.ws_max_message} bytes")
+            return
+        if not self.bucket.take():
+            return
+        try:
+            msg = json.loads(message)
+            if not isinstance(msg, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            self._error(f"not a JSON object: {exc}")
+            return
+        try:
+            if "subscribe" in msg:
+                context = self._context(str(msg.get("context", "vessels.self")))
+                subs = [Subscription.parse(context, s) for s in msg["subscribe"]]
+                self.client.subscribe(subs)
+                if self.client.timed:
+                    self.settings["isomer"].fanout.ensure_ticker()
+            elif "unsubscribe" in msg:
+                context = self._context(str(msg.get("context", "*")))
+                for spec in msg["unsubscribe"]:
+                    self.client.unsubscribe(context, str(spec.get("path", "*")))
+            elif "updates" in msg:
+                self._publish(msg)
+            else:
+                self._error("expected subscribe, unsubscribe or updates")
+        except (SubscriptionError, TypeError, AttributeError) as exc:
+            self._error(f"bad subscription: {exc}")
+        except HubError as exc:
+            self._error(exc.message)
+
+    def _publish(self, msg: dict) -> None:
+        from isomer_data.services.live.components import observations_from_delta
+
+        if not ({VESSEL, ADMIN} & set(roles_of(self.current_user))):
+            self._error("only vessel identities may send updates")
+            return
+        context = self._context(str(msg.get("context", "vessels.self")))
+        vessel = context.split(".", 1)[1] if context.startswith("vessels.") else "self"
+        platform = self.settings["isomer"]
+        observations = observations_from_delta(msg, vessel, f"signalk.{self.current_user.username}")
+        platform.live.publish(observations)
+        platform.hub_store.write(observations)
+
+    def on_close(self) -> None:
+        if self.client is not None:
+            self.settings["isomer"].fanout.remove(self.client)
+            self.client = None
+
+
+handlers = [
+    (r"/signalk/?", DiscoveryHandler),
+    (r"/signalk/v1/api/?(.*)", ApiHandler),
+    (r"/signalk/v1/stream/?", StreamHandler),
+    (r"/signalk/v1/auth/login", JSONLoginHandler),
+    (r"/signalk/v1/auth/logout", LogoutHandler),
+]
