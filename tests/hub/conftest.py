@@ -73,10 +73,7 @@ class HubClient:
             msg = await self.recv(timeout)
             if msg.get("id") == rid:
                 return msg
-            if "id" not in msg and msg.get("action") not in ("receive",):
-                self.pushes.append(msg)
-            elif msg.get("action") == "receive":
-                self.pushes.append(msg)
+            self.pushes.append(msg)  # a push, or an error about an earlier message
 
     async def push(self, action: str | None = None, timeout: float = 5.0) -> dict:
         for i, msg in enumerate(self.pushes):
