@@ -63,9 +63,11 @@ class ApiHandler(APIHandler):
             return
         urn = _urn(self)
         node = full_model(self.settings["isomer"].live.latest, urn)
+        previous = ""
         for part in [p for p in path.strip("/").split("/") if p]:
-            if node is not None and "vessels" in node and part == "self" and "self" not in node:
+            if previous == "vessels" and part == "self":
                 part = urn
+            previous = part
             node = node.get(part) if isinstance(node, dict) else None
             if node is None:
                 raise web.HTTPError(404, f"no Signal K data at {path}")

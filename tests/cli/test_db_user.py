@@ -1,0 +1,215 @@
+"""``isomer db user …`` against the test database: the users the platform logs in with."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import os
+import subprocess
+import sys
+import termios
+import time
+
+from pymongo import AsyncMongoClient
+
+from isomer_data.cli.main import main
+from isomer_data.services.auth.users import UserStore
+
+
+def verify(db_url: str, username: str, password: str):
+    async def check():
+        client = AsyncMongoClient(db_url)
+        try:
+            return await UserStore(client.get_default_database()).verify(username, password)
+        finally:
+            await client.close()
+
+    return asyncio.run(check())
+
+
+def test_create_list_passwd_delete(db_url, isomer_home, capsys):
+    assert (
+        main(
+            [
+                "db",
+                "user",
+                "create-user",
+                "--username",
+                "ole",
+                "--password",
+                "first-pass",
+                "--db",
+                db_url,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "db",
+                "user",
+                "create-user",
+                "--username",
+                "ida",
+                "--password",
+                "ida-pass-1",
+                "--role",
+                "scientist",
+                "--db",
+                db_url,
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "db",
+                "user",
+                "create-admin",
+                "--username",
+                "skipper",
+                "--password",
+                "admin-pass",
+                "--db",
+                db_url,
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["db", "user", "list", "--db", db_url]) == 0
+    listing = capsys.readouterr().out
+    assert "ole" in listing and "crew" in listing
+    assert "ida" in listing and "scientist" in listing
+    assert "skipper" in listing and "admin" in listing
+    assert verify(db_url, "ole", "first-pass")["roles"] == ["crew"]
+
+    assert (
+        main(
+            [
+                "db",
+                "user",
+                "passwd",
+                "--username",
+                "ole",
+                "--password",
+                "second-pass",
+                "--db",
+                db_url,
+            ]
+        )
+        == 0
+    )
+    assert verify(db_url, "ole", "first-pass") is None
+    assert verify(db_url, "ole", "second-pass") is not None
+
+    # duplicates, unknown users and short passwords are numbered errors, nothing changes
+    assert (
+        main(
+            [
+                "db",
+                "user",
+                "create-user",
+                "--username",
+                "ole",
+                "--password",
+                "whatever1",
+                "--db",
+                db_url,
+            ]
+        )
+        != 0
+    )
+    assert "70001" in capsys.readouterr().err
+    assert main(["db", "user", "delete", "--username", "nobody", "--db", db_url]) != 0
+    assert "70002" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "db",
+                "user",
+                "create-user",
+                "--username",
+                "kim",
+                "--password",
+                "short",
+                "--db",
+                db_url,
+            ]
+        )
+        != 0
+    )
+    assert "70005" in capsys.readouterr().err
+
+    assert main(["db", "user", "delete", "--username", "ole", "--db", db_url]) == 0
+    assert verify(db_url, "ole", "second-pass") is None
+
+
+def test_missing_password_without_terminal_is_an_error(db_url, isomer_home):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "isomer_data.cli.main",
+            "db",
+            "user",
+            "create-user",
+            "--username",
+            "bo",
+            "--db",
+            db_url,
+        ],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "70003" in result.stderr
+
+
+def _controlling_tty():
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_asks_for_the_password_on_a_terminal(db_url, isomer_home):
+    controller, terminal = os.openpty()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "isomer_data.cli.main",
+            "db",
+            "user",
+            "create-user",
+            "--username",
+            "tove",
+            "--db",
+            db_url,
+        ],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        preexec_fn=_controlling_tty,
+    )
+    os.close(terminal)
+    output = b""
+    answered = 0
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            chunk = os.read(controller, 1024)
+        except OSError:
+            break
+        output += chunk
+        if output.count(b"Password") > answered:
+            answered += 1
+            os.write(controller, b"tty-secret-1\n")
+    proc.wait(timeout=30)
+    os.close(controller)
+    assert proc.returncode == 0, output.decode(errors="replace")
+    assert answered == 2
+    assert verify(db_url, "tove", "tty-secret-1")["roles"] == ["crew"]
