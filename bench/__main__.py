@@ -19,6 +19,9 @@ BENCHMARKS = [
     "bench.idle_memory",
     "bench.ingest_parse",
     "bench.ingest_e2e",
+    "bench.gridding",
+    "bench.query",
+    "bench.websocket_fanout",
 ]
 
 

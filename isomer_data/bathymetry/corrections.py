@@ -47,9 +47,13 @@ def reduce_soundings(
         have = np.isfinite(surface)
         depth[have] = surface[have]
         applied |= have
-    offsets = np.array(
-        [float((vessels or {}).get(v, {}).get("transducer_depth", np.nan)) for v in out["vessel"]]
+    # One lookup per distinct vessel, not per sounding: fleets send millions per vessel.
+    codes, names = pd.factorize(out["vessel"])
+    per_vessel = np.array(
+        [float((vessels or {}).get(v, {}).get("transducer_depth", np.nan)) for v in names]
+        + [np.nan]
     )
+    offsets = per_vessel[codes]  # code -1 (missing vessel) picks the trailing NaN
     use_meta = ~applied & np.isfinite(offsets)
     depth[use_meta] = below[use_meta] + offsets[use_meta]
     applied |= use_meta
