@@ -15,6 +15,7 @@ Goals: 1000 clients at p99 < 100 ms, delivered rate ≥ 0.5× the bare broadcast
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import math
@@ -36,6 +37,13 @@ from ingest.framing import checksum
 from isomer_data.database.embedded import free_port
 
 RATE = 50  # deltas per second
+_SEQ = [1]  # sequence numbers continue across runs, so a stale value is never counted
+
+
+def _next_seq() -> int:
+    return _SEQ[0]
+
+
 WORKERS = 2
 
 
@@ -79,32 +87,63 @@ def bare_server(port: int, udp_port: int) -> None:
 # ---- clients ----------------------------------------------------------------------------
 
 
-def _seq_from(message: dict) -> int | None:
-    if "line" in message:  # baseline: the raw sentence
-        return int(round(float(message["line"].split(",")[1]) * 100))
-    if message.get("action") != "delta":
-        return None
-    for update in message["data"]["updates"]:
-        for value in update["values"]:
-            if value["path"] == "navigation.headingTrue":
-                return int(round(math.degrees(value["value"]) * 100))
-    return None
+VALUE_RE = re.compile(rb'"navigation\.headingTrue","value":([-0-9.eE+]+)')
+LINE_RE = re.compile(rb"HDT,([0-9.]+)")
 
 
-def client_worker(url: str, n: int, subscribe: bool, pipe) -> None:
-    """Open n clients, report ready, record (seq, receive time) until told to stop."""
-    import tornado.websocket
+class RawClient(asyncio.Protocol):
+    """A minimal websocket client (RFC 6455) that only records what it receives.
 
-    async def main():
-        seqs: list[int] = []
-        stamps: list[float] = []
-        conns = []
+    Library clients cost tens of microseconds per message in Python, so a thousand of them
+    would measure the clients, not the server. This one parses frame headers and finds the
+    sequence number with one regular expression.
+    """
 
-        async def open_one():
-            conn = await tornado.websocket.websocket_connect(url, max_message_size=1 << 22)
-            if subscribe:
-                await conn.read_message()  # hello
-                await conn.write_message(
+    def __init__(self, host: str, path: str, subscribe: bool, seqs: list, stamps: list):
+        self.host, self.path, self.subscribe = host, path, subscribe
+        self.seqs, self.stamps = seqs, stamps
+        self.buffer = bytearray()
+        self.upgraded = False
+        self.ready = asyncio.get_running_loop().create_future()
+        self.transport = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        key = base64.b64encode(os.urandom(16)).decode()
+        transport.write(
+            (
+                f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+
+    def send_text(self, text: str, opcode: int = 0x1) -> None:
+        payload = text.encode()
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        n = len(payload)
+        if n < 126:
+            header = bytes([0x80 | opcode, 0x80 | n])
+        else:
+            header = bytes([0x80 | opcode, 0x80 | 126]) + n.to_bytes(2, "big")
+        self.transport.write(header + mask + masked)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.monotonic()
+        buf = self.buffer
+        buf += data
+        if not self.upgraded:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if b" 101 " not in buf[: buf.find(b"\r\n")]:
+                self.ready.set_exception(ConnectionError(bytes(buf[:end]).decode()))
+                return
+            del buf[: end + 4]
+            self.upgraded = True
+            if self.subscribe:
+                self.send_text(
                     json.dumps(
                         {
                             "component": "live",
@@ -114,36 +153,63 @@ def client_worker(url: str, n: int, subscribe: bool, pipe) -> None:
                         }
                     )
                 )
-                while True:
-                    reply = json.loads(await conn.read_message())
-                    if reply.get("id") == 1:
-                        break
-            conns.append(conn)
-
-        for start in range(0, n, 50):
-            await asyncio.gather(*(open_one() for _ in range(min(50, n - start))))
-        recording = True
-
-        async def read(conn):
-            while recording:
-                raw = await conn.read_message()
-                if raw is None:
+            else:
+                self.ready.set_result(None)
+        while len(buf) >= 2:
+            opcode, length, offset = buf[0] & 0x0F, buf[1] & 0x7F, 2
+            if length == 126:
+                if len(buf) < 4:
                     return
-                now = time.monotonic()
-                seq = _seq_from(json.loads(raw))
-                if seq is not None:
-                    seqs.append(seq)
-                    stamps.append(now)
+                length, offset = int.from_bytes(buf[2:4], "big"), 4
+            elif length == 127:
+                if len(buf) < 10:
+                    return
+                length, offset = int.from_bytes(buf[2:10], "big"), 10
+            if len(buf) < offset + length:
+                return
+            payload = bytes(buf[offset : offset + length])
+            del buf[: offset + length]
+            if opcode == 0x9:  # ping: answer, or the server drops us
+                self.send_text(payload.decode("latin-1"), opcode=0xA)
+            elif opcode == 0x1:
+                self._message(payload, now)
 
-        readers = [asyncio.create_task(read(c)) for c in conns]
-        pipe.send("ready")
+    def _message(self, payload: bytes, now: float) -> None:
+        match = VALUE_RE.search(payload)
+        if match:
+            self.seqs.append(int(round(math.degrees(float(match.group(1))) * 100)))
+            self.stamps.append(now)
+            return
+        match = LINE_RE.search(payload)
+        if match:
+            self.seqs.append(int(round(float(match.group(1)) * 100)))
+            self.stamps.append(now)
+            return
+        if not self.ready.done() and b'"id":1' in payload:
+            self.ready.set_result(None)
+
+
+def client_worker(host: str, port: int, path: str, n: int, subscribe: bool, pipe) -> None:
+    """Open n clients, report ready, record (seq, receive time) until told to stop."""
+
+    async def main():
         loop = asyncio.get_running_loop()
+        seqs: list[int] = []
+        stamps: list[float] = []
+        clients = []
+        for start in range(0, n, 50):
+            batch = []
+            for _ in range(min(50, n - start)):
+                _, client = await loop.create_connection(
+                    lambda: RawClient(f"{host}:{port}", path, subscribe, seqs, stamps), host, port
+                )
+                batch.append(client)
+            await asyncio.wait_for(asyncio.gather(*(c.ready for c in batch)), 60)
+            clients += batch
+        pipe.send("ready")
         await loop.run_in_executor(None, pipe.recv)  # "stop"
-        recording = False
-        for conn in conns:
-            conn.close()
-        for task in readers:
-            task.cancel()
+        for client in clients:
+            client.transport.close()
         pipe.send((np.array(seqs, dtype=np.int64), np.array(stamps)))
 
     asyncio.run(main())
@@ -151,16 +217,22 @@ def client_worker(url: str, n: int, subscribe: bool, pipe) -> None:
 
 def _hdt(seq: int) -> bytes:
     body = f"HEHDT,{seq / 100:.2f},T"
-    return f"${body}*{checksum(body)}\r\n".encode()
+    return f"${body}*{checksum(body):02X}\r\n".encode()
 
 
-def _drive(url: str, n: int, subscribe: bool, udp_port: int, seconds: float, server_pid: int):
+def _drive(
+    port: int, path: str, n: int, subscribe: bool, udp_port: int, seconds: float, server_pid: int
+):
     ctx = multiprocessing.get_context("spawn")
     workers = []
     for i in range(WORKERS):
         parent, child = ctx.Pipe()
         share = n // WORKERS + (1 if i < n % WORKERS else 0)
-        proc = ctx.Process(target=client_worker, args=(url, share, subscribe, child), daemon=True)
+        proc = ctx.Process(
+            target=client_worker,
+            args=("127.0.0.1", port, path, share, subscribe, child),
+            daemon=True,
+        )
         proc.start()
         workers.append((proc, parent))
     for _, pipe in workers:
@@ -172,9 +244,10 @@ def _drive(url: str, n: int, subscribe: bool, udp_port: int, seconds: float, ser
     sent: dict[int, float] = {}
     start = time.monotonic()
     rss_samples = []
-    seq = 0
-    while time.monotonic() - start < seconds:
-        target = start + seq / RATE
+    seq = first = _next_seq()
+    warmup = first + RATE  # the first second: connections settle, caches fill; not measured
+    while time.monotonic() - start < seconds + 1.0:
+        target = start + (seq - first) / RATE
         delay = target - time.monotonic()
         if delay > 0:
             time.sleep(delay)
@@ -185,18 +258,21 @@ def _drive(url: str, n: int, subscribe: bool, udp_port: int, seconds: float, ser
             with contextlib.suppress(psutil.NoSuchProcess):
                 rss_samples.append(psutil.Process(server_pid).memory_info().rss / 2**20)
     time.sleep(1.0)  # let the last deltas arrive
-    elapsed = time.monotonic() - start
+    elapsed = time.monotonic() - start - 1.0 - 1.0  # without warm-up and the final wait
     latencies, received = [], 0
     for proc, pipe in workers:
         pipe.send("stop")
         seqs, stamps = pipe.recv()
         proc.join(10)
+        measured = (seqs > warmup) & (seqs <= seq)  # not a value left from an earlier run
+        seqs, stamps = seqs[measured], stamps[measured]
         received += len(seqs)
         sent_at = np.array([sent.get(int(s), np.nan) for s in seqs])
         latencies.append((stamps - sent_at) * 1000)
     lat = np.concatenate(latencies) if latencies else np.array([])
     lat = lat[np.isfinite(lat)]
-    expected = seq * n
+    _SEQ[0] = seq + 1
+    expected = (seq - warmup) * n
     return {
         "rate": received / elapsed,
         "delivered": received / expected if expected else 0.0,
@@ -286,14 +362,15 @@ def run(quick: bool = False) -> list[Result]:
         try:
             for n in sizes:
                 ours = _drive(
-                    f"ws://127.0.0.1:{port}/isomer/ws?token={token}",
+                    port,
+                    f"/isomer/ws?token={token}",
                     n,
                     True,
                     udp,
                     seconds,
                     platform.pid,
                 )
-                base = _drive(f"ws://127.0.0.1:{bport}/ws", n, False, budp, seconds, bare.pid)
+                base = _drive(bport, "/ws", n, False, budp, seconds, bare.pid)
                 note = (
                     f"{RATE} deltas/s for {seconds:.0f} s; delivered {ours['delivered']:.1%} "
                     f"(bare {base['delivered']:.1%})"
