@@ -18,7 +18,7 @@ from collections import OrderedDict
 from isomer_data import __version__
 from isomer_data.services.auth.roles import ANONYMOUS, roles_of
 from isomer_data.services.hub.events import EVENTS, HubError
-from isomer_data.services.live.subscriptions import Subscriber, Subscription
+from isomer_data.services.live.subscriptions import Subscriber, Subscription, write_text_frame
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class HubClient(Subscriber):
     # outgoing ------------------------------------------------------------------------
 
     def write(self, text: str):
-        return self.socket.write_message(text)
+        return write_text_frame(self.socket, text)
 
     def frame(self, message: dict) -> str:
         return json.dumps(
@@ -99,13 +99,13 @@ class HubClient(Subscriber):
         # Replies bypass the drop rule: the client is waiting for them, and it can send only
         # as fast as the rate limit allows, so they cannot pile up.
         try:
-            self.write(json.dumps(message, separators=(",", ":"), default=str))
+            self.socket.write_message(json.dumps(message, separators=(",", ":"), default=str))
         except Exception:
             self.closed = True
 
     def report_dropped(self, count: int) -> None:
         try:
-            self.write(
+            self.socket.write_message(
                 json.dumps(
                     {
                         "component": "hub",

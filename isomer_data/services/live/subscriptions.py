@@ -31,6 +31,8 @@ POLICIES = ("instant", "ideal", "fixed")
 DEFAULT_PERIOD = 1.0
 MAX_IN_FLIGHT = 256
 TICK_SECONDS = 0.05
+COALESCE_ABOVE = 0.005  # a flush slower than this makes the next one wait and coalesce
+MAX_COALESCE = 0.05
 
 
 def iso_time(t: float) -> str:
@@ -40,6 +42,36 @@ def iso_time(t: float) -> str:
 def pattern_regex(pattern: str) -> re.Pattern:
     """Signal K wildcards: ``*`` matches any run of characters, dots included."""
     return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
+
+
+_frames: dict[str, bytes] = {}
+
+
+def write_text_frame(handler, text: str):
+    """Write ``text`` as one websocket frame, framed once however many clients get it.
+
+    ``write_message`` frames the same payload again for every client; with a thousand
+    clients that is most of the fan-out's cost. An uncompressed frame (RSV1 = 0) is valid
+    even on connections that negotiated permessage-deflate.
+    """
+    conn = handler.ws_connection
+    if conn is None or conn.is_closing():
+        raise ConnectionError("websocket closed")
+    frame = _frames.get(text)
+    if frame is None:
+        payload = text.encode()
+        n = len(payload)
+        if n < 126:
+            header = bytes((0x81, n))
+        elif n < 65536:
+            header = bytes((0x81, 126)) + n.to_bytes(2, "big")
+        else:
+            header = bytes((0x81, 127)) + n.to_bytes(8, "big")
+        frame = header + payload
+        if len(_frames) > 256:
+            _frames.clear()
+        _frames[text] = frame
+    return conn.stream.write(frame)
 
 
 class SubscriptionError(ValueError):
@@ -147,6 +179,7 @@ class Subscriber:
         self._last_sent: dict[tuple, float] = {}
         self._pending: dict[tuple, object] = {}
         self._scanned: dict[tuple, float] = {}
+        self.outbox: list = []
         self.closed = False
 
     # subscriptions -------------------------------------------------------------------
@@ -188,8 +221,8 @@ class Subscriber:
 
     # delivery ------------------------------------------------------------------------
 
-    def offer(self, batch: list, cache: dict) -> None:
-        """Called by the fan-out for each published batch; must not block."""
+    def offer(self, batch: list, cache=None) -> None:
+        """Collect what this subscriber wants from a published batch; sent by ``flush``."""
         if self.closed or not self.subscriptions:
             return
         now = time.monotonic()
@@ -213,12 +246,24 @@ class Subscriber:
                     self._pending.pop(slot, None)
             if send:
                 chosen.append(i)
-        if not chosen:
+        if chosen:
+            self.outbox.extend(batch[i] for i in chosen)
+
+    def flush(self, cache: dict) -> None:
+        """Send what ``offer`` collected: one delta per vessel, however many arrived.
+
+        Subscribers with the same outbox (the same observation objects) share one
+        serialized message, found in ``cache``.
+        """
+        if not self.outbox:
             return
-        key = (self.kind, batch[chosen[0]].vessel, tuple(chosen))
+        observations, self.outbox = self.outbox, []
+        if self.closed:
+            return
+        key = (self.kind, tuple(map(id, observations)))
         text = cache.get(key)
         if text is None:
-            text = cache[key] = self._frame_batch([batch[i] for i in chosen])
+            text = cache[key] = self._frame_batch(observations)
         self.send(text)
 
     def tick(self, now: float, latest) -> None:
@@ -329,6 +374,8 @@ class Fanout:
         self.live = live
         self.subscribers: set[Subscriber] = set()
         self._ticker: asyncio.Task | None = None
+        self._flush_handle: asyncio.Handle | None = None
+        self._last_flush_seconds = 0.0
         live.listeners.append(self.publish)
 
     def add(self, subscriber: Subscriber) -> None:
@@ -339,12 +386,37 @@ class Fanout:
         self.subscribers.discard(subscriber)
 
     def publish(self, batch: list) -> None:
-        cache: dict = {}
+        """Sort a batch into the subscribers' outboxes and schedule one flush.
+
+        When the server keeps up, the flush runs in the next loop iteration. When a flush
+        took long (many clients), the next one waits about as long, so deltas arriving
+        meanwhile leave together, as one message per client: under load the number of
+        writes stays bounded instead of the latency growing without bound.
+        """
         for subscriber in list(self.subscribers):
             try:
-                subscriber.offer(batch, cache)
+                subscriber.offer(batch, None)
             except Exception:
                 log.exception("live subscriber %r failed", subscriber)
+        if self._flush_handle is None:
+            loop = asyncio.get_running_loop()
+            delay = self._last_flush_seconds if self._last_flush_seconds > COALESCE_ABOVE else 0
+            if delay:
+                self._flush_handle = loop.call_later(min(delay, MAX_COALESCE), self.flush)
+            else:
+                self._flush_handle = loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._flush_handle = None
+        started = time.perf_counter()
+        cache: dict = {}
+        for subscriber in list(self.subscribers):
+            if subscriber.outbox:
+                try:
+                    subscriber.flush(cache)
+                except Exception:
+                    log.exception("live subscriber %r failed", subscriber)
+        self._last_flush_seconds = time.perf_counter() - started
 
     def ensure_ticker(self) -> None:
         """Start the ticker when a timed subscription appears; it stops when none is left."""

@@ -19,7 +19,12 @@ from isomer_data.services.auth.login import JSONLoginHandler, LogoutHandler
 from isomer_data.services.auth.roles import ADMIN, VESSEL, roles_of
 from isomer_data.services.hub.events import HubError
 from isomer_data.services.hub.hub import TokenBucket
-from isomer_data.services.live.subscriptions import Subscriber, Subscription, SubscriptionError
+from isomer_data.services.live.subscriptions import (
+    Subscriber,
+    Subscription,
+    SubscriptionError,
+    write_text_frame,
+)
 from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, self_urn
 
 
@@ -81,7 +86,7 @@ class StreamClient(Subscriber):
         self.urn = urn
 
     def write(self, text: str):
-        return self.socket.write_message(text)
+        return write_text_frame(self.socket, text)
 
     def context_name(self, vessel: str) -> str:
         return f"vessels.{self.urn}" if vessel == "self" else f"vessels.{vessel}"
