@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 
 ENV_DB = "ISOMER_DATA_DB"
+ENV_URL = "ISOMER_DATA_URL"
+ENV_TOKEN = "ISOMER_DATA_TOKEN"
 
 
 class Client:
@@ -74,9 +76,7 @@ class Client:
         >>> ds = isomer.observations(["navigation.speedOverGround", "environment.depth.*"])
         >>> ds["navigation.speedOverGround"].plot()
         """
-        from isomer_data.store.observations import query_observations
-
-        frame = query_observations(self.db, paths=paths, vessels=vessels, start=start, end=end)
+        frame = self._observation_frame(paths, vessels, start, end)
         if bbox is not None:
             frame = _within_bbox(self, frame, bbox, start, end)
         if as_ == "pandas":
@@ -103,9 +103,7 @@ class Client:
         """Depth soundings as a points GeoDataFrame (EPSG:4326), depths in metres."""
         import geopandas as gpd
 
-        from isomer_data.store.soundings import query_soundings
-
-        frame = query_soundings(self.db, bbox=bbox, start=start, end=end, vessels=vessels)
+        frame = self._sounding_frame(bbox, start, end, vessels)
         return gpd.GeoDataFrame(
             frame,
             geometry=gpd.points_from_xy(frame["longitude"], frame["latitude"]),
@@ -123,11 +121,25 @@ class Client:
     ):
         """The crowdsourced depth map of the stored soundings (see :mod:`isomer_data.bathymetry`)."""
         from isomer_data.bathymetry import grid_soundings
+
+        frame = self._sounding_frame(bbox, start, end, vessels)
+        return grid_soundings(frame, bbox, resolution, vessels=self._offsets(), tide=tide)
+
+    # -- where the rows come from: the database here, HTTP in RemoteClient ----------------
+    def _observation_frame(self, paths, vessels, start, end) -> pd.DataFrame:
+        from isomer_data.store.observations import query_observations
+
+        return query_observations(self.db, paths=paths, vessels=vessels, start=start, end=end)
+
+    def _sounding_frame(self, bbox, start, end, vessels) -> pd.DataFrame:
         from isomer_data.store.soundings import query_soundings
+
+        return query_soundings(self.db, bbox=bbox, start=start, end=end, vessels=vessels)
+
+    def _offsets(self) -> dict:
         from isomer_data.store.vessels import vessel_offsets
 
-        frame = query_soundings(self.db, bbox=bbox, start=start, end=end, vessels=vessels)
-        return grid_soundings(frame, bbox, resolution, vessels=vessel_offsets(self.db), tide=tide)
+        return vessel_offsets(self.db)
 
     # -- datasets -----------------------------------------------------------------------
     def datasets(self) -> pd.DataFrame:
@@ -146,6 +158,113 @@ class Client:
         from isomer_data import catalog
 
         return catalog.chart_layer(self.db, layer, bbox)
+
+
+class RemoteClient(Client):
+    """The same queries over HTTP, as a platform user: ``connect("http://boat:8888", token=…)``.
+
+    Rows come from the platform's ``/isomer/api/data/…`` endpoints as Parquet, so what a
+    user may see is decided by the platform (crew, scientists and admins may query) and a
+    token can be revoked there. Datasets and charts are files on the platform's disk and
+    are not served remotely.
+    """
+
+    def __init__(self, url: str, token: str):
+        self.url = url.rstrip("/")
+        self.token = token
+        self.database = None
+
+    def __repr__(self) -> str:
+        return f"<isomer_data.RemoteClient {self.url}>"
+
+    def close(self) -> None:
+        return None
+
+    def _get(self, path: str, params: list[tuple[str, str]]) -> bytes:
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        from isomer_data.errors import IsomerError
+
+        query = urllib.parse.urlencode([(k, v) for k, v in params if v is not None])
+        request = urllib.request.Request(
+            f"{self.url}/isomer/api/data/{path}" + (f"?{query}" if query else ""),
+            headers={"Authorization": f"token {self.token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 403):
+                raise PermissionError(
+                    f"the platform refused this query ({exc.code}): the token is unknown, "
+                    "revoked, or its user may not query data"
+                ) from None
+            detail = exc.read().decode(errors="replace")[:300]
+            raise IsomerError(50040, f"{self.url}: HTTP {exc.code} {detail}") from None
+        except OSError as exc:
+            raise IsomerError(50040, f"{self.url}: {exc}") from None
+
+    @staticmethod
+    def _params(name: str, values) -> list[tuple[str, str]]:
+        if values is None:
+            return []
+        values = [values] if isinstance(values, str) else list(values)
+        return [(name, str(v)) for v in values]
+
+    @staticmethod
+    def _time(value) -> str | None:
+        return None if value is None else pd.Timestamp(value).isoformat()
+
+    def _observation_frame(self, paths, vessels, start, end) -> pd.DataFrame:
+        import io
+        import json
+
+        body = self._get(
+            "observations",
+            self._params("path", paths)
+            + self._params("vessel", vessels)
+            + [("start", self._time(start)), ("end", self._time(end))],
+        )
+        table = pd.read_parquet(io.BytesIO(body))
+        value = table["number"].astype(object)
+        structured = table["json"].notna().to_numpy()
+        value[structured] = [json.loads(text) for text in table["json"][structured]]
+        return pd.DataFrame(
+            {
+                "time": table["time"],
+                "vessel": table["vessel"],
+                "path": table["path"],
+                "source": table["source"],
+                "value": value,
+                "latitude": table["latitude"],
+                "longitude": table["longitude"],
+            }
+        )
+
+    def _sounding_frame(self, bbox, start, end, vessels) -> pd.DataFrame:
+        import io
+
+        params = self._params("vessel", vessels) + [
+            ("start", self._time(start)),
+            ("end", self._time(end)),
+        ]
+        if bbox is not None:
+            params.append(("bbox", ",".join(str(float(x)) for x in bbox)))
+        return pd.read_parquet(io.BytesIO(self._get("soundings", params)))
+
+    def _offsets(self) -> dict:
+        import json
+
+        return json.loads(self._get("vessels", []))
+
+    def _local_only(self, *args, **kwargs):
+        raise NotImplementedError(
+            "datasets and charts are files on the platform: open them in its JupyterLab"
+        )
+
+    datasets = open_dataset = chart_layer = _local_only
 
 
 def observations_to_xarray(frame: pd.DataFrame):
@@ -192,15 +311,9 @@ def observations_to_xarray(frame: pd.DataFrame):
 
 
 def _within_bbox(client: Client, frame: pd.DataFrame, bbox, start, end) -> pd.DataFrame:
-    from isomer_data.store.observations import query_observations
-
     west, south, east, north = map(float, bbox)
-    pos = query_observations(
-        client.db,
-        "navigation.position",
-        vessels=list(frame["vessel"].unique()) or None,
-        start=start,
-        end=end,
+    pos = client._observation_frame(
+        "navigation.position", list(frame["vessel"].unique()) or None, start, end
     )
     if pos.empty or frame.empty:
         return frame.iloc[0:0]
@@ -222,15 +335,24 @@ def _within_bbox(client: Client, frame: pd.DataFrame, bbox, start, end) -> pd.Da
 
 
 def connect(
-    url: str | None = None, *, instance: str | None = None, lazy: bool = False
+    url: str | None = None,
+    *,
+    token: str | None = None,
+    instance: str | None = None,
+    lazy: bool = False,
 ) -> Client | None:
     """Connect to the platform's data.
 
     Parameters
     ----------
     url : str, optional
-        ``mongodb://host:port/database``; default: ``ISOMER_DATA_DB`` (set for kernels the
-        platform starts), else the running platform of ``instance`` on this machine.
+        ``http(s)://platform:8888`` (with ``token``: queries run as that user, over HTTP),
+        or ``mongodb://host:port/database`` (direct database access, for the platform's own
+        kernels and administrators); default: ``ISOMER_DATA_URL``, then ``ISOMER_DATA_DB``
+        (set for kernels the platform starts), else the running platform of ``instance``.
+    token : str, optional
+        A platform token (``iso_…``, from ``/isomer/api/tokens`` or the login); default
+        ``ISOMER_DATA_TOKEN``.
     instance : str, optional
         Instance name (default ``ISOMER_INSTANCE`` or ``default``).
     lazy : bool
@@ -244,7 +366,17 @@ def connect(
     from isomer_data.database.embedded import read_runtime
     from isomer_data.errors import IsomerError
 
-    url = url or os.environ.get(ENV_DB)
+    url = url or os.environ.get(ENV_URL) or os.environ.get(ENV_DB)
+    if url and url.startswith(("http://", "https://")):
+        token = token or os.environ.get(ENV_TOKEN)
+        if not token:
+            from isomer_data.errors import IsomerError
+
+            raise IsomerError(
+                50030,
+                "connecting over HTTP needs a token: connect(URL, token=…) or ISOMER_DATA_TOKEN",
+            )
+        return RemoteClient(url, token)
     config_kwargs = {"instance": instance} if instance else {}
     from traitlets.config import Config
 

@@ -60,6 +60,12 @@ ERRORS: dict[int, ErrorSpec] = {
                 "the message and launch again.",
             ),
             ErrorSpec(
+                50040,
+                "The platform cannot be reached",
+                "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "
+                "isomer launch) and the network; the platform's /isomer/api/status must answer.",
+            ),
+            ErrorSpec(
                 60001,
                 "The ingest source cannot be opened",
                 "Check the file path or source URL (serial:///dev/ttyUSB0?baud=4800, "

@@ -29,6 +29,7 @@ from isomer_data.platform import Platform
 AUTH_CONFIG = {
     "identity_provider_class": "isomer_data.services.auth.identity.IsomerIdentityProvider",
     "authorizer_class": "isomer_data.services.auth.authorizer.IsomerAuthorizer",
+    "kernel_manager_class": "isomer_data.services.auth.kernels.IsomerKernelManager",
 }
 
 # Order matters: later services may use what earlier ones put on the platform.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextvars import ContextVar
 
 from jupyter_server.auth.identity import IdentityProvider
 from traitlets import Type
@@ -22,6 +23,9 @@ from traitlets import Type
 from isomer_data.services.auth.roles import ADMIN, IsomerUser
 
 SIGNALK_COOKIE = "JAUTHENTICATION"
+# Who the current request is, for code deeper down that Jupyter calls without the handler
+# (starting a kernel): each request runs in its own task, so this never leaks across them.
+CURRENT_USER: ContextVar = ContextVar("isomer_current_user", default=None)
 SERVER_TOKEN_USER = "server-token"
 USER_CACHE_SECONDS = 5.0
 
@@ -73,6 +77,11 @@ class IsomerIdentityProvider(IdentityProvider):
     @property
     def login_available(self) -> bool:
         return True
+
+    async def get_user(self, handler):
+        user = await self._get_user(handler)
+        CURRENT_USER.set(user)
+        return user
 
     def get_token(self, handler) -> str | None:
         return super().get_token(handler) or handler.get_cookie(SIGNALK_COOKIE) or None
