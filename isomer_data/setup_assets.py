@@ -1,4 +1,4 @@
-"""Post-install steps that pip cannot do: the kernel spec (and front-end assets).
+"""Post-install steps that pip cannot do: the kernel spec and the crew panels' npm assets.
 
 Runs at the end of ``scripts/install``; each step is idempotent and needs no network
 beyond the package registries.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -31,8 +32,33 @@ def install_kernel_spec(prefix: str = sys.prefix) -> Path:
     return Path(target)
 
 
+PANELS = ROOT / "isomer_data" / "services" / "panels" / "web"
+VENDOR_FILES = {
+    "maplibre-gl/dist/maplibre-gl.js": "maplibre-gl.js",
+    "maplibre-gl/dist/maplibre-gl.css": "maplibre-gl.css",
+}
+
+
+def build_panels() -> Path:
+    """Install the panels' npm packages (lock file pinned) and copy what the page loads."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm not found: install Node.js (the crew panels' assets come from npm)")
+    vendor = PANELS / "vendor"
+    modules = PANELS / "node_modules"
+    if not all((modules / source).exists() for source in VENDOR_FILES):
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PANELS, check=True
+        )
+    vendor.mkdir(exist_ok=True)
+    for source, target in VENDOR_FILES.items():
+        shutil.copyfile(modules / source, vendor / target)
+    return vendor
+
+
 def main() -> int:
     print(f"kernel spec installed: {install_kernel_spec()}")
+    print(f"panel assets built: {build_panels()}")
     return 0
 
 

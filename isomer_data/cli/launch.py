@@ -102,6 +102,7 @@ def serve(config: IsomerConfig) -> int:
     print(
         f"\nIsomer Data is running (instance {config.instance!r}, "
         f"{platform.database.kind if platform else '?'} database).\n"
+        f"  Panels:     {url}/isomer/  (instruments, map, logbook)\n"
         f"  Status:     {url}/isomer/api/status\n"
         f"  JupyterLab: {url}/lab?token={token}\n"
         f"  Log in with the token above. Stop with Ctrl-C.\n",

@@ -33,7 +33,7 @@ AUTH_CONFIG = {
 }
 
 # Order matters: later services may use what earlier ones put on the platform.
-SERVICES = ("status", "auth", "objects", "live", "hub", "signalk", "data", "ingest")
+SERVICES = ("status", "auth", "objects", "live", "hub", "signalk", "data", "panels", "ingest")
 
 
 def _service_module(service: str, part: str):

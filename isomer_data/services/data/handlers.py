@@ -129,8 +129,36 @@ class VesselsHandler(_DataHandler):
         self.finish(json.dumps(offsets, default=str))
 
 
+class ChartLayerHandler(_DataHandler):
+    """``GET /isomer/api/data/chart/LAYER[?bbox=W,S,E,N]``: an S-57 layer as GeoJSON."""
+
+    @web.authenticated
+    async def get(self, layer: str):
+        self.check()
+        from isomer_data.catalog import chart_layer
+
+        db = self.settings["isomer"].database.db
+        bbox = self.get_argument("bbox", None)
+        if bbox is not None:
+            try:
+                bbox = tuple(float(x) for x in bbox.split(","))
+                if len(bbox) != 4:
+                    raise ValueError
+            except ValueError:
+                raise web.HTTPError(400, "bbox is W,S,E,N in degrees") from None
+
+        def make() -> str:
+            frame = chart_layer(db, layer, bbox)
+            return frame.to_json(drop_id=True, to_wgs84=False)
+
+        body = await asyncio.to_thread(make)
+        self.set_header("Content-Type", "application/geo+json")
+        self.finish(body)
+
+
 handlers = [
     (r"/isomer/api/data/observations", ObservationsHandler),
     (r"/isomer/api/data/soundings", SoundingsHandler),
     (r"/isomer/api/data/vessels", VesselsHandler),
+    (r"/isomer/api/data/chart/([A-Za-z]{6})", ChartLayerHandler),
 ]

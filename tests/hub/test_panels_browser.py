@@ -1,0 +1,104 @@
+"""The crew panels in a real browser (Debian's Chromium, headless), against the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import urlparse
+
+from playwright.async_api import async_playwright
+
+from ingest.observation import Observation
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",  # WebGL in software, for the map
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def publish(platform, **values):
+    now = time.time()
+    platform.live.publish([Observation(now, "self", p, v, "test") for p, v in values.items()])
+
+
+async def test_crew_logs_in_and_uses_the_panels(
+    started, tokens, password, http_server_client, jp_http_port, jp_base_url, tmp_path
+):
+    base = f"http://localhost:{jp_http_port}{jp_base_url}"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = await browser.new_page()
+        hosts = set()
+        page.on(
+            "request",
+            lambda request: (
+                urlparse(request.url).scheme in ("blob", "data")
+                or hosts.add(urlparse(request.url).hostname)
+            ),
+        )
+        problems = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+
+        await page.goto(base + "isomer/")
+        assert "/login" in page.url  # not logged in yet
+        await page.fill("#username", "crew1")
+        await page.fill("#password", password)
+        await page.click("button[type=submit]")
+        await page.wait_for_url("**/isomer/")
+        await page.wait_for_function(
+            "document.getElementById('connection').textContent === 'online'"
+        )
+
+        publish(
+            started,
+            **{
+                "navigation.speedOverGround": 5.0,
+                "environment.depth.belowTransducer": 12.34,
+                "environment.wind.angleApparent": -0.5,
+                "environment.wind.speedApparent": 7.0,
+                "environment.water.temperature": 288.15,
+                "navigation.position": {"latitude": 50.79, "longitude": -1.29},
+            },
+        )
+        await page.wait_for_function("document.getElementById('sog').textContent === '9.7'")
+        assert await page.text_content("#depth") == "12.3"
+        assert await page.text_content("#awa") == "29° P"
+        assert await page.text_content("#aws") == "13.6 kn"
+        assert await page.text_content("#temperature") == "15.0"
+        assert "50° 47.400′ N" in await page.text_content("#position")
+
+        # logbook: a bad entry is explained, a good one stored and listed
+        await page.click("nav button[data-panel=logbook]")
+        await page.click("#entry button[type=submit]")
+        await page.wait_for_function(
+            "document.getElementById('entry-errors').textContent.includes('text')"
+        )
+        await page.fill("#entry textarea", "Anchored off Cowes")
+        await page.click("#entry button[type=submit]")
+        await page.wait_for_selector("#entries li:has-text('Anchored off Cowes')")
+        stored = await started.adb.logbook.find_one({"text": "Anchored off Cowes"})
+        assert stored["author"] == "crew1"
+        assert stored["position"] == {"latitude": 50.79, "longitude": -1.29}
+
+        # map: MapLibre from the platform's own assets, own ship and track drawn
+        await page.click("nav button[data-panel=map]")
+        await page.wait_for_function("window.isomerPanels.mapReady === true", timeout=30000)
+        publish(started, **{"navigation.position": {"latitude": 50.80, "longitude": -1.28}})
+        await page.wait_for_function("window.isomerPanels.track.length >= 2")
+        await asyncio.sleep(0.5)
+        drawn = await page.evaluate(
+            "window.isomerPanels.map.queryRenderedFeatures({layers: ['self', 'track']}).length"
+        )
+        assert drawn >= 1
+        await page.screenshot(path=str(tmp_path / "map.png"))
+        print("map screenshot:", tmp_path / "map.png")
+
+        assert problems == []
+        assert hosts <= {"localhost", "127.0.0.1"}, hosts  # nothing from the internet
+        await browser.close()
