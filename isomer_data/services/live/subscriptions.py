@@ -180,6 +180,7 @@ class Subscriber:
         self._pending: dict[tuple, object] = {}
         self._scanned: dict[tuple, float] = {}
         self.outbox: list = []
+        self._signature = False  # not computed yet
         self.closed = False
 
     # subscriptions -------------------------------------------------------------------
@@ -188,6 +189,21 @@ class Subscriber:
         for sub in subs:
             self.subscriptions[sub.key] = sub
         self._match_cache.clear()
+        self._signature = False
+
+    @property
+    def signature(self):
+        """A key shared by subscribers whose subscriptions are all plain ``instant``.
+
+        Such subscribers want exactly the observations their patterns match, with no
+        per-client timing state, so the fan-out can choose for all of them at once.
+        None for any other (timed) subscriber, or one with nothing subscribed.
+        """
+        if self._signature is False:
+            subs = self.subscriptions.values()
+            plain = subs and all(not s.timed for s in subs)
+            self._signature = frozenset(self.subscriptions) if plain else None
+        return self._signature
 
     def unsubscribe(self, context: str = "*", path: str = "*") -> int:
         """Remove subscriptions whose context and path match the given patterns."""
@@ -200,6 +216,7 @@ class Subscriber:
         for key in gone:
             del self.subscriptions[key]
         self._match_cache.clear()
+        self._signature = False
         self._last_sent = {k: v for k, v in self._last_sent.items() if k[0] in self.subscriptions}
         self._pending = {k: v for k, v in self._pending.items() if k[0] in self.subscriptions}
         return len(gone)
@@ -393,9 +410,22 @@ class Fanout:
         meanwhile leave together, as one message per client: under load the number of
         writes stays bounded instead of the latency growing without bound.
         """
+        # Subscribers with the same instant subscriptions want the same observations:
+        # choose them once per distinct set (a thousand tablets on navigation.* are one).
+        chosen_by_signature: dict = {}
         for subscriber in list(self.subscribers):
             try:
-                subscriber.offer(batch, None)
+                signature = subscriber.signature
+                if signature is None:
+                    subscriber.offer(batch, None)
+                    continue
+                chosen = chosen_by_signature.get(signature)
+                if chosen is None:
+                    chosen = chosen_by_signature[signature] = [
+                        o for o in batch if subscriber.matching(o.vessel, o.path)
+                    ]
+                if chosen and not subscriber.closed:
+                    subscriber.outbox.extend(chosen)
             except Exception:
                 log.exception("live subscriber %r failed", subscriber)
         if self._flush_handle is None:
