@@ -25,10 +25,12 @@ def setup(platform, serverapp) -> None:
 
 async def start(platform) -> None:
     platform.live.bind_loop(asyncio.get_running_loop())
-    # The store pulls in pandas and numpy; importing them holds the GIL for ~0.4 s, which
-    # would stall every live client at the first flush. Pay that now, at start-up.
-    await asyncio.to_thread(importlib.import_module, "isomer_data.store.soundings")
-    await asyncio.to_thread(importlib.import_module, "isomer_data.store.observations")
+    if platform.config.sources or platform.config.sample:
+        # Ingest will store soon: the store pulls in pandas and numpy, and importing them
+        # holds the GIL for ~0.4 s, which would stall every live client at the first
+        # flush. Pay that now, at start-up. Without sources the server stays lean.
+        await asyncio.to_thread(importlib.import_module, "isomer_data.store.soundings")
+        await asyncio.to_thread(importlib.import_module, "isomer_data.store.observations")
     task = asyncio.create_task(_flush(platform.hub_store), name="hub store flush")
 
     async def stop():
