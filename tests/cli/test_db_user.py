@@ -27,123 +27,49 @@ def verify(db_url: str, username: str, password: str):
     return asyncio.run(check())
 
 
+def user_cmd(db_url: str, *args: str) -> int:
+    return main(["db", "user", *args, "--db", db_url])
+
+
 def test_create_list_passwd_delete(db_url, isomer_home, capsys):
+    assert user_cmd(db_url, "create-user", "--username", "ole", "--password", "first-pass") == 0
     assert (
-        main(
-            [
-                "db",
-                "user",
-                "create-user",
-                "--username",
-                "ole",
-                "--password",
-                "first-pass",
-                "--db",
-                db_url,
-            ]
+        user_cmd(
+            db_url,
+            "create-user",
+            "--username",
+            "ida",
+            "--password",
+            "ida-pass-1",
+            "--role",
+            "scientist",
         )
         == 0
     )
     assert (
-        main(
-            [
-                "db",
-                "user",
-                "create-user",
-                "--username",
-                "ida",
-                "--password",
-                "ida-pass-1",
-                "--role",
-                "scientist",
-                "--db",
-                db_url,
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(
-            [
-                "db",
-                "user",
-                "create-admin",
-                "--username",
-                "skipper",
-                "--password",
-                "admin-pass",
-                "--db",
-                db_url,
-            ]
-        )
-        == 0
+        user_cmd(db_url, "create-admin", "--username", "skipper", "--password", "admin-pass") == 0
     )
     capsys.readouterr()
-    assert main(["db", "user", "list", "--db", db_url]) == 0
+    assert user_cmd(db_url, "list") == 0
     listing = capsys.readouterr().out
     assert "ole" in listing and "crew" in listing
     assert "ida" in listing and "scientist" in listing
     assert "skipper" in listing and "admin" in listing
     assert verify(db_url, "ole", "first-pass")["roles"] == ["crew"]
 
-    assert (
-        main(
-            [
-                "db",
-                "user",
-                "passwd",
-                "--username",
-                "ole",
-                "--password",
-                "second-pass",
-                "--db",
-                db_url,
-            ]
-        )
-        == 0
-    )
+    assert user_cmd(db_url, "passwd", "--username", "ole", "--password", "second-pass") == 0
     assert verify(db_url, "ole", "first-pass") is None
     assert verify(db_url, "ole", "second-pass") is not None
 
     # duplicates, unknown users and short passwords are numbered errors, nothing changes
-    assert (
-        main(
-            [
-                "db",
-                "user",
-                "create-user",
-                "--username",
-                "ole",
-                "--password",
-                "whatever1",
-                "--db",
-                db_url,
-            ]
-        )
-        != 0
-    )
+    assert user_cmd(db_url, "create-user", "--username", "ole", "--password", "whatever1") != 0
     assert "70001" in capsys.readouterr().err
-    assert main(["db", "user", "delete", "--username", "nobody", "--db", db_url]) != 0
+    assert user_cmd(db_url, "delete", "--username", "nobody") != 0
     assert "70002" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "db",
-                "user",
-                "create-user",
-                "--username",
-                "kim",
-                "--password",
-                "short",
-                "--db",
-                db_url,
-            ]
-        )
-        != 0
-    )
+    assert user_cmd(db_url, "create-user", "--username", "kim", "--password", "short") != 0
     assert "70005" in capsys.readouterr().err
 
-    assert main(["db", "user", "delete", "--username", "ole", "--db", db_url]) == 0
+    assert user_cmd(db_url, "delete", "--username", "ole") == 0
     assert verify(db_url, "ole", "second-pass") is None
 
 

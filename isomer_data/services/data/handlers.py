@@ -65,6 +65,18 @@ class _DataHandler(APIHandler):
         if not may_query(self.current_user):
             raise web.HTTPError(403, "querying data needs the crew, scientist or admin role")
 
+    def bbox(self) -> tuple[float, float, float, float] | None:
+        text = self.get_argument("bbox", None)
+        if text is None:
+            return None
+        try:
+            bbox = tuple(float(x) for x in text.split(","))
+            if len(bbox) != 4:
+                raise ValueError
+        except ValueError:
+            raise web.HTTPError(400, "bbox is W,S,E,N in degrees") from None
+        return bbox
+
     def args(self, name: str):
         values = self.get_arguments(name)
         return values or None
@@ -102,14 +114,7 @@ class SoundingsHandler(_DataHandler):
         from isomer_data.store.soundings import query_soundings
 
         db = self.settings["isomer"].database.db
-        bbox = self.get_argument("bbox", None)
-        if bbox is not None:
-            try:
-                bbox = [float(x) for x in bbox.split(",")]
-                if len(bbox) != 4:
-                    raise ValueError
-            except ValueError:
-                raise web.HTTPError(400, "bbox is W,S,E,N in degrees") from None
+        bbox = self.bbox()
         vessels = self.args("vessel")
         start, end = self.get_argument("start", None), self.get_argument("end", None)
 
@@ -138,14 +143,7 @@ class ChartLayerHandler(_DataHandler):
         from isomer_data.catalog import chart_layer
 
         db = self.settings["isomer"].database.db
-        bbox = self.get_argument("bbox", None)
-        if bbox is not None:
-            try:
-                bbox = tuple(float(x) for x in bbox.split(","))
-                if len(bbox) != 4:
-                    raise ValueError
-            except ValueError:
-                raise web.HTTPError(400, "bbox is W,S,E,N in degrees") from None
+        bbox = self.bbox()
 
         def make() -> str:
             frame = chart_layer(db, layer, bbox)
