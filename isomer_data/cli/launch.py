@@ -102,10 +102,11 @@ def serve(config: IsomerConfig) -> int:
     print(
         f"\nIsomer Data is running (instance {config.instance!r}, "
         f"{platform.database.kind if platform else '?'} database).\n"
-        f"  Panels:     {url}/isomer/  (instruments, map, logbook)\n"
+        f"  Panels:     {url}/isomer/?token={token}  (instruments, map, logbook)\n"
         f"  Status:     {url}/isomer/api/status\n"
         f"  JupyterLab: {url}/lab?token={token}\n"
-        f"  Log in with the token above. Stop with Ctrl-C.\n",
+        f"  The token logs you in as the administrator; add crew and scientists with\n"
+        f"  `isomer db user create-user`, who then log in at {url}/login. Stop with Ctrl-C.\n",
         flush=True,
     )
     try:
