@@ -71,7 +71,21 @@ def write_text_frame(handler, text: str):
         if len(_frames) > 256:
             _frames.clear()
         _frames[text] = frame
-    return conn.stream.write(frame)
+    stream = conn.stream
+    # Fast path: nothing queued on this stream, so sending straight to the socket keeps
+    # the order and spares a future and two callbacks per client. Whatever the kernel does
+    # not take at once goes through tornado's buffer as usual.
+    if not getattr(stream, "_write_buffer", True) and stream.socket is not None:
+        try:
+            sent = stream.socket.send(frame)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            raise ConnectionError(str(exc)) from exc
+        if sent == len(frame):
+            return None
+        frame = frame[sent:]
+    return stream.write(frame)
 
 
 class SubscriptionError(ValueError):
