@@ -193,9 +193,11 @@ def grid_soundings(
 class DepthGrid:
     """A depth map that takes new soundings and recomputes only the cells they touch.
 
-    Keeps every accepted sounding's (cell, depth) — 12 bytes each — because exact medians
+    Keeps every accepted sounding's (cell, depth) — 16 bytes each — because exact medians
     and outlier rejection need a cell's full sample; a new batch re-evaluates only the
     cells it falls into, so adding a day's soundings to a season's grid costs the day.
+    For more soundings than memory holds, grid with
+    :class:`isomer_data.bathymetry.external.ExternalGridder` instead.
     """
 
     def __init__(
