@@ -96,6 +96,17 @@ def ours_statistics(lon, lat, depth):
 
 
 # -- measuring ----------------------------------------------------------------------------
+def baseline_accumulate(count, total, lon, lat, depth, spec: GridSpec = SPEC) -> None:
+    """The baseline's chunk step: plain numpy cell index, then bincount into accumulators."""
+    nx, ny, res = spec.nx, spec.ny, spec.resolution
+    ix = np.floor((lon - spec.west) / res).astype(np.int64)
+    iy = np.floor((lat - spec.south) / res).astype(np.int64)
+    inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    cells = (iy * nx + ix)[inside]
+    np.add(count, np.bincount(cells, minlength=spec.size), out=count)
+    np.add(total, np.bincount(cells, weights=depth[inside], minlength=spec.size), out=total)
+
+
 def _timed(fn, *args) -> float:
     gc.collect()
     started = time.perf_counter()
@@ -152,13 +163,7 @@ def _chunked(n_total: int) -> dict:
         np.add(squares, np.bincount(cells, weights=d * d, minlength=size), out=squares)
 
     def base_chunk(lon, lat, depth):
-        nx, ny, res = SPEC.nx, SPEC.ny, SPEC.resolution
-        ix = np.floor((lon - SPEC.west) / res).astype(np.int64)
-        iy = np.floor((lat - SPEC.south) / res).astype(np.int64)
-        inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-        cells = (iy * nx + ix)[inside]
-        np.add(b_count, np.bincount(cells, minlength=size), out=b_count)
-        np.add(b_total, np.bincount(cells, weights=depth[inside], minlength=size), out=b_total)
+        baseline_accumulate(b_count, b_total, lon, lat, depth)
 
     gc.collect()
     tracemalloc.start()
@@ -229,13 +234,7 @@ def _external(n_total: int, bands: int = 32) -> dict:
     chunk = min(CHUNK, n_total)
 
     def base_chunk(lon, lat, depth):
-        nx, ny, res = SPEC.nx, SPEC.ny, SPEC.resolution
-        ix = np.floor((lon - SPEC.west) / res).astype(np.int64)
-        iy = np.floor((lat - SPEC.south) / res).astype(np.int64)
-        inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-        cells = (iy * nx + ix)[inside]
-        np.add(b_count, np.bincount(cells, minlength=size), out=b_count)
-        np.add(b_total, np.bincount(cells, weights=depth[inside], minlength=size), out=b_total)
+        baseline_accumulate(b_count, b_total, lon, lat, depth)
 
     ours_s = base_s = 0.0
     gc.collect()

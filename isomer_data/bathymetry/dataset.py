@@ -13,7 +13,12 @@ import xarray as xr
 
 from isomer_data import __version__
 from isomer_data.bathymetry.corrections import reduce_soundings
-from isomer_data.bathymetry.grid import GridSpec, cell_statistics, reject_outliers
+from isomer_data.bathymetry.grid import (
+    GridSpec,
+    cell_statistics,
+    empty_statistics,
+    reject_outliers,
+)
 
 VARIABLES = {
     "depth": (
@@ -208,13 +213,7 @@ class DepthGrid:
         self.cells = np.empty(0, dtype=np.int64)
         self.depth = np.empty(0, dtype=np.float32)
         size = self.spec.size
-        self.stats = {
-            "median": np.full(size, np.nan),
-            "mean": np.full(size, np.nan),
-            "std": np.full(size, np.nan),
-            "count": np.zeros(size, dtype=np.int64),
-            "uncertainty": np.full(size, np.nan),
-        }
+        self.stats = empty_statistics(size)
         self.rejected = 0
         self._times: list = []
         self.last_updated_cells = 0

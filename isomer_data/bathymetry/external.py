@@ -23,6 +23,7 @@ from isomer_data.bathymetry.grid import (
     MM,
     GridSpec,
     cell_statistics,
+    empty_statistics,
     reject_outliers,
 )
 
@@ -79,13 +80,7 @@ class ExternalGridder:
     def finish(self) -> dict[str, np.ndarray]:
         """Per-cell median, mean, std, count, uncertainty over the whole grid."""
         size = self.spec.size
-        stats = {
-            "median": np.full(size, np.nan),
-            "mean": np.full(size, np.nan),
-            "std": np.full(size, np.nan),
-            "count": np.zeros(size, dtype=np.int64),
-            "uncertainty": np.full(size, np.nan),
-        }
+        stats = empty_statistics(size)
         self.rejected = 0
         for b, handle in enumerate(self.files):
             handle.flush()

@@ -107,6 +107,17 @@ def tvu(depth: np.ndarray, a: float = TVU_A, b: float = TVU_B) -> np.ndarray:
     return np.sqrt(a**2 + (b * depth) ** 2)
 
 
+def empty_statistics(size: int) -> dict[str, np.ndarray]:
+    """What ``cell_statistics`` returns for a grid with no soundings yet."""
+    return {
+        "median": np.full(size, np.nan),
+        "mean": np.full(size, np.nan),
+        "std": np.full(size, np.nan),
+        "count": np.zeros(size, dtype=np.int64),
+        "uncertainty": np.full(size, np.nan),
+    }
+
+
 def cell_statistics(cells: np.ndarray, depth: np.ndarray, size: int) -> dict[str, np.ndarray]:
     """median, mean, std, count and uncertainty per cell (NaN where empty)."""
     median, count = cell_median(cells, depth, size)
