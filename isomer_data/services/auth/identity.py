@@ -18,6 +18,7 @@ import time
 from contextvars import ContextVar
 
 from jupyter_server.auth.identity import IdentityProvider
+from pymongo.errors import PyMongoError
 from traitlets import Type
 
 from isomer_data.services.auth.roles import ADMIN, IsomerUser
@@ -95,7 +96,11 @@ class IsomerIdentityProvider(IdentityProvider):
         users = _users(handler)
         if users is None:
             return None
-        doc = await users.user_for_token(token)
+        try:
+            doc = await users.user_for_token(token)
+        except PyMongoError as exc:
+            self.log.warning("cannot check a token, the database is away: %s", exc)
+            return None
         return user_from_doc(doc) if doc else None
 
     async def user_by_id(self, handler, user_id: str) -> IsomerUser | None:
@@ -106,7 +111,11 @@ class IsomerIdentityProvider(IdentityProvider):
         if cached and now - cached[0] < USER_CACHE_SECONDS:
             return cached[1]
         users = _users(handler)
-        doc = await users.get_by_id(user_id) if users is not None else None
+        try:
+            doc = await users.get_by_id(user_id) if users is not None else None
+        except PyMongoError as exc:
+            self.log.warning("cannot look up a user, the database is away: %s", exc)
+            return cached[1] if cached else None
         user = user_from_doc(doc) if doc and not doc.get("disabled") else None
         if len(self._user_cache) > 10_000:
             self._user_cache.clear()

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from isomer_data.errors import IsomerError
 from isomer_data.services.auth.roles import ROLES
@@ -175,7 +175,12 @@ class UserStore:
         if cached and now - cached[0] < TOKEN_CACHE_SECONDS:
             return cached[1]
         user = None
-        record = await self.tokens.find_one({"_id": digest})
+        try:
+            record = await self.tokens.find_one({"_id": digest})
+        except PyMongoError:
+            if cached:  # the database is away: a token known a moment ago still holds
+                return cached[1]
+            raise
         if record is not None:
             expires = record.get("expires")
             if expires is None or expires > datetime.now(UTC):

@@ -15,6 +15,8 @@ import secrets
 import time
 from collections import OrderedDict
 
+from pymongo.errors import PyMongoError
+
 from isomer_data import __version__
 from isomer_data.services.auth.roles import ANONYMOUS, roles_of
 from isomer_data.services.hub.events import EVENTS, HubError
@@ -24,6 +26,15 @@ log = logging.getLogger(__name__)
 
 SESSION_SECONDS = 600.0
 MAX_SESSIONS = 10_000
+
+
+def database_error(exc: Exception) -> HubError:
+    """The database went away or refused: say so with the numbered error, nothing lost."""
+    return HubError(
+        "database_unavailable",
+        f"50020: the database did not answer ({type(exc).__name__}); nothing was changed, "
+        "try again in a moment",
+    )
 
 
 class TokenBucket:
@@ -186,6 +197,11 @@ class HubClient(Subscriber):
         except HubError as exc:
             self.errors += 1
             self.reply(request, error=exc)
+            return
+        except PyMongoError as exc:
+            self.errors += 1
+            log.warning("hub event %s/%s: database error %s", *key, type(exc).__name__)
+            self.reply(request, error=database_error(exc))
             return
         except Exception as exc:
             self.errors += 1

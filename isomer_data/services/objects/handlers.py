@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 
 from jupyter_server.base.handlers import APIHandler
+from pymongo.errors import PyMongoError
 from tornado import web
 
 from isomer_data.services.hub.events import HubError
+from isomer_data.services.hub.hub import database_error
 
 STATUS = {
     "bad_request": 400,
@@ -39,6 +41,10 @@ class _Base(APIHandler):
         except HubError as exc:
             self.set_status(STATUS.get(exc.code, 400))
             self.finish(json.dumps({"error": exc.to_json()}, default=str))
+            return
+        except PyMongoError as exc:
+            self.set_status(503)
+            self.finish(json.dumps({"error": database_error(exc).to_json()}))
             return
         self.set_status(status)
         self.finish(json.dumps(result, default=str))
