@@ -99,6 +99,51 @@ async def test_crew_logs_in_and_uses_the_panels(
         await page.screenshot(path=str(tmp_path / "map.png"))
         print("map screenshot:", tmp_path / "map.png")
 
+        assert await page.is_hidden("#users-tab")  # user management is for admins only
         assert problems == []
         assert hosts <= {"localhost", "127.0.0.1"}, hosts  # nothing from the internet
+        await browser.close()
+
+
+async def _login(page, base, username, password):
+    await page.goto(base + "isomer/")
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/isomer/")
+    await page.wait_for_function("document.getElementById('connection').textContent === 'online'")
+
+
+async def test_admin_manages_users_in_the_panel(
+    started, tokens, password, http_server_client, jp_http_port, jp_base_url
+):
+    base = f"http://localhost:{jp_http_port}{jp_base_url}"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = await browser.new_page()
+        problems = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        await _login(page, base, "admin1", password)
+        await page.click("#users-tab")
+        await page.wait_for_selector("#user-list td:text-is('crew1')")
+        await page.fill("#new-user input[name=username]", "marie")
+        await page.fill("#new-user input[name=password]", "short")
+        await page.click("#new-user button[type=submit]")
+        await page.wait_for_function(
+            "document.getElementById('user-errors').textContent.includes('password')"
+        )
+        await page.fill("#new-user input[name=password]", "long enough 1")
+        await page.check("#new-user input[value=scientist]")
+        await page.click("#new-user button[type=submit]")
+        # the push from the object manager refreshes the list
+        await page.wait_for_selector("#user-list td:text-is('marie')")
+        assert (await started.users.verify("marie", "long enough 1"))["roles"] == [
+            "crew",
+            "scientist",
+        ]
+        page.on("dialog", lambda dialog: dialog.accept())
+        await page.click("#user-list tr:has(td:text-is('marie')) button")
+        await page.wait_for_selector("#user-list td:text-is('marie')", state="detached")
+        assert await started.users.get("marie") is None
+        assert problems == []
         await browser.close()

@@ -66,7 +66,13 @@ async function hello(data) {
     await call("objects", "subscribe", { schema: "logbookentry" });
   }
   setConnected(true);
+  state.roles = data.roles;
   loadEntries();
+  if (data.roles.includes("admin")) {
+    document.getElementById("users-tab").hidden = false;
+    if (!resumed) await call("objects", "subscribe", { schema: "user" });
+    loadUsers();
+  }
 }
 
 function setConnected(on) {
@@ -199,7 +205,53 @@ async function loadEntries() {
 
 function objectPush(action, data) {
   if (data.schema === "logbookentry") loadEntries();
+  if (data.schema === "user") loadUsers();
 }
+
+// ---- users (admins only: the object manager refuses everyone else) ---------------------
+async function loadUsers() {
+  const reply = await call("objects", "getlist", { schema: "user", sort: [["username", 1]], limit: 1000 });
+  state.users = reply.items;
+  const body = document.querySelector("#user-list tbody");
+  body.replaceChildren(...reply.items.map((user) => {
+    const row = document.createElement("tr");
+    for (const text of [user.username, user.name ?? "", (user.roles ?? []).join(", ")]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    const cell = document.createElement("td");
+    const remove = document.createElement("button");
+    remove.textContent = "delete";
+    remove.addEventListener("click", async () => {
+      if (confirm(`Delete ${user.username} and revoke their tokens?`)) {
+        await call("objects", "delete", { schema: "user", uuid: user.uuid });
+      }
+    });
+    cell.append(remove);
+    row.append(cell);
+    return row;
+  }));
+}
+
+document.getElementById("new-user").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const errors = document.getElementById("user-errors");
+  const user = {
+    username: form.username.value.trim(),
+    roles: [...form.querySelectorAll("input[name=roles]:checked")].map((box) => box.value),
+    password: form.password.value,
+  };
+  if (form.name.value.trim()) user.name = form.name.value.trim();
+  try {
+    await call("objects", "put", { schema: "user", object: user });
+    form.reset();
+    errors.textContent = "";
+  } catch (error) {
+    errors.textContent = (error.details ?? []).map((d) => `${d.field}: ${d.message}`).join("; ") || error.message;
+  }
+});
 
 function renderEntries() {
   const list = document.getElementById("entries");
