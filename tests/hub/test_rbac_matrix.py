@@ -40,6 +40,9 @@ EXPECTED_EVENTS = {
     ("objects", "unsubscribe"): LOGGED_IN,
     ("schemas", "all"): LOGGED_IN,
     ("schemas", "get"): LOGGED_IN,
+    ("access", "list"): {A},
+    ("access", "approve"): {A},
+    ("access", "deny"): {A},
 }
 
 EXPECTED_JUPYTER = {

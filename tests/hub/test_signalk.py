@@ -190,3 +190,55 @@ async def test_vessel_identity_sends_updates(started, tokens, sk):
     json.loads(await crew.read_message())
     await crew.write_message(json.dumps({"updates": [{"values": [{"path": "a.b", "value": 1}]}]}))
     assert "error" in json.loads(await crew.read_message())
+
+
+async def test_device_access_request_approved_by_an_admin(started, tokens, sk, hub_connect):
+    fetch, stream = sk
+    admin = await hub_connect(tokens["admin"])
+    body = {
+        "clientId": "1234-4567-8910-abcd",
+        "description": "Cockpit display",
+        "permissions": "readonly",
+    }
+    asked = await fetch("signalk/v1/access/requests", "POST", json.dumps(body))
+    assert asked.code == 202
+    request = json.loads(asked.body)
+    assert request["state"] == "PENDING"
+    assert request["href"].endswith(f"signalk/v1/requests/{request['requestId']}")
+    poll_path = f"signalk/v1/requests/{request['requestId']}"
+    assert json.loads((await fetch(poll_path)).body)["state"] == "PENDING"
+
+    notice = await admin.push("accessrequest")
+    assert notice["data"]["description"] == "Cockpit display"
+    listed = await admin.call("access", "list")
+    assert [r["requestId"] for r in listed["data"]] == [request["requestId"]]
+    crew = await hub_connect(tokens["crew"])
+    assert (await crew.call("access", "approve", {"requestId": request["requestId"]}))["error"][
+        "code"
+    ] == "forbidden"
+    approved = await admin.call("access", "approve", {"requestId": request["requestId"]})
+    assert approved["data"]["permission"] == "APPROVED"
+
+    reply = json.loads((await fetch(poll_path)).body)
+    assert reply["state"] == "COMPLETED"
+    assert reply["accessRequest"]["permission"] == "APPROVED"
+    token = reply["accessRequest"]["token"]
+    again = json.loads((await fetch(poll_path)).body)
+    assert "token" not in again["accessRequest"]  # handed out once
+    device = await started.users.user_for_token(token)
+    assert device["roles"] == ["crew"] and device["token_kind"] == "device"
+    ws = await stream(headers={"Authorization": f"Bearer {token}"})
+    assert "self" in json.loads(await ws.read_message())
+    ws.close()
+
+    other = await fetch(
+        "signalk/v1/access/requests",
+        "POST",
+        json.dumps({"clientId": "9999-8888-7777", "permissions": "admin"}),
+    )
+    other_id = json.loads(other.body)["requestId"]
+    await admin.call("access", "deny", {"requestId": other_id})
+    denied = json.loads((await fetch(f"signalk/v1/requests/{other_id}")).body)
+    assert denied["accessRequest"] == {"permission": "DENIED"}
+    bad = await fetch("signalk/v1/access/requests", "POST", json.dumps({"clientId": "x"}))
+    assert bad.code == 400

@@ -280,6 +280,12 @@ class Hub:
                 continue
             client.push("objects", action, {"schema": schema, "object": obj})
 
+    def notify_role(self, role: str, component: str, action: str, data) -> None:
+        """Push to every connected client holding ``role`` (admins always count)."""
+        for client in list(self.clients):
+            if role in client.roles or "admin" in client.roles:
+                client.push(component, action, data)
+
     def status(self) -> dict:
         return {
             "clients": len(self.clients),

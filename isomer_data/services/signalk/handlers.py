@@ -204,3 +204,54 @@ handlers = [
     (r"/signalk/v1/auth/login", JSONLoginHandler),
     (r"/signalk/v1/auth/logout", LogoutHandler),
 ]
+
+
+class AccessRequestHandler(JupyterHandler):
+    """``POST /signalk/v1/access/requests``: a device asks; no login needed, by design."""
+
+    def check_xsrf_cookie(self):
+        return None  # devices have no cookie to forge; this is how they get a credential
+
+    @allow_unauthenticated
+    async def post(self):
+        self.set_header("Content-Type", "application/json")
+        try:
+            body = json.loads(self.request.body or b"null")
+            doc = await self.settings["isomer"].access.request(body, self.request.remote_ip or "?")
+        except ValueError:
+            self.set_status(400)
+            self.finish(json.dumps({"message": "body is not JSON"}))
+            return
+        except HubError as exc:
+            self.set_status(429 if exc.code == "flood" else 400)
+            self.finish(json.dumps({"message": exc.message}))
+            return
+        self.set_status(202)
+        self.finish(
+            json.dumps(
+                {
+                    "state": "PENDING",
+                    "requestId": doc["_id"],
+                    "href": f"{self.base_url}signalk/v1/requests/{doc['_id']}",
+                }
+            )
+        )
+
+
+class RequestStateHandler(JupyterHandler):
+    """``GET /signalk/v1/requests/ID``: the device polls (the id is its claim ticket)."""
+
+    @allow_unauthenticated
+    async def get(self, request_id: str):
+        reply = await self.settings["isomer"].access.poll(request_id)
+        if reply is None:
+            raise web.HTTPError(404, "no such request")
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(reply))
+
+
+handlers += [
+    (r"/signalk/v1/access/requests", AccessRequestHandler),
+    (r"/signalk/v1/requests/([0-9a-f]{32})", RequestStateHandler),
+]
