@@ -141,6 +141,18 @@ async def test_admin_manages_users_in_the_panel(
             "crew",
             "scientist",
         ]
+        # a cockpit display asks for access; the admin sees it at once and approves it
+        asked = await page.evaluate(
+            """async () => (await fetch('signalk/v1/access/requests'.replace(/^/, document.body.dataset.baseUrl), {
+                method: 'POST', headers: {'Content-Type': 'application/json'},
+                body: JSON.stringify({clientId: 'cockpit-display-01', description: 'Cockpit display'})
+            })).status"""
+        )
+        assert asked == 202
+        await page.click(
+            "#access-requests li:has-text('Cockpit display') button:text-is('approve')"
+        )
+        await page.wait_for_selector("#user-list td:text-is('device-cockpit-display-01')")
         page.on("dialog", lambda dialog: dialog.accept())
         await page.click("#user-list tr:has(td:text-is('marie')) button")
         await page.wait_for_selector("#user-list td:text-is('marie')", state="detached")

@@ -38,6 +38,8 @@ function connect() {
       applyDelta(msg.data);
     } else if (msg.component === "objects") {
       objectPush(msg.action, msg.data);
+    } else if (msg.component === "access") {
+      loadAccessRequests();
     }
   };
   ws.onclose = () => {
@@ -72,6 +74,7 @@ async function hello(data) {
     document.getElementById("users-tab").hidden = false;
     if (!resumed) await call("objects", "subscribe", { schema: "user" });
     loadUsers();
+    loadAccessRequests();
   }
 }
 
@@ -231,6 +234,26 @@ async function loadUsers() {
     cell.append(remove);
     row.append(cell);
     return row;
+  }));
+}
+
+async function loadAccessRequests() {
+  const requests = await call("access", "list", {});
+  const list = document.getElementById("access-requests");
+  list.replaceChildren(...requests.map((request) => {
+    const li = document.createElement("li");
+    li.textContent = `${request.description || request.clientId} (${request.permissions}, from ${request.address}) `;
+    for (const [label, action] of [["approve", "approve"], ["deny", "deny"]]) {
+      const button = document.createElement("button");
+      button.textContent = label;
+      button.addEventListener("click", async () => {
+        await call("access", action, { requestId: request.requestId });
+        loadAccessRequests();
+        loadUsers();
+      });
+      li.append(button);
+    }
+    return li;
   }));
 }
 
