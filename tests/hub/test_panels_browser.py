@@ -27,6 +27,16 @@ def publish(platform, **values):
     platform.live.publish([Observation(now, "self", p, v, "test") for p, v in values.items()])
 
 
+async def _login(page, base, username, password):
+    await page.goto(base + "isomer/")
+    assert "/login" in page.url  # not logged in yet: the panels send you to the login page
+    await page.fill("#username", username)
+    await page.fill("#password", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url("**/isomer/")
+    await page.wait_for_function("document.getElementById('connection').textContent === 'online'")
+
+
 async def test_crew_logs_in_and_uses_the_panels(
     started, tokens, password, http_server_client, jp_http_port, jp_base_url, tmp_path
 ):
@@ -45,15 +55,7 @@ async def test_crew_logs_in_and_uses_the_panels(
         problems = []
         page.on("pageerror", lambda error: problems.append(str(error)))
 
-        await page.goto(base + "isomer/")
-        assert "/login" in page.url  # not logged in yet
-        await page.fill("#username", "crew1")
-        await page.fill("#password", password)
-        await page.click("button[type=submit]")
-        await page.wait_for_url("**/isomer/")
-        await page.wait_for_function(
-            "document.getElementById('connection').textContent === 'online'"
-        )
+        await _login(page, base, "crew1", password)
 
         publish(
             started,
@@ -103,15 +105,6 @@ async def test_crew_logs_in_and_uses_the_panels(
         assert problems == []
         assert hosts <= {"localhost", "127.0.0.1"}, hosts  # nothing from the internet
         await browser.close()
-
-
-async def _login(page, base, username, password):
-    await page.goto(base + "isomer/")
-    await page.fill("#username", username)
-    await page.fill("#password", password)
-    await page.click("button[type=submit]")
-    await page.wait_for_url("**/isomer/")
-    await page.wait_for_function("document.getElementById('connection').textContent === 'online'")
 
 
 async def test_admin_manages_users_in_the_panel(

@@ -1,7 +1,6 @@
 """The running platform ingests its configured sources into the store and the live state."""
 
 import asyncio
-import os
 import socket
 import threading
 import time
@@ -52,16 +51,10 @@ def gateway():
 
 
 @pytest.fixture
-def jp_server_config(db_url, isomer_home, gateway):
-    return {
-        "ServerApp": {
-            "jpserver_extensions": {"isomer_data": True},
-            "allow_unauthenticated_access": False,
-            "reraise_server_extension_failures": True,
-            "allow_root": os.geteuid() == 0,
-        },
-        "IsomerConfig": {"db_url": db_url, "sources": [gateway], "sample": False},
-    }
+def jp_server_config(jp_server_config, gateway):
+    """The shared server configuration, plus this test's TCP gateway as a source."""
+    jp_server_config["IsomerConfig"]["sources"] = [gateway]
+    return jp_server_config
 
 
 async def test_platform_ingests_configured_tcp_source(jp_serverapp, mongo_db):

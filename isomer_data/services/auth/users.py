@@ -12,6 +12,7 @@ The store is async (the server's event loop must not block on the database); the
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -37,6 +38,18 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
 
 PUBLIC_FIELDS = {"password": 0}
+
+
+async def hash_password(password: str) -> str:
+    """argon2 is slow on purpose (tens of ms): off the event loop, or every client waits."""
+    return await asyncio.to_thread(_hasher.hash, password)
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def token_hash(token: str) -> str:
@@ -82,7 +95,7 @@ class UserStore:
             "username": username,
             "name": name or username,
             "roles": check_roles(roles),
-            "password": _hasher.hash(password),
+            "password": await hash_password(password),
             "created": datetime.now(UTC),
             "owner": user_id,
             **extra,
@@ -112,7 +125,7 @@ class UserStore:
     async def set_password(self, username: str, password: str) -> None:
         check_password(password)
         result = await self.users.update_one(
-            {"username": username}, {"$set": {"password": _hasher.hash(password)}}
+            {"username": username}, {"$set": {"password": await hash_password(password)}}
         )
         if result.matched_count == 0:
             raise IsomerError(70002, username)
@@ -121,15 +134,13 @@ class UserStore:
         """The user when the password is right, else None (same cost either way)."""
         doc = await self.users.find_one({"username": username}) if username else None
         stored = doc["password"] if doc and doc.get("password") else _DUMMY_HASH
-        try:
-            _hasher.verify(stored, password or "")
-        except (VerificationError, InvalidHashError):
+        if not await asyncio.to_thread(_verify, stored, password or ""):
             return None
         if doc is None or doc.get("disabled"):
             return None
         if _hasher.check_needs_rehash(stored):
             await self.users.update_one(
-                {"_id": doc["_id"]}, {"$set": {"password": _hasher.hash(password)}}
+                {"_id": doc["_id"]}, {"$set": {"password": await hash_password(password)}}
             )
         doc.pop("password", None)
         return doc

@@ -262,9 +262,7 @@ class Hub:
         if saved is None or saved["user"] != getattr(client.user, "username", None):
             raise HubError("unknown_session", "no such session to resume (expired or not yours)")
         del self.sessions[session]
-        client.subscribe(
-            [Subscription.parse(s["context"], {**s, "path": s["path"]}) for s in saved["live"]]
-        )
+        client.subscribe([Subscription.parse(s["context"], s) for s in saved["live"]])
         client.object_subscriptions.update(tuple(x) for x in saved["objects"])
         if client.timed:
             self.platform.fanout.ensure_ticker()

@@ -262,9 +262,9 @@ class ObjectManager:
         update: dict = {"$set": {**{k: v for k, v in patch.items() if v is not None}}}
         unset = {k: "" for k, v in patch.items() if v is None}
         if name == "user" and "password" in patch:
-            from argon2 import PasswordHasher
+            from isomer_data.services.auth.users import hash_password
 
-            update["$set"]["password"] = PasswordHasher().hash(patch["password"])
+            update["$set"]["password"] = await hash_password(patch["password"])
             self.platform.users.forget_cached()
         update["$set"]["modified"] = datetime.now(UTC)
         if unset:
