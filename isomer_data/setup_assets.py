@@ -11,9 +11,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 KERNEL_NAME = "isomer-data"
 
 
@@ -21,7 +21,7 @@ def install_kernel_spec(prefix: str = sys.prefix) -> Path:
     """Install kernels/isomer-data into this environment, bound to this Python."""
     from jupyter_client.kernelspec import KernelSpecManager
 
-    source = ROOT / "kernels" / KERNEL_NAME
+    source = Path(str(files("isomer_data.kernels"))) / KERNEL_NAME
     spec = json.loads((source / "kernel.json").read_text())
     spec["argv"][0] = sys.executable
     with tempfile.TemporaryDirectory() as tmp:
@@ -32,7 +32,9 @@ def install_kernel_spec(prefix: str = sys.prefix) -> Path:
     return Path(target)
 
 
-PANELS = ROOT / "isomer_data" / "services" / "panels" / "web"
+PANELS = Path(str(files("isomer_data.services.panels")))
+# npm installs beside the served folder, never inside it: only what the page loads is served.
+NPM = PANELS / "npm"
 VENDOR_FILES = {
     "maplibre-gl/dist/maplibre-gl.js": "maplibre-gl.js",
     "maplibre-gl/dist/maplibre-gl.css": "maplibre-gl.css",
@@ -44,11 +46,11 @@ def build_panels() -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise SystemExit("npm not found: install Node.js (the crew panels' assets come from npm)")
-    vendor = PANELS / "vendor"
-    modules = PANELS / "node_modules"
+    vendor = PANELS / "web" / "vendor"
+    modules = NPM / "node_modules"
     if not all((modules / source).exists() for source in VENDOR_FILES):
         subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PANELS, check=True
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NPM, check=True
         )
     vendor.mkdir(exist_ok=True)
     for source, target in VENDOR_FILES.items():

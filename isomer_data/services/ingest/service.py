@@ -31,7 +31,7 @@ class IngestService:
         return []
 
     async def start(self) -> None:
-        from ingest.worker import IngestWorker, LiveSink, StoreSink
+        from isomer_data.ingest.worker import IngestWorker, LiveSink, StoreSink
 
         for url in self.urls():
             # The run's start time is part of the origin: bucket ids derive from origin and

@@ -98,7 +98,7 @@ def _seconds(stamp) -> float:
 
 
 def observations_from_delta(data: dict, vessel: str, source: str) -> list:
-    from ingest.observation import Observation
+    from isomer_data.ingest.observation import Observation
 
     updates = data.get("updates")
     if not isinstance(updates, list):

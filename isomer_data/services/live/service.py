@@ -16,7 +16,7 @@ from isomer_data.services.live.subscriptions import Fanout
 
 
 def setup(platform, serverapp) -> None:
-    from ingest.worker import StoreSink
+    from isomer_data.ingest.worker import StoreSink
 
     platform.live = LiveState()
     platform.fanout = Fanout(platform.live)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import os
+from importlib.resources import files
 from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
+# The built-in schemas ship inside the package (``isomer_data.schemas``, from ``schemas/``).
+SCHEMA_DIR = Path(str(files("isomer_data.schemas")))
 
 
 def schema_dir() -> Path:
