@@ -60,6 +60,12 @@ ERRORS: dict[int, ErrorSpec] = {
                 "the message and launch again.",
             ),
             ErrorSpec(
+                50026,
+                "This instance is already running",
+                "One platform runs per instance: use the running one (its URL is in the "
+                "message), stop it first, or launch another instance with --instance NAME.",
+            ),
+            ErrorSpec(
                 50040,
                 "The platform cannot be reached",
                 "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "

@@ -79,16 +79,22 @@ def server_config(config: IsomerConfig):
 
 
 def serve(config: IsomerConfig) -> int:
-    from jupyter_server.serverapp import ServerApp
+    from isomer_data.cli.instance_lock import InstanceLock
 
-    from isomer_data.errors import IsomerError
+    lock = InstanceLock(config.instance_dir)
+    lock.acquire()
+    try:
+        return _serve_locked(config, lock)
+    finally:
+        lock.release()
+
+
+def _serve_locked(config: IsomerConfig, lock) -> int:
+    from jupyter_server.serverapp import ServerApp
 
     app = ServerApp(config=server_config(config))
     try:
         app.initialize(argv=[])
-    except IsomerError:
-        _close_platform(app)
-        raise
     except Exception:
         _close_platform(app)
         raise
@@ -99,6 +105,7 @@ def serve(config: IsomerConfig) -> int:
     url = (
         f"http://{'127.0.0.1' if config.host in ('0.0.0.0', '::', '') else config.host}:{app.port}"
     )
+    lock.describe(url)
     print(
         f"\nIsomer Data is running (instance {config.instance!r}, "
         f"{platform.database.kind if platform else '?'} database).\n"

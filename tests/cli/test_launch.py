@@ -101,3 +101,31 @@ def test_sigterm_leaves_no_database_child_and_data_survives(isomer_home):
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
     assert not pid_alive(info["pid"])
+
+
+def test_second_launch_of_a_running_instance_is_refused_with_50026(isomer_home):
+    env = dict(os.environ)
+    first_port, second_port = free_port(), free_port()
+    proc = launch(first_port, env)
+    try:
+        wait_status(first_port, proc)
+        started = time.monotonic()
+        second = run(["launch", "--port", str(second_port), "--no-sample"], env, timeout=60)
+        assert time.monotonic() - started < 30
+        assert second.returncode != 0
+        assert "50026: This instance is already running" in second.stderr
+        assert f"process {proc.pid} serves it at http://127.0.0.1:{first_port}" in second.stderr
+        assert "Traceback" not in second.stderr
+        info = Path(isomer_home) / "instances" / "default" / "platform.json"
+        assert info.stat().st_mode & 0o077 == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    # Stopped: the instance is free again, and says nobody runs it.
+    assert not (Path(isomer_home) / "instances" / "default" / "platform.json").exists()
+    proc = launch(first_port, env)
+    try:
+        assert wait_status(first_port, proc)["healthy"] is True
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
