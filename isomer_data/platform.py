@@ -29,6 +29,8 @@ class Platform:
         self._aclient = None
         self._health: tuple[float, bool, str] | None = None
         self._closers: list = []
+        # name -> {"stage", "error"} for services whose setup or start raised
+        self.failed_services: dict[str, dict] = {}
 
     @classmethod
     def open(cls, config: IsomerConfig) -> Platform:
@@ -43,6 +45,10 @@ class Platform:
     @property
     def adb(self):
         return self.aclient[self.database.name]
+
+    def service_failed(self, name: str, stage: str, exc: BaseException) -> None:
+        """Record a broken service (the traceback goes to the log, not to the public status)."""
+        self.failed_services[name] = {"stage": stage, "error": type(exc).__name__}
 
     def on_close(self, closer) -> None:
         """Register an async or sync callable run at shutdown, newest first."""
@@ -77,6 +83,8 @@ class Platform:
         }
         if problem:
             status["problem"] = problem
+        if self.failed_services:
+            status["failed_services"] = self.failed_services
         return status
 
     async def close(self) -> None:

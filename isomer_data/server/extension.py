@@ -9,6 +9,11 @@ A service is a folder under ``isomer_data/services/`` with, optionally:
 - ``handlers.py``: ``handlers``, a list of tornado URL specs;
 - ``components.py``: the service's hub events (``@event(component, action, roles)``).
 
+Services are found the way modules will be: the built-ins first (``SERVICES``), then the
+entry points of the group ``isomer_data.services``, each naming a package laid out as above.
+A service whose setup or start raises is reported in ``/isomer/api/status`` (its handlers
+are not mounted) and the others go on: one broken part never takes the platform down.
+
 Stopping the server stops everything the platform started (``platform.on_close``).
 """
 
@@ -17,7 +22,9 @@ from __future__ import annotations
 import gc
 import importlib
 import importlib.util
+import logging
 import os
+from importlib.metadata import entry_points
 
 from jupyter_server.extension.application import ExtensionApp
 
@@ -33,22 +40,37 @@ AUTH_CONFIG = {
     "kernel_manager_class": "isomer_data.services.auth.kernels.IsomerKernelManager",
 }
 
+log = logging.getLogger(__name__)
+
 # Order matters: later services may use what earlier ones put on the platform.
 SERVICES = ("status", "auth", "objects", "live", "hub", "signalk", "data", "panels", "ingest")
+SERVICE_ENTRY_POINTS = "isomer_data.services"
 
 
-def _service_module(service: str, part: str):
-    package = f"isomer_data.services.{service}"
+def discover_services() -> dict[str, str]:
+    """``name -> package`` of every service: the built-ins, then installed ones."""
+    found = {name: f"isomer_data.services.{name}" for name in SERVICES}
+    for ep in entry_points(group=SERVICE_ENTRY_POINTS):
+        if ep.name in found:
+            log.warning("service %r from %s ignored: the name is taken", ep.name, ep.value)
+        else:
+            found[ep.name] = ep.value
+    return found
+
+
+def _service_module(package: str, part: str):
     name = f"{package}.{part}"
     if importlib.util.find_spec(package) is None or importlib.util.find_spec(name) is None:
         return None
     return importlib.import_module(name)
 
 
-def handler_table() -> list:
+def handler_table(services: dict[str, str] | None = None, failed=()) -> list:
     table: list = []
-    for service in SERVICES:
-        module = _service_module(service, "handlers")
+    for name, package in (services or discover_services()).items():
+        if name in failed:
+            continue
+        module = _service_module(package, "handlers")
         if module is not None:
             table.extend(module.handlers)
     return table
@@ -61,6 +83,7 @@ class IsomerDataApp(ExtensionApp):
     load_other_extensions = True
 
     platform: Platform | None = None
+    services: dict[str, str] = {}
 
     def initialize_settings(self) -> None:
         config = IsomerConfig(parent=self.serverapp)
@@ -68,11 +91,16 @@ class IsomerDataApp(ExtensionApp):
         self.settings["isomer"] = self.platform
         # Kernels inherit the server's environment: isomer_data.connect() finds the data.
         os.environ["ISOMER_DATA_DB"] = self.platform.database.url_with_database
-        for service in SERVICES:
-            _service_module(service, "components")  # registers the service's hub events
-            module = _service_module(service, "service")
-            if module is not None and hasattr(module, "setup"):
-                module.setup(self.platform, self.serverapp)
+        self.services = discover_services()
+        for name, package in self.services.items():
+            try:
+                _service_module(package, "components")  # registers the service's hub events
+                module = _service_module(package, "service")
+                if module is not None and hasattr(module, "setup"):
+                    module.setup(self.platform, self.serverapp)
+            except Exception as exc:  # a broken service is reported; the others go on
+                self.log.exception("Isomer Data service %r could not be set up", name)
+                self.platform.service_failed(name, "setup", exc)
         self.log.info(
             "Isomer Data %s: instance %r, %s database %s",
             __version__,
@@ -82,14 +110,21 @@ class IsomerDataApp(ExtensionApp):
         )
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend(handler_table())
+        self.handlers.extend(handler_table(self.services, self.platform.failed_services))
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
         await super()._start_jupyter_server_extension(serverapp)
-        for service in SERVICES:
-            module = _service_module(service, "service")
-            if module is not None and hasattr(module, "start"):
+        for name, package in self.services.items():
+            if name in self.platform.failed_services:
+                continue
+            module = _service_module(package, "service")
+            if module is None or not hasattr(module, "start"):
+                continue
+            try:
                 await module.start(self.platform)
+            except Exception as exc:  # reported in the status; the others still start
+                self.log.exception("Isomer Data service %r could not start", name)
+                self.platform.service_failed(name, "start", exc)
         # What start-up built lives until shutdown; moving it out of the collector's way
         # keeps full collections short, or every live client would wait for them.
         gc.collect()
