@@ -87,6 +87,28 @@ class IsomerConfig(Configurable):
         "counted so a slow client never stalls others.",
     ).tag(config=True, env="ISOMER_WS_QUEUE")
 
+    csb_provider_name = Unicode(
+        "",
+        help="IHO B-12 trusted node: the organisation that forwards this instance's "
+        "crowdsourced bathymetry (empty: a placeholder the export tells you to replace).",
+    ).tag(config=True, env="ISOMER_CSB_PROVIDER_NAME")
+
+    csb_provider_email = Unicode(
+        "",
+        help="IHO B-12 trusted node: contact e-mail for data users (empty: a placeholder).",
+    ).tag(config=True, env="ISOMER_CSB_PROVIDER_EMAIL")
+
+    csb_node_id = Unicode(
+        "ISOMER",
+        help="IHO B-12 trusted node identifier: the letters and digits before the hyphen of "
+        "every uniqueVesselID this instance issues.",
+    ).tag(config=True, env="ISOMER_CSB_NODE_ID")
+
+    csb_license = Unicode(
+        "CC0 1.0",
+        help="IHO B-12 dataLicense: the Creative Commons dedication the data is given under.",
+    ).tag(config=True, env="ISOMER_CSB_LICENSE")
+
     def __init__(self, **kwargs):
         # Environment values sit between the built-in defaults and explicit configuration.
         super().__init__(**kwargs)
@@ -113,6 +135,13 @@ class IsomerConfig(Configurable):
         if not name or not all(c.isalnum() or c in "-_" for c in name):
             raise IsomerError(50030, f"instance name {name!r}: use letters, digits, - and _")
         return name
+
+    @validate("csb_node_id")
+    def _check_csb_node_id(self, proposal):
+        node = proposal["value"]
+        if not (node[:1].isascii() and node[:1].isalpha() and node.isascii() and node.isalnum()):
+            raise IsomerError(50030, f"csb_node_id {node!r}: a letter, then letters and digits")
+        return node
 
     @property
     def instance_dir(self) -> Path:

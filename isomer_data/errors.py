@@ -66,6 +66,29 @@ ERRORS: dict[int, ErrorSpec] = {
                 "message), stop it first, or launch another instance with --instance NAME.",
             ),
             ErrorSpec(
+                70201,
+                "The selection holds soundings of several vessels",
+                "A CSB file describes one vessel: choose it with --vessel (the message lists them).",
+            ),
+            ErrorSpec(
+                70202,
+                "No soundings to export",
+                "Widen --bbox, --start/--end or --vessel, or ingest a log with depths first "
+                "(isomer ingest FILE).",
+            ),
+            ErrorSpec(
+                70203,
+                "The output file cannot be written",
+                "Check that the folder exists and that you may write there, and the free disk "
+                "space.",
+            ),
+            ErrorSpec(
+                70204,
+                "The output format is unclear",
+                "Name the file with the format's suffix (.json, .geojson, .csv) or give --format, "
+                "and do not give a --format that contradicts the suffix.",
+            ),
+            ErrorSpec(
                 50040,
                 "The platform cannot be reached",
                 "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "

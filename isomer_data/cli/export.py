@@ -14,7 +14,11 @@ import sys
 
 from isomer_data.cli.options import add_config_options, config_from_args
 
-EXPORT_COMMANDS = ["isomer_data.cli.export", "isomer_data.cli.export_bathymetry"]
+EXPORT_COMMANDS = [
+    "isomer_data.cli.export",
+    "isomer_data.cli.export_bathymetry",
+    "isomer_data.cli.export_csb",
+]
 
 
 def register(subparsers) -> None:
