@@ -114,9 +114,7 @@ async def test_nobody_but_an_admin_changes_roles_or_disabled_over_the_hub(
 
 
 @pytest.mark.parametrize("role", [r for r in ROLES if r != "admin"] + [ANONYMOUS])
-async def test_nobody_but_an_admin_changes_roles_or_disabled_over_rest(
-    role, started, tokens, rest
-):
+async def test_nobody_but_an_admin_changes_roles_or_disabled_over_rest(role, started, tokens, rest):
     own = await _user(started, f"{role}1" if role != ANONYMOUS else "crew1")
     other = await _user(started, "admin1")
     token = _token(tokens, role)
@@ -385,3 +383,18 @@ async def test_deep_json_over_rest_is_a_coded_400(started, tokens, rest):
     assert status == 400 and body["error"]["code"] == "bad_json"
     status, body = await rest("POST", "objects/waypoint", tokens["crew"], "{not json")
     assert status == 400 and body["error"]["message"].startswith("40201")
+
+
+async def test_users_may_not_delete_their_own_record(started, tokens, hub_connect, rest):
+    # The user schema lets an owner read, list and write (its display name) only.
+    for role in PEOPLE:
+        own = await _user(started, f"{role}1")
+        client = await hub_connect(tokens[role])
+        reply = await client.call("objects", "delete", {"schema": "user", "uuid": own["uuid"]})
+        assert reply["error"]["code"] == "forbidden"
+        status, body = await rest("DELETE", f"objects/user/{own['uuid']}", tokens[role])
+        assert status == 403 and body["error"]["code"] == "forbidden"
+        assert await _user(started, f"{role}1") == own
+    admin = await hub_connect(tokens["admin"])
+    gone = await admin.call("objects", "delete", {"schema": "user", "uuid": own["uuid"]})
+    assert gone["data"]["deleted"] is True
