@@ -25,6 +25,61 @@ ERRORS: dict[int, ErrorSpec] = {
     for spec in sorted(
         [
             ErrorSpec(
+                40201,
+                "The message is not valid JSON",
+                "Send one JSON document (RFC 8259); NaN and Infinity are not JSON, write null "
+                "or leave the field out.",
+            ),
+            ErrorSpec(
+                40202,
+                "The JSON is nested too deeply",
+                "Messages and request bodies may nest at most 64 levels of arrays and objects.",
+            ),
+            ErrorSpec(
+                40203,
+                "The request body is too large",
+                "REST bodies for objects are limited to 1 MiB; hub messages to ws_max_message.",
+            ),
+            ErrorSpec(
+                40210,
+                "A field name contains '.' or begins with '$'",
+                "Name fields as the schema does; to change a nested field send the whole "
+                "nested object, to remove a field send it with null.",
+            ),
+            ErrorSpec(
+                40211,
+                "A number is not finite",
+                "NaN and Infinity cannot be stored; send a number (or leave the field out).",
+            ),
+            ErrorSpec(
+                40212,
+                "The object is too large",
+                "Objects are limited to 256 KiB of JSON; keep large data in files or the "
+                "data store and refer to it.",
+            ),
+            ErrorSpec(
+                40213,
+                "The object is nested too deeply",
+                "Objects may nest at most 16 levels of arrays and objects.",
+            ),
+            ErrorSpec(
+                40214,
+                "An integer is out of range",
+                "Integers in objects must fit in 64 bits (|n| < 2**63).",
+            ),
+            ErrorSpec(
+                40220,
+                "Only an admin may set this field",
+                "Ask an admin: roles, disabled, user names, passwords and permissions of users "
+                "are theirs to change.",
+            ),
+            ErrorSpec(
+                40221,
+                "This field is set by the server",
+                "Leave it out: uuid, owner, created, modified (and fields marked readOnly in "
+                "the schema) are the server's.",
+            ),
+            ErrorSpec(
                 50020,
                 "No database is available",
                 "Start MongoDB or correct the URL given with --db / ISOMER_DB; leave both unset "

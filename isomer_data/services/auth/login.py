@@ -17,6 +17,8 @@ from jupyter_server.auth.login import LoginFormHandler
 from jupyter_server.base.handlers import JupyterHandler
 
 from isomer_data.services.auth.identity import SIGNALK_COOKIE, bootstrap_admin, user_from_doc
+from isomer_data.services.hub.events import HubError
+from isomer_data.services.hub.parsing import parse as parse_json
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = 60.0
@@ -137,9 +139,9 @@ class JSONLoginHandler(JupyterHandler):
             self.finish(json.dumps({"message": "too many failed logins: wait a minute"}))
             return
         try:
-            body = json.loads(self.request.body or b"{}")
+            body = parse_json(self.request.body or b"{}")  # bounded depth
             username, password = str(body["username"]), str(body["password"])
-        except (ValueError, KeyError, TypeError):
+        except (HubError, KeyError, TypeError):
             self.set_status(400)
             self.finish(json.dumps({"message": 'expected JSON {"username": …, "password": …}'}))
             return

@@ -20,6 +20,7 @@ from pymongo.errors import PyMongoError
 from isomer_data import __version__
 from isomer_data.services.auth.roles import ANONYMOUS, roles_of
 from isomer_data.services.hub.events import EVENTS, HubError
+from isomer_data.services.hub.parsing import parse as parse_json
 from isomer_data.services.live.subscriptions import Subscriber, Subscription, write_text_frame
 
 log = logging.getLogger(__name__)
@@ -156,13 +157,10 @@ class HubClient(Subscriber):
                 )
             return
         try:
-            request = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+            request = parse_json(raw)  # bounded depth: never a RecursionError
+        except HubError as exc:
             self.errors += 1
-            self.reply(
-                {"component": "hub", "action": "receive"},
-                error=HubError("bad_json", f"not JSON: {exc}"),
-            )
+            self.reply({"component": "hub", "action": "receive"}, error=exc)
             return
         if (
             not isinstance(request, dict)

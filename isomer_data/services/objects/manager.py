@@ -6,12 +6,21 @@ their own objects, anyone else what the object's perms grant their roles (object
 without perms get their schema's defaults). Creating needs one of the schema's ``create``
 roles. Every write is validated against the schema before it reaches the database.
 
+Clients are not trusted with the shape of a document either. Field names with ``.`` or a
+leading ``$`` (MongoDB would read them as paths and operators), non-finite numbers (a stored
+NaN breaks every browser's ``JSON.parse``), integers beyond 64 bits, documents larger than
+``MAX_OBJECT_BYTES`` or nested deeper than ``MAX_OBJECT_DEPTH`` are refused before anything
+else happens. Fields the schema marks ``readOnly`` are the server's; fields it marks
+``x-isomer-admin-only`` only an admin may set or change (a user owns their record, but may
+not give themselves roles). REST and the hub both come through here.
+
 Listeners (the hub) hear ``objectcreation``/``objectchange``/``objectdeletion`` and decide
 per client, with :meth:`ObjectManager.can`, who may see them.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from datetime import UTC, datetime
@@ -21,11 +30,68 @@ from pymongo.errors import DuplicateKeyError
 
 from isomer_data.services.auth.roles import ADMIN, roles_of
 from isomer_data.services.hub.events import HubError
+from isomer_data.services.hub.parsing import coded
 
 OPS = ("read", "write", "list", "delete")
 MAX_LIMIT = 1000
 FILTER_OPERATORS = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists"}
 SERVER_FIELDS = {"_id", "uuid", "owner", "created", "modified"}
+MAX_OBJECT_BYTES = 256 * 1024  # of JSON, about: objects are forms, not data sets
+MAX_OBJECT_DEPTH = 16
+MAX_SKIP = 1 << 31
+_INT64 = 1 << 63
+
+
+def check_document(value, what: str = "object") -> None:
+    """Refuse what must never be stored, with the field it concerns (no recursion).
+
+    Field names with ``.``, a leading ``$`` or NUL (40210), NaN and ±Infinity (40211),
+    integers beyond 64 bits (40214), more than ``MAX_OBJECT_DEPTH`` levels (40213) and more
+    than ``MAX_OBJECT_BYTES`` of JSON (40212, code ``too_large``).
+    """
+    size = 0
+    stack = [(value, "", 1)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > MAX_OBJECT_DEPTH:
+                raise coded(
+                    "invalid",
+                    40213,
+                    f"{path or what}: more than {MAX_OBJECT_DEPTH} levels",
+                    {"field": path},
+                )
+            size += 2
+            for key, child in item.items():
+                field = f"{path}.{key}" if path else str(key)
+                if not isinstance(key, str) or "." in key or key.startswith("$") or "\0" in key:
+                    raise coded("invalid", 40210, repr(key), {"field": field})
+                size += len(key) + 4
+                stack.append((child, field, depth + 1))
+        elif isinstance(item, list | tuple):
+            if depth > MAX_OBJECT_DEPTH:
+                raise coded(
+                    "invalid",
+                    40213,
+                    f"{path or what}: more than {MAX_OBJECT_DEPTH} levels",
+                    {"field": path},
+                )
+            size += 2
+            stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
+        elif isinstance(item, str):
+            size += (len(item) if item.isascii() else len(item.encode("utf-8", "replace"))) + 3
+        elif isinstance(item, bool) or item is None:
+            size += 5
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise coded("invalid", 40211, f"{path or what}: {item}", {"field": path})
+            size += 24
+        elif isinstance(item, int):
+            if not -_INT64 <= item < _INT64:
+                raise coded("invalid", 40214, path or what, {"field": path})
+            size += 20
+        if size > MAX_OBJECT_BYTES:
+            raise coded("too_large", 40212, f"more than {MAX_OBJECT_BYTES} bytes", {"field": ""})
 
 
 def _iso(value):
@@ -63,16 +129,20 @@ class ObjectManager:
         if ADMIN in roles:
             return True
         uid = _user_id(user)
-        if uid and obj.get("owner") == uid:
+        if uid and obj.get("owner") == uid and op in self._owner_ops(name):
             return True
         return any(role in self.perms_of(name, obj).get(op, ()) for role in roles)
+
+    def _owner_ops(self, name: str) -> tuple:
+        """What an object's owner may always do: all four, unless the schema says less."""
+        return tuple(self._schema(name).get("owner", OPS))
 
     def _visible_query(self, user, name: str, op: str) -> dict:
         roles = roles_of(user)
         if ADMIN in roles:
             return {}
         ors: list[dict] = [{f"perms.{op}": {"$in": list(roles)}}]
-        if _user_id(user):
+        if _user_id(user) and op in self._owner_ops(name):
             ors.append({"owner": _user_id(user)})
         if any(role in self._schema(name).get("perms", {}).get(op, ()) for role in roles):
             ors.append({"perms": {"$exists": False}})
@@ -160,8 +230,12 @@ class ObjectManager:
         self, user, name: str, filter=None, sort=None, skip: int = 0, limit: int = 100
     ) -> dict:
         self._schema(name)
-        if not isinstance(skip, int) or skip < 0 or not isinstance(limit, int) or limit < 1:
-            raise HubError("invalid", "skip ≥ 0 and limit ≥ 1 are integers", {"field": "limit"})
+        if not isinstance(skip, int) or not 0 <= skip < MAX_SKIP:
+            raise HubError(
+                "invalid", f"skip is an integer from 0 to {MAX_SKIP - 1}", {"field": "skip"}
+            )
+        if not isinstance(limit, int) or limit < 1:
+            raise HubError("invalid", "limit is an integer ≥ 1", {"field": "limit"})
         limit = min(limit, MAX_LIMIT)
         query = self._filter(name, filter)
         visible = self._visible_query(user, name, "list")
@@ -177,12 +251,14 @@ class ObjectManager:
         meta = self._schema(name)
         if not isinstance(text, str):
             raise HubError("invalid", "search text must be a string", {"field": "text"})
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise HubError("invalid", "limit is an integer ≥ 1", {"field": "limit"})
         pattern = {"$regex": re.escape(text), "$options": "i"}
         query = {"$or": [{field: pattern} for field in meta.get("search", [])] or [{}]}
         visible = self._visible_query(user, name, "list")
         if visible:
             query = {"$and": [query, visible]}
-        cursor = self.collection(name).find(query).limit(min(int(limit), MAX_LIMIT))
+        cursor = self.collection(name).find(query).limit(min(limit, MAX_LIMIT))
         return {"items": [self.public(name, doc) async for doc in cursor]}
 
     async def put(self, user, name: str, obj) -> dict:
@@ -192,6 +268,12 @@ class ObjectManager:
         roles = roles_of(user)
         if ADMIN not in roles and not any(r in meta.get("create", ()) for r in roles):
             raise HubError("forbidden", f"your roles may not create a {name}")
+        check_document(obj)
+        if ADMIN not in roles:
+            for key in obj:
+                if key in self.schemas.admin_only(name):
+                    raise coded("forbidden", 40220, key, {"field": key})
+        # Server fields a client sends (a form echoing uuid) are dropped, not trusted.
         doc = {
             k: v for k, v in obj.items() if k not in SERVER_FIELDS | self.schemas.read_only(name)
         }
@@ -245,19 +327,29 @@ class ObjectManager:
         self._schema(name)
         if not isinstance(patch, dict):
             raise HubError("invalid", "the change must be a JSON object", {"field": ""})
+        check_document(patch, "change")
         doc = await self._find(name, object_id)
         if not self.can(user, "write", name, doc):
             raise HubError("forbidden", f"you may not change this {name}")
         fixed = SERVER_FIELDS | self.schemas.read_only(name)
         touched = [k for k in patch if k in fixed]
         if touched:
-            raise HubError("invalid", f"{touched[0]} is set by the server", {"field": touched[0]})
-        if "perms" in patch and not (ADMIN in roles_of(user) or doc.get("owner") == _user_id(user)):
+            raise coded("invalid", 40221, touched[0], {"field": touched[0]})
+        is_admin = ADMIN in roles_of(user)
+        if not is_admin:
+            secret = self.schemas.write_only(name)
+            for key in self.schemas.admin_only(name):
+                # Sending a field back unchanged is no change; a write-only field (a
+                # password) cannot be compared, so sending it always is one.
+                if key in patch and (key in secret or patch[key] != doc.get(key)):
+                    raise coded("forbidden", 40220, key, {"field": key})
+        if "perms" in patch and not (is_admin or doc.get("owner") == _user_id(user)):
             raise HubError("forbidden", "only the owner or an admin may change permissions")
         merged = {k: v for k, v in doc.items() if k not in fixed and k != "password"}
         merged.update({k: v for k, v in patch.items() if v is not None})
         for key in [k for k, v in patch.items() if v is None]:
             merged.pop(key, None)
+        check_document(merged)
         self._check(name, merged)
         update: dict = {"$set": {**{k: v for k, v in patch.items() if v is not None}}}
         unset = {k: "" for k, v in patch.items() if v is None}

@@ -4,6 +4,10 @@ A schema with an ``x-isomer`` block describes stored objects: its collection, wh
 may create them, default per-role permissions, searchable fields and form hints for the
 panels. Other files (``perms.json``) are shared definitions they ``$ref``.
 
+Fields may be annotated: ``"readOnly": true`` (JSON Schema's own) marks what only the server
+sets (uuid, owner, timestamps), ``"x-isomer-admin-only": true`` what only admins may set or
+change (a user's roles). The object manager enforces both, for REST and hub alike.
+
 Validation reports every problem with the field it concerns (``position.latitude``,
 ``roles[1]``), so a form can put the message beside the right input.
 """
@@ -18,6 +22,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
+ADMIN_ONLY = "x-isomer-admin-only"
 # The built-in schemas ship inside the package (``isomer_data.schemas``, from ``schemas/``).
 SCHEMA_DIR = Path(str(files("isomer_data.schemas")))
 
@@ -73,8 +78,14 @@ class SchemaRegistry:
         return sorted(problems, key=lambda p: p["field"])
 
     def read_only(self, name: str) -> set[str]:
+        """Top-level fields only the server sets (``"readOnly": true``)."""
         props = self.schemas[name].get("properties", {})
         return {k for k, v in props.items() if v.get("readOnly")}
+
+    def admin_only(self, name: str) -> set[str]:
+        """Top-level fields only admins may set or change (``"x-isomer-admin-only": true``)."""
+        props = self.schemas[name].get("properties", {})
+        return {k for k, v in props.items() if v.get(ADMIN_ONLY)}
 
     def write_only(self, name: str) -> set[str]:
         props = self.schemas[name].get("properties", {})

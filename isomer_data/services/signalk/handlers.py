@@ -19,6 +19,7 @@ from isomer_data.services.auth.login import JSONLoginHandler, LogoutHandler
 from isomer_data.services.auth.roles import ADMIN, VESSEL, roles_of
 from isomer_data.services.hub.events import HubError
 from isomer_data.services.hub.hub import TokenBucket
+from isomer_data.services.hub.parsing import parse as parse_json
 from isomer_data.services.live.subscriptions import (
     Subscriber,
     Subscription,
@@ -152,10 +153,10 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         if not self.bucket.take():
             return
         try:
-            msg = json.loads(message)
+            msg = parse_json(message)  # bounded depth: never a RecursionError
             if not isinstance(msg, dict):
                 raise ValueError("not an object")
-        except ValueError as exc:
+        except (HubError, ValueError) as exc:
             self._error(f"not a JSON object: {exc}")
             return
         try:
@@ -216,7 +217,7 @@ class AccessRequestHandler(JupyterHandler):
     async def post(self):
         self.set_header("Content-Type", "application/json")
         try:
-            body = json.loads(self.request.body or b"null")
+            body = parse_json(self.request.body or b"null", strict=True)
             doc = await self.settings["isomer"].access.request(body, self.request.remote_ip or "?")
         except ValueError:
             self.set_status(400)
