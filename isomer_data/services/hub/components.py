@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from isomer_data.services.hub.events import ANYONE, EVERYONE, HubError, event
 
+MAX_ECHO = 1024  # bytes of echoed data (as JSON): a ping measures latency, it is no mirror
+
 
 @event("hub", "ping", roles=ANYONE)
 async def ping(client, data):
-    """Latency check: echoes ``data`` with the server's time (POSIX seconds)."""
+    """Latency check: echoes ``data`` (up to 1 KiB as JSON) with the server's time (POSIX s)."""
+    size = len(json.dumps(data, separators=(",", ":"), default=str))
+    if size > MAX_ECHO:
+        raise HubError(
+            "too_large", f"ping echoes at most {MAX_ECHO} bytes of data, not {size}: send less"
+        )
     return {"echo": data, "time": time.time()}
 
 
