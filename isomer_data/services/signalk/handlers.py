@@ -269,7 +269,7 @@ class AccessRequestHandler(JupyterHandler):
             self.finish(json.dumps({"message": "body is not JSON"}))
             return
         except HubError as exc:
-            self.set_status(429 if exc.code == "flood" else 400)
+            self.set_status({"flood": 429, "conflict": 409}.get(exc.code, 400))
             self.finish(json.dumps({"message": exc.message}))
             return
         self.set_status(202)
