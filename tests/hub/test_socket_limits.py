@@ -121,6 +121,8 @@ async def test_connections_per_address_are_capped(
         await asyncio.sleep(0.02)
     again = await hub_connect(tokens["crew"])  # a closed socket frees its place
     assert again.hello["data"]["roles"] == ["crew"]
+    status = (await again.call("hub", "status"))["data"]
+    assert status["queued_bytes"] == 0 and status["dropped"] == 0
 
 
 async def test_anonymous_connections_are_capped(

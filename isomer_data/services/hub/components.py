@@ -33,13 +33,14 @@ async def whoami(client, data):
 
 @event("hub", "status", roles=EVERYONE)
 async def status(client, data):
-    """This connection's counters: sent, dropped, errors, flood."""
+    """This connection's counters: sent, dropped, errors, flood, and what waits to be sent."""
     return {
         "sent": client.sent,
         "dropped": client.dropped,
         "errors": client.errors,
         "flooded": client.flooded,
         "in_flight": client.in_flight,
+        "queued_bytes": client.bytes_in_flight,
     }
 
 
