@@ -87,6 +87,31 @@ class IsomerConfig(Configurable):
         "counted so a slow client never stalls others.",
     ).tag(config=True, env="ISOMER_WS_QUEUE")
 
+    ws_queue_bytes = Integer(
+        4 * 1024 * 1024,
+        help="Bytes waiting in the server for one websocket client (replies included); "
+        "beyond it messages are dropped and counted, as for ws_queue.",
+    ).tag(config=True, env="ISOMER_WS_QUEUE_BYTES")
+
+    ws_max_per_address = Integer(
+        64,
+        help="Open websockets (hub and Signal K stream together) from one client address; "
+        "the next is closed with code 1013 and a reason. Behind a reverse proxy every "
+        "client shares the proxy's address: raise it there.",
+    ).tag(config=True, env="ISOMER_WS_MAX_PER_ADDRESS")
+
+    ws_max_anonymous = Integer(
+        256,
+        help="Open websockets not logged in, from all addresses together; the next is "
+        "closed with code 1013 and a reason.",
+    ).tag(config=True, env="ISOMER_WS_MAX_ANONYMOUS")
+
+    ws_recheck_seconds = Integer(
+        30,
+        help="How often open websockets re-check their login against the database (a token "
+        "revoked, a user deleted, disabled or given other roles by another process); "
+        "changes made through this server apply at once. 0 turns the timer off.",
+    ).tag(config=True, env="ISOMER_WS_RECHECK_SECONDS")
     csb_provider_name = Unicode(
         "",
         help="IHO B-12 trusted node: the organisation that forwards this instance's "

@@ -144,6 +144,13 @@ ERRORS: dict[int, ErrorSpec] = {
                 "and do not give a --format that contradicts the suffix.",
             ),
             ErrorSpec(
+                40401,
+                "The embedded database refused the platform's credentials",
+                "Another program changed the database's users: stop every isomer process of this "
+                "instance, delete <instance>/embedded-db.secret and launch again (the platform then "
+                "sets a new login); the database log is named in the message.",
+            ),
+            ErrorSpec(
                 50040,
                 "The platform cannot be reached",
                 "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "

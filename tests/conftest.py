@@ -8,6 +8,7 @@ import uuid
 import pytest
 from pymongo import MongoClient
 
+from isomer_data.database.connection import url_with_database
 from isomer_data.database.embedded import EmbeddedMongo
 from isomer_data.server.extension import AUTH_CONFIG
 
@@ -44,8 +45,7 @@ def mongo_db(mongo_url, db_name):
 @pytest.fixture
 def db_url(mongo_url, db_name) -> str:
     """A mongodb:// URL naming this test's own database."""
-    host = mongo_url.split("://", 1)[1].split("/", 1)[0]
-    return f"mongodb://{host}/{db_name}?directConnection=true"
+    return url_with_database(mongo_url, db_name)  # keeps the login and authSource
 
 
 @pytest.fixture

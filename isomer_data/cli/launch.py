@@ -55,7 +55,9 @@ def run(args) -> int:
 
 def server_config(config: IsomerConfig):
     c = resolved_config(config)
-    config.instance_dir.mkdir(parents=True, exist_ok=True)
+    config.instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # The instance holds the database, its login and the notebooks: the owner's alone.
+    os.chmod(config.instance_dir, 0o700)
     workspace = config.instance_dir / "notebooks"
     workspace.mkdir(exist_ok=True)
     c.ServerApp.jpserver_extensions = {"isomer_data": True, "jupyterlab": True}
@@ -92,6 +94,9 @@ def serve(config: IsomerConfig) -> int:
 def _serve_locked(config: IsomerConfig, lock) -> int:
     from jupyter_server.serverapp import ServerApp
 
+    # Everything the server writes is the owner's alone: Jupyter's jpserver-*-open.html
+    # carries the server token and was world-readable; kernels inherit this too.
+    os.umask(0o077)
     app = ServerApp(config=server_config(config))
     try:
         app.initialize(argv=[])

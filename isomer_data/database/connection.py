@@ -45,10 +45,7 @@ class Database:
     @property
     def url_with_database(self) -> str:
         """The URL naming the database, for processes that get only a URL (kernels)."""
-        scheme, rest = self.url.split("://", 1)
-        hosts, _, tail = rest.partition("/")
-        query = tail.partition("?")[2]
-        return f"{scheme}://{hosts}/{self.name}" + (f"?{query}" if query else "")
+        return url_with_database(self.url, self.name)
 
     @property
     def db(self):
@@ -71,6 +68,14 @@ class Database:
             self.embedded = None
 
 
+def url_with_database(url: str, name: str) -> str:
+    """``url`` naming database ``name``; its login and options (``authSource``) kept."""
+    scheme, rest = url.split("://", 1)
+    hosts, _, tail = rest.partition("/")
+    query = tail.partition("?")[2]
+    return f"{scheme}://{hosts}/{name}" + (f"?{query}" if query else "")
+
+
 def ping(url: str, timeout_ms: int = SELECTION_TIMEOUT_MS) -> None:
     client = MongoClient(url, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms)
     try:
@@ -88,7 +93,9 @@ def open_database(config: IsomerConfig, *, start_embedded: bool = True) -> Datab
         return Database(config.db_url, config.database_name, "mongodb")
     running = read_runtime(config.db_dir)
     if running:
-        log.info("attaching to the instance's running embedded database at %s", running["url"])
+        log.info(
+            "attaching to the instance's running embedded database at %s", redact(running["url"])
+        )
         ping(running["url"])
         return Database(running["url"], config.database_name, "embedded")
     if not start_embedded:

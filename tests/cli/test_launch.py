@@ -3,13 +3,16 @@
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from pymongo import MongoClient
+from pymongo.errors import OperationFailure
 
 from isomer_data.database.embedded import free_port, pid_alive
 
@@ -126,6 +129,39 @@ def test_second_launch_of_a_running_instance_is_refused_with_50026(isomer_home):
     proc = launch(first_port, env)
     try:
         assert wait_status(first_port, proc)["healthy"] is True
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+
+
+def test_instance_and_runtime_files_are_private(isomer_home, tmp_path):
+    """Finding 12: the database, its login and Jupyter's token files, for the owner only."""
+    runtime_dir = tmp_path / "jupyter-runtime"
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
+    instance = Path(isomer_home) / "instances" / "default"
+    port = free_port()
+    proc = launch(port, env)
+    try:
+        wait_status(port, proc)
+        mode = lambda path: stat.S_IMODE(path.stat().st_mode)  # noqa: E731
+        assert mode(instance) == 0o700
+        assert mode(instance / "db") == 0o700
+        for path in (instance / "db").rglob("*"):
+            assert mode(path) & 0o077 == 0, f"{path} is {oct(mode(path))}"
+        for name in ("embedded-db.json", "embedded-db.secret"):
+            assert mode(instance / name) == 0o600, name
+        assert mode(instance / "logs" / "db.log") == 0o600
+        jupyter_files = list(runtime_dir.glob("jpserver-*"))
+        assert {p.suffix for p in jupyter_files} >= {".json", ".html"}
+        for path in jupyter_files:
+            assert mode(path) & 0o077 == 0, f"{path.name} is {oct(mode(path))}"
+        # the port answers only to the platform's login
+        info = json.loads((instance / "embedded-db.json").read_text())
+        anonymous = MongoClient(f"mongodb://127.0.0.1:{info['port']}/?directConnection=true")
+        with pytest.raises(OperationFailure) as err:
+            anonymous.isomer_default.users.find_one()
+        assert err.value.code == 13
+        anonymous.close()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)

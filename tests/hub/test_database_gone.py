@@ -9,6 +9,7 @@ import pytest
 from isomer_data.ingest.observation import Observation
 from tornado.httpclient import HTTPClientError
 
+from isomer_data.database.connection import url_with_database
 from isomer_data.database.embedded import EmbeddedMongo
 
 
@@ -23,8 +24,7 @@ def private_db(tmp_path):
 
 @pytest.fixture
 def db_url(private_db):
-    host = private_db.url.split("://", 1)[1].split("/", 1)[0]
-    return f"mongodb://{host}/gone?directConnection=true"
+    return url_with_database(private_db.url, "gone")
 
 
 async def test_database_stops_under_a_running_hub(

@@ -144,7 +144,10 @@ async def test_admin_manages_users_in_the_panel(
         await page.click(
             "#access-requests li:has-text('Cockpit display') button:text-is('approve')"
         )
-        await page.wait_for_selector("#user-list td:text-is('device-cockpit-display-01')")
+        # each approval is a new device user of its own: device-<clientId>-<random>
+        await page.wait_for_selector(
+            "#user-list td:text-matches('^device-cockpit-display-01-[0-9a-f]{8}$')"
+        )
         page.on("dialog", lambda dialog: dialog.accept())
         await page.click("#user-list tr:has(td:text-is('marie')) button")
         await page.wait_for_selector("#user-list td:text-is('marie')", state="detached")

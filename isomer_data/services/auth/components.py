@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from isomer_data.services.auth.identity import user_from_doc
 from isomer_data.services.auth.login import record_failure, throttled
 from isomer_data.services.hub.events import ANYONE, EVERYONE, HubError, event
+from isomer_data.services.hub.guard import Credential
+
+# A token made over a websocket lives at most this long, and never beyond the token the
+# socket logged in with: a socket's credential cannot be stretched into a longer one.
+SOCKET_TOKEN_SECONDS = 30 * 24 * 3600
 
 
 def _address(client) -> str:
@@ -22,15 +29,22 @@ async def login(client, data):
     if "token" in data:
         doc = await users.user_for_token(str(data["token"]))
         token = None
+        record = None
+        if doc is not None:
+            record = await users.tokens.find_one({"id": doc["token_id"], "user": doc["_id"]})
     else:
         doc = await users.verify(str(data.get("username", "")), str(data.get("password", "")))
-        token = None
+        token = record = None
         if doc is not None:
-            token, _ = await users.issue_token(doc, name="hub login", ttl=30 * 24 * 3600)
+            token, record = await users.issue_token(doc, name="hub login", ttl=SOCKET_TOKEN_SECONDS)
     if doc is None:
         record_failure(_address(client))
         raise HubError("unauthenticated", "wrong user name, password or token")
     client.user = user_from_doc(doc)
+    # The connection now rests on this token: revoking it ends the connection.
+    client.credential = Credential(
+        doc["_id"], record["id"] if record else "", record.get("expires") if record else None
+    )
     client.subscribe([])  # re-evaluate nothing, but clear match caches for the new identity
     return {"user": client.user.username, "roles": list(client.roles), "token": token}
 
@@ -41,6 +55,7 @@ async def logout(client, data):
     client.unsubscribe("*", "*")
     client.object_subscriptions.clear()
     client.user = None
+    client.credential = Credential()
     return {"user": None}
 
 
@@ -59,15 +74,36 @@ async def tokens(client, data):
 
 @event("auth", "createtoken", roles=EVERYONE)
 async def create_token(client, data):
-    """A new token ``{name, kind: person|device}``; the secret is shown only now."""
+    """A new token ``{name, kind: person|device, ttl?}`` (at most 30 days, and never beyond
+    this connection's own token); the secret is shown only now."""
     data = data if isinstance(data, dict) else {}
     kind = data.get("kind", "person")
     if kind not in ("person", "device"):
-        raise HubError("invalid", 'kind must be "person" or "device"')
+        raise HubError("invalid", 'kind must be "person" or "device"', {"field": "kind"})
+    ttl = data.get("ttl", SOCKET_TOKEN_SECONDS)
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl < 1e10:
+        raise HubError("invalid", "ttl must be a positive number of seconds", {"field": "ttl"})
+    now = datetime.now(UTC)
+    expires = now + timedelta(seconds=min(ttl, SOCKET_TOKEN_SECONDS))
+    credential = client.credential
+    if credential.expires is not None:
+        expires = min(expires, credential.expires)
+    if expires <= now:
+        raise HubError("unauthenticated", "this connection's login has expired; log in again")
     token, record = await client.platform.users.issue_token(
-        await _me(client), name=str(data.get("name", "")), kind=kind
+        await _me(client),
+        name=str(data.get("name", ""))[:100],
+        kind=kind,
+        ttl=(expires - now).total_seconds(),
+        parent=credential.token_id or None,
     )
-    return {"token": token, "id": record["id"], "name": record["name"], "kind": kind}
+    return {
+        "token": token,
+        "id": record["id"],
+        "name": record["name"],
+        "kind": kind,
+        "expires": record["expires"].isoformat().replace("+00:00", "Z"),
+    }
 
 
 @event("auth", "revoketoken", roles=EVERYONE)

@@ -75,6 +75,13 @@ class UserStore:
         self.users = db[USERS]
         self.tokens = db[TOKENS]
         self._token_cache: dict[str, tuple[float, dict | None]] = {}
+        # Called with a user id when that user, or one of its tokens, goes away here: open
+        # websockets re-check their login at once (the hub's socket guard listens).
+        self.listeners: list = []
+
+    def _changed(self, user_id: str) -> None:
+        for listener in list(self.listeners):
+            listener(user_id)
 
     async def ensure_indexes(self) -> None:
         await self.users.create_index([("username", ASCENDING)], unique=True, name="username")
@@ -121,6 +128,7 @@ class UserStore:
             raise IsomerError(70002, username)
         await self.tokens.delete_many({"user": doc["_id"]})
         self._token_cache.clear()
+        self._changed(doc["_id"])
 
     async def set_password(self, username: str, password: str) -> None:
         check_password(password)
@@ -148,9 +156,17 @@ class UserStore:
     # tokens ------------------------------------------------------------------------------
 
     async def issue_token(
-        self, user: dict, name: str = "", kind: str = "person", ttl: float | None = None
+        self,
+        user: dict,
+        name: str = "",
+        kind: str = "person",
+        ttl: float | None = None,
+        parent: str | None = None,
     ) -> tuple[str, dict]:
-        """A new token for ``user``: the secret (shown once) and its stored record."""
+        """A new token for ``user``: the secret (shown once) and its stored record.
+
+        ``parent``: the id of the token it was made with; revoking that one revokes this.
+        """
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         digest = token_hash(token)
         now = datetime.now(UTC)
@@ -164,6 +180,8 @@ class UserStore:
             "created": now,
             "expires": now + timedelta(seconds=ttl) if ttl else None,
         }
+        if parent:
+            record["parent"] = parent
         await self.tokens.insert_one(record)
         return token, record
 
@@ -172,9 +190,17 @@ class UserStore:
 
     async def revoke_token(self, user: dict, token_id: str, *, any_user: bool = False) -> bool:
         query = {"id": token_id} if any_user else {"id": token_id, "user": user["_id"]}
-        result = await self.tokens.delete_one(query)
+        doc = await self.tokens.find_one_and_delete(query)
+        parents = [doc["id"]] if doc is not None else []
+        while parents:  # tokens made with it end with it, and theirs too
+            query = {"parent": {"$in": parents}, "user": doc["user"]}
+            children = [t["id"] async for t in self.tokens.find(query, {"id": 1})]
+            await self.tokens.delete_many(query)
+            parents = children
         self._token_cache.clear()
-        return result.deleted_count == 1
+        if doc is not None:
+            self._changed(doc["user"])
+        return doc is not None
 
     async def user_for_token(self, token: str) -> dict | None:
         """The user a token belongs to (with ``token_kind``), cached briefly."""

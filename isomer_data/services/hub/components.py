@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from isomer_data.services.hub.events import ANYONE, EVERYONE, HubError, event
 
+MAX_ECHO = 1024  # bytes of echoed data (as JSON): a ping measures latency, it is no mirror
+
 
 @event("hub", "ping", roles=ANYONE)
 async def ping(client, data):
-    """Latency check: echoes ``data`` with the server's time (POSIX seconds)."""
+    """Latency check: echoes ``data`` (up to 1 KiB as JSON) with the server's time (POSIX s)."""
+    size = len(json.dumps(data, separators=(",", ":"), default=str))
+    if size > MAX_ECHO:
+        raise HubError(
+            "too_large", f"ping echoes at most {MAX_ECHO} bytes of data, not {size}: send less"
+        )
     return {"echo": data, "time": time.time()}
 
 
@@ -25,13 +33,14 @@ async def whoami(client, data):
 
 @event("hub", "status", roles=EVERYONE)
 async def status(client, data):
-    """This connection's counters: sent, dropped, errors, flood."""
+    """This connection's counters: sent, dropped, errors, flood, and what waits to be sent."""
     return {
         "sent": client.sent,
         "dropped": client.dropped,
         "errors": client.errors,
         "flooded": client.flooded,
         "in_flight": client.in_flight,
+        "queued_bytes": client.bytes_in_flight,
     }
 
 

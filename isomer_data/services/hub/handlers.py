@@ -12,9 +12,13 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import websocket
 
+from isomer_data.services.auth.roles import ANONYMOUS, roles_of
+from isomer_data.services.hub.guard import CLOSE_TRY_LATER, credential_of
+
 
 class HubSocket(JupyterHandler, websocket.WebSocketHandler):
     client = None
+    credential = None
 
     @property
     def max_message_size(self) -> int:
@@ -27,13 +31,21 @@ class HubSocket(JupyterHandler, websocket.WebSocketHandler):
 
     @allow_unauthenticated
     async def get(self, *args, **kwargs):
+        # What the login rests on (a token id, a user id), for the guard's re-checks.
+        self.credential = await credential_of(self)
         result = super().get(*args, **kwargs)
         if result is not None:
             await result
 
     def open(self, *args, **kwargs) -> None:
         self.set_nodelay(True)
-        self.client = self.settings["isomer"].hub.connect(self, self.current_user)
+        hub = self.settings["isomer"].hub
+        anonymous = roles_of(self.current_user) == (ANONYMOUS,)
+        refusal = hub.guard.refusal(self.request.remote_ip or "?", anonymous)
+        if refusal is not None:
+            self.close(CLOSE_TRY_LATER, refusal)
+            return
+        self.client = hub.connect(self, self.current_user, self.credential)
 
     async def on_message(self, message) -> None:
         if self.client is not None:

@@ -9,6 +9,7 @@ reply; it never closes the connection or affects anyone else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -20,6 +21,7 @@ from pymongo.errors import PyMongoError
 from isomer_data import __version__
 from isomer_data.services.auth.roles import ANONYMOUS, roles_of
 from isomer_data.services.hub.events import EVENTS, HubError
+from isomer_data.services.hub.guard import CLOSE_NO_ROLE, Credential, SocketGuard
 from isomer_data.services.hub.parsing import parse as parse_json
 from isomer_data.services.live.subscriptions import Subscriber, Subscription, write_text_frame
 
@@ -57,11 +59,13 @@ class TokenBucket:
 class HubClient(Subscriber):
     """One websocket connection: who it is, what it subscribed to, and its outgoing side."""
 
-    def __init__(self, hub: Hub, socket, user):
-        super().__init__(max_in_flight=hub.config.ws_queue)
+    def __init__(self, hub: Hub, socket, user, credential: Credential | None = None):
+        super().__init__(max_in_flight=hub.config.ws_queue, max_bytes=hub.config.ws_queue_bytes)
         self.hub = hub
         self.socket = socket
         self.user = user
+        self.credential = credential or Credential(getattr(user, "user_id", "") or "")
+        self.address = socket.request.remote_ip or "?"
         self.session = secrets.token_urlsafe(12)
         self.bucket = TokenBucket(hub.config.ws_rate, hub.config.ws_burst)
         self.object_subscriptions: set[tuple[str, str]] = set()  # (schema, uuid or "*")
@@ -78,8 +82,34 @@ class HubClient(Subscriber):
         return self.roles == (ANONYMOUS,)
 
     @property
+    def kind(self) -> str:
+        return getattr(self.user, "kind", "person")
+
+    def is_anonymous(self) -> bool:
+        return self.anonymous
+
+    @property
     def platform(self):
         return self.hub.platform
+
+    # identity changes (the guard) ------------------------------------------------------
+
+    def end(self, code: int, reason: str) -> None:
+        """Close the connection: its login no longer holds."""
+        self.unsubscribe("*", "*")
+        self.object_subscriptions.clear()
+        self.closed = True
+        with contextlib.suppress(Exception):
+            self.socket.close(code, reason)
+
+    def apply_user(self, user) -> None:
+        """The user now has other roles: carry on with those, and say so."""
+        self.user = user
+        if self.anonymous:  # no role left: nothing this connection did still applies
+            self.end(CLOSE_NO_ROLE, "login ended: the user has no role any more")
+            return
+        self._match_cache.clear()
+        self.push("hub", "identity", {"user": user.username, "roles": list(self.roles)})
 
     # outgoing ------------------------------------------------------------------------
 
@@ -108,26 +138,21 @@ class HubClient(Subscriber):
             message["error"] = error.to_json()
         else:
             message["data"] = data
-        # Replies bypass the drop rule: the client is waiting for them, and it can send only
-        # as fast as the rate limit allows, so they cannot pile up.
-        try:
-            self.socket.write_message(json.dumps(message, separators=(",", ":"), default=str))
-        except Exception:
-            self.closed = True
+        # Replies take the same bounded queue as pushes: a client that sends but never
+        # reads would otherwise make the server hold every reply (finding 6).
+        self.send(json.dumps(message, separators=(",", ":"), default=str))
 
     def report_dropped(self, count: int) -> None:
-        try:
-            self.socket.write_message(
-                json.dumps(
-                    {
-                        "component": "hub",
-                        "action": "dropped",
-                        "data": {"count": count, "total": self.dropped},
-                    }
-                )
+        self._write(
+            json.dumps(
+                {
+                    "component": "hub",
+                    "action": "dropped",
+                    "data": {"count": count, "total": self.dropped},
+                },
+                separators=(",", ":"),
             )
-        except Exception:
-            self.closed = True
+        )
 
     # incoming ------------------------------------------------------------------------
 
@@ -216,10 +241,12 @@ class Hub:
         self.clients: set[HubClient] = set()
         self.sessions: OrderedDict[str, dict] = OrderedDict()
         self.counts: dict[tuple[str, str], int] = {}
+        self.guard = SocketGuard(platform)
 
-    def connect(self, socket, user) -> HubClient:
-        client = HubClient(self, socket, user)
+    def connect(self, socket, user, credential: Credential | None = None) -> HubClient:
+        client = HubClient(self, socket, user, credential)
         self.clients.add(client)
+        self.guard.add(client)
         self.platform.fanout.add(client)
         client.reply(
             {"component": "hub", "action": "hello"},
@@ -234,12 +261,14 @@ class Hub:
                     "rate": self.config.ws_rate,
                     "burst": self.config.ws_burst,
                     "queue": self.config.ws_queue,
+                    "queueBytes": self.config.ws_queue_bytes,
                 },
             },
         )
         return client
 
     def disconnect(self, client: HubClient) -> None:
+        self.guard.remove(client)
         self.platform.fanout.remove(client)
         self.clients.discard(client)
         if client.subscriptions or client.object_subscriptions:
@@ -268,6 +297,8 @@ class Hub:
 
     def object_event(self, action: str, schema: str, obj: dict, can_read) -> None:
         """Push objectcreation/objectchange/objectdeletion to clients that may read it."""
+        if schema == "user":  # roles or disabled may have changed: re-check that user's sockets
+            self.guard.user_changed(obj.get("uuid"))
         for client in list(self.clients):
             subs = client.object_subscriptions
             if (schema, "*") not in subs and (schema, obj.get("uuid")) not in subs:

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 POLICIES = ("instant", "ideal", "fixed")
 DEFAULT_PERIOD = 1.0
 MAX_IN_FLIGHT = 256
+MAX_BYTES_IN_FLIGHT = 4 * 1024 * 1024
 TICK_SECONDS = 0.05
 COALESCE_ABOVE = 0.005  # a flush slower than this makes the next one wait and coalesce
 MAX_COALESCE = 0.05
@@ -181,10 +182,15 @@ class Subscriber:
 
     kind = "delta"
 
-    def __init__(self, max_in_flight: int = MAX_IN_FLIGHT):
+    def __init__(self, max_in_flight: int = MAX_IN_FLIGHT, max_bytes: int = MAX_BYTES_IN_FLIGHT):
         self.subscriptions: dict[tuple, Subscription] = {}
         self.max_in_flight = max_in_flight
         self.in_flight = 0
+        # Bytes waiting in the server for this client: the count bound alone let a client
+        # that never reads hold ``max_in_flight`` messages of any size each.
+        self.max_bytes = max_bytes
+        self.bytes_in_flight = 0
+        self.peak_bytes_in_flight = 0
         self.dropped = 0
         self.dropped_reported = 0
         self.sent = 0
@@ -353,13 +359,18 @@ class Subscriber:
         if self.closed:
             return
         for part in text.split("\n") if "\n" in text else (text,):
-            if self.in_flight >= self.max_in_flight:
+            if self.in_flight >= self.max_in_flight or self.bytes_in_flight >= self.max_bytes:
                 self.dropped += 1
                 continue
             self._write(part)
-        if self.dropped > self.dropped_reported and self.in_flight < self.max_in_flight // 2:
-            self.report_dropped(self.dropped - self.dropped_reported)
+        if (
+            self.dropped > self.dropped_reported
+            and self.in_flight < self.max_in_flight // 2
+            and self.bytes_in_flight < self.max_bytes // 2
+        ):
+            count = self.dropped - self.dropped_reported
             self.dropped_reported = self.dropped
+            self.report_dropped(count)
 
     def _write(self, text: str) -> None:
         try:
@@ -369,11 +380,17 @@ class Subscriber:
             return
         self.sent += 1
         if future is not None:
+            # What the socket did not take waits in the server: count it (an upper bound,
+            # part of the frame may have left already) until the write completes.
+            size = len(text)
             self.in_flight += 1
-            future.add_done_callback(self._written)
+            self.bytes_in_flight += size
+            self.peak_bytes_in_flight = max(self.peak_bytes_in_flight, self.bytes_in_flight)
+            future.add_done_callback(lambda f: self._written(f, size))
 
-    def _written(self, future) -> None:
+    def _written(self, future, size: int = 0) -> None:
         self.in_flight -= 1
+        self.bytes_in_flight -= size
         if not future.cancelled() and future.exception() is not None:
             self.closed = True
 

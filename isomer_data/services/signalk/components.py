@@ -14,12 +14,15 @@ async def pending(client, data):
 async def _decide(client, data, approve: bool):
     if not isinstance(data, dict) or not isinstance(data.get("requestId"), str):
         raise HubError("bad_request", 'expected {"requestId": …}')
-    return await client.platform.access.decide(data["requestId"], approve)
+    return await client.platform.access.decide(
+        data["requestId"], approve, data.get("permissions") if approve else None
+    )
 
 
 @event("access", "approve", roles={ADMIN})
 async def approve(client, data):
-    """Approve ``{requestId}``: creates the device user and its token."""
+    """Approve ``{requestId, permissions?}`` (the permissions shown, checked): creates a new
+    device user with exactly those roles, and its token."""
     return await _decide(client, data, True)
 
 

@@ -18,6 +18,7 @@ from isomer_data import __version__
 from isomer_data.services.auth.login import JSONLoginHandler, LogoutHandler
 from isomer_data.services.auth.roles import ADMIN, VESSEL, roles_of
 from isomer_data.services.hub.events import HubError
+from isomer_data.services.hub.guard import CLOSE_NO_ROLE, CLOSE_TRY_LATER, credential_of
 from isomer_data.services.hub.hub import TokenBucket
 from isomer_data.services.hub.parsing import parse as parse_json
 from isomer_data.services.live.subscriptions import (
@@ -81,8 +82,8 @@ class ApiHandler(APIHandler):
 
 
 class StreamClient(Subscriber):
-    def __init__(self, socket, urn: str, max_in_flight: int):
-        super().__init__(max_in_flight=max_in_flight)
+    def __init__(self, socket, urn: str, max_in_flight: int, max_bytes: int):
+        super().__init__(max_in_flight=max_in_flight, max_bytes=max_bytes)
         self.socket = socket
         self.urn = urn
 
@@ -97,10 +98,40 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
     """``/signalk/v1/stream[?subscribe=self|all|none]``: hello, then deltas."""
 
     client: StreamClient | None = None
+    credential = None
+    guarded = False
 
     @property
     def max_message_size(self) -> int:
         return max(4 * self.settings["isomer"].config.ws_max_message, 1 << 20)
+
+    # what the socket guard needs (isomer_data.services.hub.guard) ---------------------------
+
+    @property
+    def address(self) -> str:
+        return self.request.remote_ip or "?"
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return roles_of(self.current_user)
+
+    @property
+    def kind(self) -> str:
+        return getattr(self.current_user, "kind", "person")
+
+    def is_anonymous(self) -> bool:
+        return False  # the stream needs a login
+
+    def end(self, code: int, reason: str) -> None:
+        if self.client is not None:
+            self.client.closed = True
+        self.close(code, reason)
+
+    def apply_user(self, user) -> None:
+        if not user.roles:
+            self.end(CLOSE_NO_ROLE, "login ended: the user has no role any more")
+            return
+        self.current_user = user  # publishing rights follow the new roles
 
     @allow_unauthenticated
     async def get(self, *args, **kwargs):
@@ -109,6 +140,7 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         mode = self.get_argument("subscribe", "self")
         if mode not in ("self", "all", "none"):
             raise web.HTTPError(400, "subscribe must be self, all or none")
+        self.credential = await credential_of(self)
         result = super().get(*args, **kwargs)
         if result is not None:
             await result
@@ -117,9 +149,15 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         platform = self.settings["isomer"]
         config = platform.config
         self.set_nodelay(True)
+        refusal = platform.guard.refusal(self.address, anonymous=False)
+        if refusal is not None:
+            self.close(CLOSE_TRY_LATER, refusal)
+            return
+        platform.guard.add(self)
+        self.guarded = True
         self.urn = _urn(self)
         self.bucket = TokenBucket(config.ws_rate, config.ws_burst)
-        self.client = StreamClient(self, self.urn, config.ws_queue)
+        self.client = StreamClient(self, self.urn, config.ws_queue, config.ws_queue_bytes)
         mode = self.get_argument("subscribe", "self")
         if mode != "none":
             context = "vessels.self" if mode == "self" else "vessels.*"
@@ -138,7 +176,10 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         )
 
     def _error(self, message: str) -> None:
-        self.write_message(json.dumps({"error": {"message": message}}))
+        # Through the bounded queue: a client that sends but never reads cannot make the
+        # server hold its error replies.
+        if self.client is not None:
+            self.client.send(json.dumps({"error": {"message": message}}))
 
     def _context(self, context: str) -> str:
         if context in (f"vessels.{self.urn}", "vessels.self"):
@@ -146,6 +187,8 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         return context
 
     async def on_message(self, message) -> None:
+        if self.client is None or self.client.closed:
+            return
         config = self.settings["isomer"].config
         if len(message) > config.ws_max_message:
             self._error(f"message exceeds {config.ws_max_message} bytes")
@@ -193,6 +236,9 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         platform.hub_store.write(observations)
 
     def on_close(self) -> None:
+        if self.guarded:
+            self.settings["isomer"].guard.remove(self)
+            self.guarded = False
         if self.client is not None:
             self.settings["isomer"].fanout.remove(self.client)
             self.client = None
@@ -224,7 +270,7 @@ class AccessRequestHandler(JupyterHandler):
             self.finish(json.dumps({"message": "body is not JSON"}))
             return
         except HubError as exc:
-            self.set_status(429 if exc.code == "flood" else 400)
+            self.set_status({"flood": 429, "conflict": 409}.get(exc.code, 400))
             self.finish(json.dumps({"message": exc.message}))
             return
         self.set_status(202)

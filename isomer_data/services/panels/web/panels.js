@@ -247,7 +247,11 @@ async function loadAccessRequests() {
       const button = document.createElement("button");
       button.textContent = label;
       button.addEventListener("click", async () => {
-        await call("access", action, { requestId: request.requestId });
+        // Approve exactly what this line shows: the server refuses if the request differs.
+        const data = action === "approve"
+          ? { requestId: request.requestId, permissions: request.permissions }
+          : { requestId: request.requestId };
+        await call("access", action, data);
         loadAccessRequests();
         loadUsers();
       });
