@@ -138,6 +138,22 @@ def acdd_attributes(spec: GridSpec, soundings: pd.DataFrame, summary: dict) -> d
     return attrs
 
 
+def _usable(spec: GridSpec, reduced: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Cells and depths of the soundings that can be gridded, and counts of the others."""
+    cells = spec.cells(reduced["longitude"].to_numpy(), reduced["latitude"].to_numpy())
+    depth = reduced["depth"].to_numpy(dtype=float)
+    in_box = cells >= 0
+    no_level = ~reduced["water_level_applied"].to_numpy()
+    inside = in_box & np.isfinite(depth)
+    counts = {
+        "soundings_outside_bbox": int((~in_box).sum()),
+        "soundings_without_water_level": int((in_box & no_level).sum()),
+        "soundings_without_offset": int((~reduced["offset_applied"].to_numpy()[inside]).sum()),
+        "soundings_offset_disagreeing": int(reduced["offset_disagrees"].to_numpy()[inside].sum()),
+    }
+    return cells[inside], depth[inside], counts
+
+
 def grid_soundings(
     soundings: pd.DataFrame,
     bbox: Sequence[float],
@@ -184,17 +200,13 @@ def grid_soundings(
     s44_coefficients(order)  # refuse an unknown order before any work
     spec = GridSpec(*map(float, bbox), float(resolution))
     reduced = reduce_soundings(soundings, vessels, tide)
-    cells = spec.cells(reduced["longitude"].to_numpy(), reduced["latitude"].to_numpy())
-    depth = reduced["depth"].to_numpy(dtype=float)
-    inside = (cells >= 0) & np.isfinite(depth)
-    cells, depth = cells[inside], depth[inside]
+    cells, depth, counts = _usable(spec, reduced)
     keep = reject_outliers(cells, depth, spec.size, k=k)
     stats = cell_statistics(cells[keep], depth[keep], spec.size, order)
     summary = {
         "soundings_used": int(keep.sum()),
         "soundings_rejected_outliers": int((~keep).sum()),
-        "soundings_outside_bbox": int((~inside).sum()),
-        "soundings_without_offset": int((~reduced["offset_applied"].to_numpy()[inside]).sum()),
+        **counts,
         "outlier_rule": f"|d - median| > {k} * 1.4826 * max(MAD, 0.1 m) per cell",
         "water_level_correction": "applied" if tide is not None else "none",
         "tvu_order": order,
@@ -232,8 +244,7 @@ class DepthGrid:
         # Per cell, because a new batch re-decides a touched cell's outliers: a sounding
         # rejected against five neighbours may be kept against fifty, and vice versa.
         self._rejected = np.zeros(size, dtype=np.int64)
-        self.outside = 0
-        self.without_offset = 0
+        self._counts: dict[str, int] = {}
         self._times: list = []
         self.last_updated_cells = 0
 
@@ -245,16 +256,14 @@ class DepthGrid:
     def add(self, soundings: pd.DataFrame) -> int:
         """Add soundings; returns how many cells were recomputed."""
         reduced = reduce_soundings(soundings, self.vessels, self.tide)
-        cells = self.spec.cells(reduced["longitude"].to_numpy(), reduced["latitude"].to_numpy())
-        depth = reduced["depth"].to_numpy(dtype=float)
-        inside = (cells >= 0) & np.isfinite(depth)
-        self.outside += int((~inside).sum())
-        self.without_offset += int((~reduced["offset_applied"].to_numpy()[inside]).sum())
-        self.cells = np.concatenate([self.cells, cells[inside]])
-        self.depth = np.concatenate([self.depth, depth[inside].astype(np.float64)])
+        cells, depth, counts = _usable(self.spec, reduced)
+        for key, value in counts.items():
+            self._counts[key] = self._counts.get(key, 0) + value
+        self.cells = np.concatenate([self.cells, cells])
+        self.depth = np.concatenate([self.depth, depth])
         if len(reduced):
             self._times += [reduced["time"].min(), reduced["time"].max()]
-        touched = np.unique(cells[inside])
+        touched = np.unique(cells)
         mask = np.isin(self.cells, touched)
         sub_cells, sub_depth = self.cells[mask], self.depth[mask]
         keep = reject_outliers(sub_cells, sub_depth, self.spec.size, k=self.k)
@@ -276,8 +285,7 @@ class DepthGrid:
             "soundings_stored": int(len(self.cells)),
             "soundings_used": int(self.stats["count"].sum()),
             "soundings_rejected_outliers": self.rejected,
-            "soundings_outside_bbox": self.outside,
-            "soundings_without_offset": self.without_offset,
+            **self._counts,
             "outlier_rule": f"|d - median| > {self.k} * 1.4826 * max(MAD, 0.1 m) per cell",
             "water_level_correction": "applied" if self.tide is not None else "none",
             "tvu_order": self.order,
