@@ -112,12 +112,31 @@ class LiveSink:
         return None
 
 
+class SystemClock:
+    """Where a replay gets the time and waits: the real clocks and ``asyncio.sleep``.
+
+    A replay's pacing is a function of log time; a test hands the worker a clock it
+    advances itself and checks the pacing in log time, without waiting for it.
+    """
+
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 class IngestWorker:
     """Run one source until it ends (files) or for ever (live feeds, with reconnects).
 
     Options in the URL: ``replay=realtime`` paces a file by its own times, ``speed=N``
     speeds that up, ``restamp=1`` stamps observations with the time they are replayed (the
     sample voyage shown as live data), ``loop=1`` starts a file again at its end.
+    ``clock`` (a :class:`SystemClock` by default) is where pacing and restamping get the
+    time.
     """
 
     def __init__(
@@ -128,8 +147,10 @@ class IngestWorker:
         sinks=(),
         once: bool = False,
         source_label: str | None = None,
+        clock=None,
     ):
         self.url = url
+        self.clock = clock or SystemClock()
         self.source = open_source(url)
         spec = self.source.spec
         label = source_label or (Path_stem(spec.target) if spec.kind == "file" else spec.kind)
@@ -153,15 +174,16 @@ class IngestWorker:
         }
 
     async def _wait_for(self, log_time: float) -> None:
+        clock = self.clock
         if self._pace is None:
-            self._pace = (log_time, time.monotonic())
+            self._pace = (log_time, clock.monotonic())
             return
         t0, w0 = self._pace
-        delay = (log_time - t0) / self.speed - (time.monotonic() - w0)
+        delay = (log_time - t0) / self.speed - (clock.monotonic() - w0)
         if delay > 0:
-            await asyncio.sleep(delay)
+            await clock.sleep(delay)
         elif delay < -5:  # the log jumped (next loop of a replay, a gap): re-anchor
-            self._pace = (log_time, time.monotonic())
+            self._pace = (log_time, clock.monotonic())
 
     async def run(self) -> None:
         decoder = self.decoder
@@ -172,7 +194,7 @@ class IngestWorker:
             if self.realtime:
                 await self._wait_for(observations[0].time)
             if self.restamp:
-                now = time.time()
+                now = self.clock.time()
                 for o in observations:
                     o.time = now
             for sink in self.sinks:

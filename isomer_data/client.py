@@ -118,12 +118,20 @@ class Client:
         end=None,
         vessels=None,
         tide=None,
+        k: float = 3.0,
+        order: str = "1b",
     ):
-        """The crowdsourced depth map of the stored soundings (see :mod:`isomer_data.bathymetry`)."""
+        """The crowdsourced depth map of the stored soundings (see :mod:`isomer_data.bathymetry`).
+
+        ``tide``, ``k`` (outlier threshold) and ``order`` (IHO S-44 order of the uncertainty)
+        are passed to :func:`isomer_data.bathymetry.grid_soundings`.
+        """
         from isomer_data.bathymetry import grid_soundings
 
         frame = self._sounding_frame(bbox, start, end, vessels)
-        return grid_soundings(frame, bbox, resolution, vessels=self._offsets(), tide=tide)
+        return grid_soundings(
+            frame, bbox, resolution, vessels=self._offsets(), tide=tide, k=k, order=order
+        )
 
     # -- where the rows come from: the database here, HTTP in RemoteClient ----------------
     def _observation_frame(self, paths, vessels, start, end) -> pd.DataFrame:

@@ -36,7 +36,9 @@ def db_name() -> str:
 @pytest.fixture
 def mongo_db(mongo_url, db_name):
     """A fresh, empty database per test, dropped afterwards."""
-    client = MongoClient(mongo_url, tz_aware=True)
+    client = MongoClient(
+        mongo_url, tz_aware=True, serverSelectionTimeoutMS=10_000, socketTimeoutMS=60_000
+    )
     yield client[db_name]
     client.drop_database(db_name)
     client.close()
@@ -69,3 +71,17 @@ def jp_server_config(db_url, isomer_home):
         },
         "IsomerConfig": {"db_url": db_url, "sample": False},
     }
+
+
+@pytest.fixture(autouse=True)
+def fresh_login_throttle():
+    """Forget failed logins around every test.
+
+    The throttle is module state keyed by address, and every test logs in from 127.0.0.1:
+    one test's deliberate wrong passwords must not get another test a 429.
+    """
+    from isomer_data.services.auth import login
+
+    login._failures.clear()
+    yield
+    login._failures.clear()

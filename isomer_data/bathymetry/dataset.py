@@ -18,6 +18,7 @@ from isomer_data.bathymetry.grid import (
     cell_statistics,
     empty_statistics,
     reject_outliers,
+    s44_coefficients,
 )
 
 VARIABLES = {
@@ -34,7 +35,7 @@ VARIABLES = {
         "uncertainty",
         "m",
         None,
-        "95% depth uncertainty: sqrt(TVU_S44_order1b^2 + (1.96 std/sqrt(n))^2)",
+        "95% depth uncertainty: sqrt(TVU_S44^2 + (1.96 std/sqrt(n))^2)",
     ),
 }
 
@@ -137,6 +138,22 @@ def acdd_attributes(spec: GridSpec, soundings: pd.DataFrame, summary: dict) -> d
     return attrs
 
 
+def _usable(spec: GridSpec, reduced: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Cells and depths of the soundings that can be gridded, and counts of the others."""
+    cells = spec.cells(reduced["longitude"].to_numpy(), reduced["latitude"].to_numpy())
+    depth = reduced["depth"].to_numpy(dtype=float)
+    in_box = cells >= 0
+    no_level = ~reduced["water_level_applied"].to_numpy()
+    inside = in_box & np.isfinite(depth)
+    counts = {
+        "soundings_outside_bbox": int((~in_box).sum()),
+        "soundings_without_water_level": int((in_box & no_level).sum()),
+        "soundings_without_offset": int((~reduced["offset_applied"].to_numpy()[inside]).sum()),
+        "soundings_offset_disagreeing": int(reduced["offset_disagrees"].to_numpy()[inside].sum()),
+    }
+    return cells[inside], depth[inside], counts
+
+
 def grid_soundings(
     soundings: pd.DataFrame,
     bbox: Sequence[float],
@@ -145,6 +162,7 @@ def grid_soundings(
     vessels: Mapping[str, Mapping] | None = None,
     tide=None,
     k: float = 3.0,
+    order: str = "1b",
 ) -> xr.Dataset:
     """Grid soundings into a depth map.
 
@@ -164,6 +182,9 @@ def grid_soundings(
         Water level above chart datum, subtracted after the offsets.
     k : float
         Outlier threshold in robust standard deviations.
+    order : str
+        IHO S-44 order whose TVU enters ``uncertainty``: ``"exclusive"``, ``"special"``,
+        ``"1a"``, ``"1b"`` (default) or ``"2"``.
 
     Returns
     -------
@@ -176,21 +197,19 @@ def grid_soundings(
     >>> ds = grid_soundings(df, bbox=(-1.31, 50.77, -1.26, 50.81), resolution=0.001)
     >>> ds.depth.sel(lat=50.79, lon=-1.29, method="nearest")
     """
+    s44_coefficients(order)  # refuse an unknown order before any work
     spec = GridSpec(*map(float, bbox), float(resolution))
     reduced = reduce_soundings(soundings, vessels, tide)
-    cells = spec.cells(reduced["longitude"].to_numpy(), reduced["latitude"].to_numpy())
-    depth = reduced["depth"].to_numpy(dtype=float)
-    inside = (cells >= 0) & np.isfinite(depth)
-    cells, depth = cells[inside], depth[inside]
+    cells, depth, counts = _usable(spec, reduced)
     keep = reject_outliers(cells, depth, spec.size, k=k)
-    stats = cell_statistics(cells[keep], depth[keep], spec.size)
+    stats = cell_statistics(cells[keep], depth[keep], spec.size, order)
     summary = {
         "soundings_used": int(keep.sum()),
         "soundings_rejected_outliers": int((~keep).sum()),
-        "soundings_outside_bbox": int((~inside).sum()),
-        "soundings_without_offset": int((~reduced["offset_applied"].to_numpy()[inside]).sum()),
+        **counts,
         "outlier_rule": f"|d - median| > {k} * 1.4826 * max(MAD, 0.1 m) per cell",
         "water_level_correction": "applied" if tide is not None else "none",
+        "tvu_order": order,
     }
     return build_dataset(spec, stats, acdd_attributes(spec, reduced, summary))
 
@@ -206,37 +225,53 @@ class DepthGrid:
     """
 
     def __init__(
-        self, bbox: Sequence[float], resolution: float, *, vessels=None, tide=None, k: float = 3.0
+        self,
+        bbox: Sequence[float],
+        resolution: float,
+        *,
+        vessels=None,
+        tide=None,
+        k: float = 3.0,
+        order: str = "1b",
     ):
+        s44_coefficients(order)
         self.spec = GridSpec(*map(float, bbox), float(resolution))
-        self.vessels, self.tide, self.k = vessels, tide, k
+        self.vessels, self.tide, self.k, self.order = vessels, tide, k, order
         self.cells = np.empty(0, dtype=np.int64)
-        self.depth = np.empty(0, dtype=np.float32)
+        self.depth = np.empty(0, dtype=np.float64)
         size = self.spec.size
         self.stats = empty_statistics(size)
-        self.rejected = 0
+        # Per cell, because a new batch re-decides a touched cell's outliers: a sounding
+        # rejected against five neighbours may be kept against fifty, and vice versa.
+        self._rejected = np.zeros(size, dtype=np.int64)
+        self._counts: dict[str, int] = {}
         self._times: list = []
         self.last_updated_cells = 0
+
+    @property
+    def rejected(self) -> int:
+        """Soundings currently rejected as outliers, over all cells."""
+        return int(self._rejected.sum())
 
     def add(self, soundings: pd.DataFrame) -> int:
         """Add soundings; returns how many cells were recomputed."""
         reduced = reduce_soundings(soundings, self.vessels, self.tide)
-        cells = self.spec.cells(reduced["longitude"].to_numpy(), reduced["latitude"].to_numpy())
-        depth = reduced["depth"].to_numpy(dtype=float)
-        inside = (cells >= 0) & np.isfinite(depth)
-        self.cells = np.concatenate([self.cells, cells[inside]])
-        self.depth = np.concatenate([self.depth, depth[inside].astype(np.float64)]).astype(
-            np.float64
-        )
+        cells, depth, counts = _usable(self.spec, reduced)
+        for key, value in counts.items():
+            self._counts[key] = self._counts.get(key, 0) + value
+        self.cells = np.concatenate([self.cells, cells])
+        self.depth = np.concatenate([self.depth, depth])
         if len(reduced):
             self._times += [reduced["time"].min(), reduced["time"].max()]
-        touched = np.unique(cells[inside])
+        touched = np.unique(cells)
         mask = np.isin(self.cells, touched)
         sub_cells, sub_depth = self.cells[mask], self.depth[mask]
         keep = reject_outliers(sub_cells, sub_depth, self.spec.size, k=self.k)
-        stats = cell_statistics(sub_cells[keep], sub_depth[keep], self.spec.size)
+        stats = cell_statistics(sub_cells[keep], sub_depth[keep], self.spec.size, self.order)
         for key, values in stats.items():
             self.stats[key][touched] = values[touched]
+        rejected = np.bincount(sub_cells[~keep], minlength=self.spec.size)
+        self._rejected[touched] = rejected[touched]
         self.last_updated_cells = len(touched)
         return len(touched)
 
@@ -248,6 +283,11 @@ class DepthGrid:
         )
         summary = {
             "soundings_stored": int(len(self.cells)),
+            "soundings_used": int(self.stats["count"].sum()),
+            "soundings_rejected_outliers": self.rejected,
+            **self._counts,
             "outlier_rule": f"|d - median| > {self.k} * 1.4826 * max(MAD, 0.1 m) per cell",
+            "water_level_correction": "applied" if self.tide is not None else "none",
+            "tvu_order": self.order,
         }
         return build_dataset(self.spec, self.stats, acdd_attributes(self.spec, times, summary))

@@ -25,6 +25,7 @@ from isomer_data.bathymetry.grid import (
     cell_statistics,
     empty_statistics,
     reject_outliers,
+    s44_coefficients,
 )
 
 DEFAULT_BAND_SOUNDINGS = 20_000_000  # ~160 MB of keys per band at most, on average
@@ -42,9 +43,16 @@ class ExternalGridder:
         Where the band files go (a temporary folder by default, removed by ``close``).
     k : float
         Outlier threshold, as in :func:`isomer_data.bathymetry.grid.reject_outliers`.
+    order : str
+        IHO S-44 order for the uncertainty, as in :func:`isomer_data.bathymetry.grid_soundings`.
     """
 
-    def __init__(self, spec: GridSpec, bands: int = 16, workdir=None, k: float = 3.0):
+    def __init__(
+        self, spec: GridSpec, bands: int = 16, workdir=None, k: float = 3.0, order: str = "1b"
+    ):
+        s44_coefficients(order)
+        self.order = order
+        self.rejected = 0
         self.spec = spec
         self.bands = max(1, min(int(bands), spec.ny))
         self.rows_per_band = -(-spec.ny // self.bands)
@@ -95,7 +103,7 @@ class ExternalGridder:
             n = last - first
             keep = reject_outliers(cells, depth, n, k=self.k)
             self.rejected += int((~keep).sum())
-            band_stats = cell_statistics(cells[keep], depth[keep], n)
+            band_stats = cell_statistics(cells[keep], depth[keep], n, self.order)
             for name, values in band_stats.items():
                 stats[name][first:last] = values
         return stats

@@ -10,9 +10,14 @@ Outliers are rejected per cell with a robust rule: a sounding is dropped when
 identical values does not reject everything). 1.4826·MAD estimates the standard
 deviation of normal data without being moved by the outliers themselves.
 
+The rule works at millimetre resolution: medians come from whole-millimetre keys and the
+MAD from deviations kept to 0.5 mm (exact for depths in whole millimetres), and a
+deviation counts as over the limit only when it exceeds it by more than 0.5 mm.
+
 Uncertainty (95 %, metres) combines the IHO S-44 total vertical uncertainty of the depth,
-``TVU = √(a² + (b·d)²)`` with order 1b's a = 0.5 m, b = 0.013, and the cell's standard
-error: ``u = √(TVU² + (1.96·σ/√n)²)``.
+``TVU = √(a² + (b·d)²)`` with the order's a and b (order 1b by default: a = 0.5 m,
+b = 0.013; see ``S44_ORDERS``), and the cell's standard error:
+``u = √(TVU² + (1.96·σ/√n)²)`` (σ the sample standard deviation; 0 when n = 1).
 """
 
 from __future__ import annotations
@@ -24,6 +29,14 @@ import numpy as np
 MM = 1000.0
 DEPTH_OFFSET_MM = 1 << 20  # admits heights up to ~1 km above datum (drying areas)
 TVU_A, TVU_B = 0.5, 0.013
+# IHO S-44 6th edition (2020), table 1: order -> (a in m, b), TVU = √(a² + (b·d)²) at 95 %.
+S44_ORDERS = {
+    "exclusive": (0.15, 0.0075),
+    "special": (0.25, 0.0075),
+    "1a": (0.5, 0.013),
+    "1b": (0.5, 0.013),
+    "2": (1.0, 0.023),
+}
 
 
 @dataclass(frozen=True)
@@ -69,15 +82,17 @@ def bincount_mean(cells: np.ndarray, depth: np.ndarray, size: int) -> tuple[np.n
         return total / count, count
 
 
-def sorted_keys(cells: np.ndarray, depth: np.ndarray) -> np.ndarray:
-    mm = np.rint(np.asarray(depth, float) * MM).astype(np.int64) + DEPTH_OFFSET_MM
-    return np.sort((cells.astype(np.int64) << 32) | mm)
+def sorted_keys(cells: np.ndarray, depth: np.ndarray, per_metre: float = MM) -> np.ndarray:
+    units = np.rint(np.asarray(depth, float) * per_metre).astype(np.int64) + DEPTH_OFFSET_MM
+    return np.sort((cells.astype(np.int64) << 32) | units)
 
 
-def median_from_sorted(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+def median_from_sorted(
+    keys: np.ndarray, size: int, per_metre: float = MM
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-cell median (exact to 1 mm) and count from packed keys sorted ascending."""
     cells = keys >> 32
-    depth = ((keys & 0xFFFFFFFF) - DEPTH_OFFSET_MM) / MM
+    depth = ((keys & 0xFFFFFFFF) - DEPTH_OFFSET_MM) / per_metre
     count = np.bincount(cells, minlength=size)
     start = np.concatenate([[0], np.cumsum(count)[:-1]])
     have = count > 0
@@ -88,8 +103,10 @@ def median_from_sorted(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndar
     return median, count
 
 
-def cell_median(cells: np.ndarray, depth: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    return median_from_sorted(sorted_keys(cells, depth), size)
+def cell_median(
+    cells: np.ndarray, depth: np.ndarray, size: int, per_metre: float = MM
+) -> tuple[np.ndarray, np.ndarray]:
+    return median_from_sorted(sorted_keys(cells, depth, per_metre), size, per_metre)
 
 
 def reject_outliers(
@@ -98,9 +115,20 @@ def reject_outliers(
     """Mask of soundings kept by the per-cell median/MAD rule (see the module docstring)."""
     median, _ = cell_median(cells, depth, size)
     deviation = np.abs(depth - median[cells])
-    mad, _ = cell_median(cells, deviation, size)
+    # Half-millimetre keys: a median of whole millimetres can end in .5 mm, and so can the
+    # deviations from it; rounding those to whole millimetres would move the MAD.
+    mad, _ = cell_median(cells, deviation, size, per_metre=2 * MM)
     limit = k * 1.4826 * np.maximum(mad, floor)
     return deviation <= limit[cells] + 0.5 / MM
+
+
+def s44_coefficients(order: str) -> tuple[float, float]:
+    """(a, b) of an IHO S-44 order; ValueError naming the known orders otherwise."""
+    try:
+        return S44_ORDERS[str(order)]
+    except KeyError:
+        known = ", ".join(S44_ORDERS)
+        raise ValueError(f"unknown IHO S-44 order {order!r}; known orders: {known}") from None
 
 
 def tvu(depth: np.ndarray, a: float = TVU_A, b: float = TVU_B) -> np.ndarray:
@@ -118,8 +146,11 @@ def empty_statistics(size: int) -> dict[str, np.ndarray]:
     }
 
 
-def cell_statistics(cells: np.ndarray, depth: np.ndarray, size: int) -> dict[str, np.ndarray]:
-    """median, mean, std, count and uncertainty per cell (NaN where empty)."""
+def cell_statistics(
+    cells: np.ndarray, depth: np.ndarray, size: int, order: str = "1b"
+) -> dict[str, np.ndarray]:
+    """median, mean, std, count and uncertainty (S-44 ``order``) per cell (NaN where empty)."""
+    a, b = s44_coefficients(order)
     median, count = cell_median(cells, depth, size)
     mean, _ = bincount_mean(cells, depth, size)
     squares = np.bincount(cells, weights=depth * depth, minlength=size)
@@ -129,5 +160,5 @@ def cell_statistics(cells: np.ndarray, depth: np.ndarray, size: int) -> dict[str
         std = np.sqrt(variance)
         std[count < 2] = np.nan
         standard_error = np.where(count >= 2, 1.96 * std / np.sqrt(count), 0.0)
-        uncertainty = np.sqrt(tvu(median) ** 2 + standard_error**2)
+        uncertainty = np.sqrt(tvu(median, a, b) ** 2 + standard_error**2)
     return {"median": median, "mean": mean, "std": std, "count": count, "uncertainty": uncertainty}

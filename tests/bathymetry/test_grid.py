@@ -80,6 +80,19 @@ def test_outlier_is_rejected_and_counted():
     assert float(ds.depth.max()) < 20
 
 
+def test_incremental_grid_counts_a_spike_and_reports_it_in_the_dataset():
+    df = synthetic()
+    grid = DepthGrid(BBOX, RES, vessels=VESSELS)
+    grid.add(df)
+    assert grid.rejected == 0
+    grid.add(df.iloc[[0]].assign(depth_below_transducer=55.0))
+    assert grid.rejected == 1
+    ds = grid.to_dataset()
+    assert ds.attrs["soundings_rejected_outliers"] == 1
+    assert ds.attrs["soundings_used"] == len(df)
+    assert float(ds.depth.max()) < 20
+
+
 def test_tide_is_subtracted_after_the_offsets():
     df = synthetic()
     tide = pd.Series([1.0, 1.0], index=pd.to_datetime(["2024-05-01", "2024-05-02"], utc=True))
@@ -98,7 +111,8 @@ def test_incremental_grid_equals_full_recompute_and_touches_only_new_cells():
     inc = grid.to_dataset()
     np.testing.assert_allclose(inc.depth.values, full.depth.values, atol=1e-6)
     np.testing.assert_array_equal(inc["count"].values, full["count"].values)
-    assert touched < 40
+    assert touched == 20  # rows are ordered cell by cell: the second half is cells 20–39
+    assert grid.rejected == full.attrs["soundings_rejected_outliers"]
 
 
 def test_dataset_has_cf_and_acdd_metadata():

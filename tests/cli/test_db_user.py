@@ -18,7 +18,7 @@ from isomer_data.services.auth.users import UserStore
 
 def verify(db_url: str, username: str, password: str):
     async def check():
-        client = AsyncMongoClient(db_url)
+        client = AsyncMongoClient(db_url, serverSelectionTimeoutMS=10_000, socketTimeoutMS=60_000)
         try:
             return await UserStore(client.get_default_database()).verify(username, password)
         finally:

@@ -1,9 +1,12 @@
 """A file ingest killed half-way and run again leaves exactly one copy of every observation."""
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 
 from isomer_data.ingest.fastpath import decode_batch
@@ -31,25 +34,72 @@ def write_log(path, seconds: int) -> list[str]:
     return lines
 
 
+class GatedProxy:
+    """A TCP relay to the database that the test can close like a gate.
+
+    The ingest runs in another process; with its database traffic relayed by this one, it
+    can only make progress while the gate is open *and* this process runs, so "stop it
+    after five batches" does not depend on how the machine schedules the two.
+    """
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.open = threading.Event()
+        self.open.set()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            for src, dst in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._relay, args=(src, dst), daemon=True).start()
+
+    def _relay(self, src: socket.socket, dst: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                self.open.wait()
+                dst.sendall(data)
+        for sock in (src, dst):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.listener.close()
+        self.open.set()  # let the relays see their sockets closed
+
+
 def test_killed_ingest_resumes_without_loss_or_duplicates(tmp_path, db_url, mongo_db):
     log = tmp_path / "long.nmea"
     lines = write_log(log, 8_000)
     expected = len(decode_batch(lines))
     env = {**os.environ, "ISOMER_INGEST_BATCH": "1000"}
     command = [sys.executable, "-m", "isomer_data", "ingest", str(log), "--db", db_url]
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    done = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        checkpoint = mongo_db.ingest_checkpoints.find_one({}) or {}
-        done = checkpoint.get("batches_done", 0)
-        if done >= 5:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    address, rest = db_url.split("://", 1)[1].split("/", 1)
+    host, port = address.rsplit(":", 1)
+    proxy = GatedProxy(host, int(port))
+    relayed = command[:-1] + [f"mongodb://127.0.0.1:{proxy.port}/{rest}"]
+    proc = subprocess.Popen(relayed, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while (mongo_db.ingest_checkpoints.find_one({}) or {}).get("batches_done", 0) < 5:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.monotonic() < deadline, "no five batches in 120 s"
+            time.sleep(0.05)
+        proxy.open.clear()  # the ingest cannot store anything more from here on
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+        proxy.close()
     checkpoint = mongo_db.ingest_checkpoints.find_one({})
-    assert checkpoint and not checkpoint.get("finished"), "ingest finished before it was killed"
+    assert 5 <= checkpoint["batches_done"] < checkpoint["batches_total"]
+    assert not checkpoint.get("finished")
     stored_before = count_observations(mongo_db)
     assert 0 < stored_before < expected
 

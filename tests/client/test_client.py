@@ -14,7 +14,10 @@ from isomer_data.samples.voyage import SPEED_KN
 
 @pytest.fixture
 def isomer(db_url, db_name, mongo_url):
-    ingest_log(MongoClient(mongo_url)[db_name], VOYAGE_NMEA)
+    ingest_log(
+        MongoClient(mongo_url, serverSelectionTimeoutMS=10_000, socketTimeoutMS=60_000)[db_name],
+        VOYAGE_NMEA,
+    )
     client = isomer_data.connect(db_url)
     yield client
     client.close()
@@ -48,11 +51,24 @@ def test_several_vessels_get_a_vessel_dimension(isomer):
 
 
 def test_bbox_keeps_only_times_inside_it(isomer):
+    bbox = west, south, east, north = (-1.30, 50.79, -1.28, 50.80)
     full = isomer.observations("navigation.speedOverGround", as_="pandas")
-    part = isomer.observations(
-        "navigation.speedOverGround", bbox=(-1.30, 50.79, -1.28, 50.80), as_="pandas"
-    )
+    part = isomer.observations("navigation.speedOverGround", bbox=bbox, as_="pandas")
     assert 0 < len(part) < len(full)
+    # Where the vessel was at each time, from its own position reports
+    positions = isomer.observations("navigation.position", as_="pandas")
+    where = positions.drop_duplicates(["vessel", "time"]).set_index(["vessel", "time"])
+    where = where[["latitude", "longitude"]].rename(columns=lambda c: f"at_{c}")
+
+    def inside(frame):
+        located = frame.join(where, on=["vessel", "time"])
+        assert located["at_latitude"].notna().all()
+        return located["at_longitude"].between(west, east) & located["at_latitude"].between(
+            south, north
+        )
+
+    assert inside(part).all()  # every time kept was inside
+    assert inside(full).sum() == len(part)  # and every time inside was kept
 
 
 def test_tracks_per_vessel_and_day_with_geodesic_distance(isomer):
@@ -68,6 +84,12 @@ def test_tracks_per_vessel_and_day_with_geodesic_distance(isomer):
 def test_soundings_and_depth_grid(isomer):
     gdf = isomer.soundings(bbox=(-1.32, 50.77, -1.26, 50.81))
     assert len(gdf) == 840 and gdf.crs.to_epsg() == 4326
+    small = isomer.soundings(bbox=(-1.30, 50.79, -1.28, 50.80))
+    assert 0 < len(small) < 840
+    assert small.geometry.x.between(-1.30, -1.28).all()
+    assert small.geometry.y.between(50.79, 50.80).all()
+    in_small = gdf.geometry.x.between(-1.30, -1.28) & gdf.geometry.y.between(50.79, 50.80)
+    assert int(in_small.sum()) == len(small)
     grid = isomer.depth_grid((-1.32, 50.77, -1.26, 50.81), 0.002)
     assert int(grid["count"].sum()) + grid.attrs["soundings_rejected_outliers"] == 840
     assert np.nanmin(grid.depth.values) > 0 and math.isfinite(float(grid.depth.max()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from urllib.parse import urlparse
 
@@ -92,11 +91,12 @@ async def test_crew_logs_in_and_uses_the_panels(
         await page.wait_for_function("window.isomerPanels.mapReady === true", timeout=30000)
         publish(started, **{"navigation.position": {"latitude": 50.80, "longitude": -1.28}})
         await page.wait_for_function("window.isomerPanels.track.length >= 2")
-        await asyncio.sleep(0.5)
-        drawn = await page.evaluate(
+        # until MapLibre has rendered the new data (it draws on its next frames)
+        await page.wait_for_function(
             "window.isomerPanels.map.queryRenderedFeatures({layers: ['self', 'track']}).length"
+            " >= 1",
+            timeout=30000,
         )
-        assert drawn >= 1
         await page.screenshot(path=str(tmp_path / "map.png"))
         print("map screenshot:", tmp_path / "map.png")
 

@@ -162,7 +162,11 @@ async def test_udp_datagrams_on_loopback():
     source = open_source(f"udp://127.0.0.1:{port}")
 
     async def send():
-        await asyncio.sleep(0.3)
+        # Send once the source says it listens: a datagram before the bind is lost.
+        deadline = time.monotonic() + 30
+        while source.state != "listening":
+            assert time.monotonic() < deadline, source.status()
+            await asyncio.sleep(0.01)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.sendto((DBT + nmea("IIMTW,15.0,C")).encode(), ("127.0.0.1", port))
 

@@ -38,7 +38,7 @@ def second_vessel_log(path: Path) -> Path:
 
 @pytest.fixture
 def platform_data(mongo_url, db_name, db_url, tmp_path, monkeypatch):
-    db = MongoClient(mongo_url)[db_name]
+    db = MongoClient(mongo_url, serverSelectionTimeoutMS=10_000, socketTimeoutMS=60_000)[db_name]
     ingest_log(db, VOYAGE_NMEA)
     ingest_log(db, second_vessel_log(tmp_path / "other.nmea"), vessel=OTHER)
     set_vessel(db, OTHER, name="Second Wind", transducer_depth=OTHER_TRANSDUCER)

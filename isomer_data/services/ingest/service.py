@@ -19,6 +19,7 @@ class IngestService:
         self.platform = platform
         self.workers: list = []
         self.tasks: list[asyncio.Task] = []
+        self.clock = None  # the workers' clock (ingest.worker.SystemClock unless set)
 
     def urls(self) -> list[str]:
         config = self.platform.config
@@ -41,7 +42,7 @@ class IngestService:
             live = getattr(self.platform, "live", None)
             if live is not None:
                 sinks.append(LiveSink(live))
-            worker = IngestWorker(url, sinks=sinks)
+            worker = IngestWorker(url, sinks=sinks, clock=self.clock)
             self.workers.append(worker)
             task = asyncio.create_task(self._run(worker), name=f"ingest {url}")
             self.tasks.append(task)
