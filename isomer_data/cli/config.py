@@ -171,8 +171,9 @@ def run_set(args) -> int:
 
 
 def run_unset(args) -> int:
-    _file_trait(args.key)
     config, values = _file_state(args)
+    if args.key not in values:
+        _file_trait(args.key)  # an unknown key is an error, unless it is there to remove
     if values.pop(args.key, None) is None:
         print(f"{args.key} was not set in {config.config_file}")
         return 0
