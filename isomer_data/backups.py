@@ -251,6 +251,13 @@ def _manifest(zf: zipfile.ZipFile, path: Path) -> dict:
             f"{path}: schema {version} from Isomer Data {manifest.get('platform_version')}; "
             f"this version reads schema {SCHEMA_VERSION}",
         )
+    instance = manifest.get("instance")
+    if not (
+        isinstance(instance, str)
+        and 0 < len(instance) <= 100
+        and all(c.isalnum() or c in "-_" for c in instance)
+    ):
+        raise IsomerError(50121, f"{path}: bad instance name {str(instance)[:40]!r}")
     members = manifest.get("members")
     collections = manifest.get("collections")
     files = manifest.get("files")

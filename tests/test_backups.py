@@ -299,3 +299,51 @@ def test_progress_is_reported_per_document(db_url, mongo_db, tmp_path, isomer_ho
     seen = []
     create_backup(config, mongo_db, tmp_path / "p.zip", progress=seen.append)
     assert sum(seen) == 30
+
+
+def _with_member(archive: Path, out: Path, member: str, data: bytes, manifest_change=None) -> Path:
+    """Replace one member and fix its checksum, as a careful forger would."""
+
+    def change(name, content):
+        if name == member:
+            return name, data
+        if name == "manifest.json":
+            manifest = json.loads(content)
+            manifest["members"][member] = hashlib.sha256(data).hexdigest()
+            if manifest_change:
+                manifest_change(manifest)
+            return name, json.dumps(manifest).encode()
+        return name, content
+
+    return _rewrite(archive, out, change)
+
+
+def test_a_backup_whose_configuration_is_invalid_is_not_restored(
+    small_backup, tmp_path, isomer_home, capsys
+):
+    bad = _with_member(
+        small_backup,
+        tmp_path / "badconf.zip",
+        "files/isomer_config.json",
+        json.dumps({"IsomerConfig": {"port": 123456}}).encode(),
+    )
+    assert main(["backup", "verify", str(bad)]) == 0  # consistent, but...
+    capsys.readouterr()
+    assert main(["backup", "restore", str(bad)]) != 0
+    err = capsys.readouterr().err
+    assert "50121" in err and "port" in err and "Traceback" not in err
+    assert [p.name for p in (isomer_home / "instances").iterdir()] == ["sv-small"]
+
+
+def test_a_manifest_naming_a_path_as_instance_is_50121(small_backup, tmp_path, capsys):
+    def rename(manifest):
+        manifest["instance"] = "../../etc"
+
+    bad = _with_member(
+        small_backup,
+        tmp_path / "badname.zip",
+        "files/isomer_config.json",
+        b'{"IsomerConfig": {}}',
+        rename,
+    )
+    assert "50121" in _verify_code(bad, capsys)

@@ -78,6 +78,12 @@ def test_embedded_instance_restores_into_a_new_instance_with_identical_exports(
         listed = run("backup", "list", *args)
         assert archive.name in listed.stdout and "manual" in listed.stdout
 
+        # An embedded database a command runs counts as in use: no removal under it.
+        capsys.readouterr()
+        assert main(["instance", "remove", "sv-boat", "--yes"]) != 0
+        err = capsys.readouterr().err
+        assert "50103" in err and "runs its embedded database" in err
+
         restored = run("backup", "restore", str(archive))
         assert restored.returncode == 0, restored.stderr
         assert "Traceback" not in restored.stderr
