@@ -79,7 +79,7 @@ def info(config: IsomerConfig) -> dict:
     described.update(state(config))
     described["config_file"] = str(config.config_file)
     described["data_size"] = folder_size(config.db_dir)
-    backups = sorted(config.backup_dir.glob("*.isomer-backup.zip")) if config.backup_dir else []
+    backups = sorted(config.backup_dir.glob("*.isomer-backup.zip"))
     described["backups"] = len(backups)
     return described
 
