@@ -347,3 +347,28 @@ def test_a_manifest_naming_a_path_as_instance_is_50121(small_backup, tmp_path, c
         rename,
     )
     assert "50121" in _verify_code(bad, capsys)
+
+
+def test_restore_through_the_cli_onto_a_mongodb_server(
+    small_backup, mongo_url, db_url, mongo_db, isomer_home, capsys
+):
+    # Into the very database it came from: not empty, refused, and no instance left behind.
+    assert main(["backup", "restore", str(small_backup), "--db", db_url]) != 0
+    assert "50123: The target database is not empty" in capsys.readouterr().err
+    assert [p.name for p in (isomer_home / "instances").iterdir()] == ["sv-small"]
+
+    # A server URL naming no database: the new instance gets its own database there.
+    host = mongo_url.split("://", 1)[1].split("/", 1)[0]
+    server = f"mongodb://{host}/?directConnection=true"
+    assert main(["backup", "restore", str(small_backup), "--db", server]) == 0
+    (name,) = [p.name for p in (isomer_home / "instances").iterdir() if p.name != "sv-small"]
+    assert name.startswith("sv-small-restored-")
+    client = MongoClient(mongo_url)
+    try:
+        restored = client[f"isomer_{name}"]
+        assert restored.notes.count_documents({}) == 20
+        saved = json.loads((isomer_home / "instances" / name / "isomer_config.json").read_text())
+        assert saved["IsomerConfig"] == {"port": 9556, "db_url": server}
+    finally:
+        client.drop_database(f"isomer_{name}")
+        client.close()
