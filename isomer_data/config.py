@@ -4,17 +4,28 @@ Every tunable is a trait with ``config=True`` and ``help=``: it can be set in a 
 config file (``c.IsomerConfig.db_url = ...``), on the ``isomer`` command line (flags are
 generated from this table in :mod:`isomer_data.cli.options`) and through an ``ISOMER_*``
 environment variable, named in the trait's ``env`` metadata, as in the original Isomer.
+
+Each instance also has its own configuration file, ``<instance folder>/isomer_config.json``
+(a traitlets JSON config file: ``{"IsomerConfig": {"port": 8080}}``), written by
+``isomer config set`` and read by every command and the platform. Precedence: flag (or
+explicit configuration) > ``ISOMER_*`` variable > instance file > built-in default; each
+value's origin is kept in ``origins`` for ``isomer config show``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-from traitlets import Bool, Integer, List, Unicode, default, validate
+from traitlets import Bool, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 from isomer_data.errors import IsomerError
+
+CONFIG_FILE = "isomer_config.json"
+# These say where the instance file is, so they cannot come from it.
+NOT_IN_FILE = ("instance", "home")
 
 
 def _default_home() -> str:
@@ -37,10 +48,12 @@ class IsomerConfig(Configurable):
     db_url = Unicode(
         "",
         help="MongoDB URL (mongodb://...). Empty: run the embedded SecantusDB server.",
-    ).tag(config=True, env="ISOMER_DB")
+    ).tag(config=True, env="ISOMER_DB", secret=True)
 
     db_port = Integer(
         0,
+        min=0,
+        max=65535,
         help="TCP port of the embedded database on 127.0.0.1 (0: pick a free port).",
     ).tag(config=True, env="ISOMER_DB_PORT")
 
@@ -54,7 +67,9 @@ class IsomerConfig(Configurable):
         help="Address the web server listens on; 0.0.0.0 to serve tablets on the boat's WiFi.",
     ).tag(config=True, env="ISOMER_HOST")
 
-    port = Integer(8888, help="TCP port of the web server.").tag(config=True, env="ISOMER_PORT")
+    port = Integer(8888, min=0, max=65535, help="TCP port of the web server.").tag(
+        config=True, env="ISOMER_PORT"
+    )
 
     sources = List(
         Unicode(),
@@ -112,6 +127,7 @@ class IsomerConfig(Configurable):
         "revoked, a user deleted, disabled or given other roles by another process); "
         "changes made through this server apply at once. 0 turns the timer off.",
     ).tag(config=True, env="ISOMER_WS_RECHECK_SECONDS")
+
     csb_provider_name = Unicode(
         "",
         help="IHO B-12 trusted node: the organisation that forwards this instance's "
@@ -134,14 +150,49 @@ class IsomerConfig(Configurable):
         help="IHO B-12 dataLicense: the Creative Commons dedication the data is given under.",
     ).tag(config=True, env="ISOMER_CSB_LICENSE")
 
-    def __init__(self, **kwargs):
-        # Environment values sit between the built-in defaults and explicit configuration.
+    backup_interval = Integer(
+        0,
+        min=0,
+        help="Seconds between scheduled backups of the running platform (0: none).",
+    ).tag(config=True, env="ISOMER_BACKUP_INTERVAL")
+
+    backup_keep = Integer(
+        7,
+        min=1,
+        help="Scheduled backups kept in the instance's backups folder; older ones are deleted.",
+    ).tag(config=True, env="ISOMER_BACKUP_KEEP")
+
+    def __init__(self, file_values: dict | None = None, **kwargs):
+        # Environment values sit between the instance file and explicit configuration;
+        # ``file_values`` stands in for the instance file (a restore checks a backup's).
         super().__init__(**kwargs)
         explicit = self.config.get(type(self).__name__, {})
-        for name, trait in self.traits(config=True).items():
+        traits = self.traits(config=True)
+        self.origins = {name: "flag" if name in explicit else "default" for name in traits}
+        for name, trait in traits.items():
             env = trait.metadata.get("env")
             if env and env in os.environ and name not in explicit:
                 setattr(self, name, parse_env(trait, os.environ[env], env))
+                self.origins[name] = "environment"
+        if file_values is None:
+            file_values = read_config_file(self.config_file)
+        for name, value in file_values.items():
+            if self.origins.get(name) == "default":
+                try:
+                    setattr(self, name, value)
+                except (TraitError, IsomerError) as exc:
+                    raise IsomerError(
+                        50113, f"{self.config_file}: {name}: {_reason(exc)}"
+                    ) from None
+                self.origins[name] = "file"
+
+    @property
+    def config_file(self) -> Path:
+        return self.instance_dir / CONFIG_FILE
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.instance_dir / "backups"
 
     @default("home")
     def _home_default(self) -> str:
@@ -205,6 +256,54 @@ class IsomerConfig(Configurable):
             "sources": list(self.sources),
             "sample": self.sample,
         }
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, IsomerError):
+        return exc.detail
+    return str(exc).split(". ")[0][:200]
+
+
+def read_config_file(path: Path) -> dict:
+    """The settings of an instance file, checked to be known keys (50113 otherwise)."""
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise IsomerError(50113, f"{path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise IsomerError(50113, f"{path}: not JSON ({exc})") from None
+    section = data.get("IsomerConfig", {}) if isinstance(data, dict) else None
+    if not isinstance(section, dict):
+        raise IsomerError(50113, f'{path}: expected {{"IsomerConfig": {{...}}}}')
+    known = IsomerConfig.class_traits(config=True)
+    for name in section:
+        if name not in known or name in NOT_IN_FILE:
+            raise IsomerError(50113, f"{path}: unknown or misplaced key {name!r}")
+    return section
+
+
+def write_config_file(path: Path, values: dict) -> None:
+    """Write an instance file atomically, readable by its owner only (it may hold a URL
+    with a password)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        json.dump({"IsomerConfig": values}, out, indent=2, sort_keys=True)
+        out.write("\n")
+    os.replace(tmp, path)
+
+
+def shown_value(trait, value):
+    """A value as it may be printed: secrets (URLs with passwords) are hidden."""
+    if trait.metadata.get("secret") and value:
+        return redact(value) if isinstance(value, str) and "://" in value else "***"
+    return value
 
 
 def parse_env(trait, text: str, env: str):

@@ -151,6 +151,76 @@ ERRORS: dict[int, ErrorSpec] = {
                 "sets a new login); the database log is named in the message.",
             ),
             ErrorSpec(
+                50101,
+                "No such instance",
+                "List the instances with: isomer instance list (or create one with: isomer "
+                "instance create NAME); check --home / ISOMER_HOME.",
+            ),
+            ErrorSpec(
+                50102,
+                "That instance already exists",
+                "Choose another name, or look at the existing one with: isomer instance info NAME",
+            ),
+            ErrorSpec(
+                50103,
+                "The instance is in use",
+                "Its platform (or a command using its embedded database) runs, as the message "
+                "says: stop it first, then try again.",
+            ),
+            ErrorSpec(
+                50104,
+                "Not confirmed",
+                "Nothing was changed. Answer the question on a terminal, or pass --yes when you "
+                "are sure (scripts have no terminal to ask on).",
+            ),
+            ErrorSpec(
+                50110,
+                "Unknown configuration key",
+                "List the keys with: isomer config show (instance and home are chosen with "
+                "--instance and --home, not stored in the instance's file).",
+            ),
+            ErrorSpec(
+                50111,
+                "Invalid configuration value",
+                "Give a value of the key's type (integer, true/false, text, comma-separated list) "
+                "within its allowed range, as the message says; see docs/configuration.md.",
+            ),
+            ErrorSpec(
+                50113,
+                "The instance's configuration file is invalid",
+                "Correct or remove the key named in the message (isomer config unset KEY), or fix "
+                "the JSON of the file named in the message.",
+            ),
+            ErrorSpec(
+                50120,
+                "The backup file cannot be read",
+                "Check the path; a backup is a .isomer-backup.zip written by isomer backup create "
+                "(list them with: isomer backup list).",
+            ),
+            ErrorSpec(
+                50121,
+                "The backup is damaged or was altered",
+                "A checksum or the manifest does not match: do not restore it; use another backup "
+                "(isomer backup list) and check the medium it was stored on.",
+            ),
+            ErrorSpec(
+                50122,
+                "The backup was written by a newer version",
+                "Restore it with the Isomer Data version named in the message or a newer one.",
+            ),
+            ErrorSpec(
+                50123,
+                "The target database is not empty",
+                "Restore into a new instance (the default, or --instance NEW), or pass --force to "
+                "replace every collection of the target database with the backup's.",
+            ),
+            ErrorSpec(
+                50124,
+                "The backup cannot be written",
+                "Choose another -o FILE (an existing file is never overwritten) and check the "
+                "folder is writable and the disk has room.",
+            ),
+            ErrorSpec(
                 50040,
                 "The platform cannot be reached",
                 "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "

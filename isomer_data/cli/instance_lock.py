@@ -60,3 +60,27 @@ class InstanceLock:
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
         self._fd = None
+
+
+def running_platform(instance_dir: Path) -> dict | None:
+    """``{"pid", "url"}`` of the platform running the instance, or None; changes nothing.
+
+    The flock is the truth (``platform.json`` may be stale after a crash): if it can be
+    taken, nobody runs the instance, and it is given back at once.
+    """
+    path = Path(instance_dir) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        try:
+            info = json.loads((Path(instance_dir) / INFO_FILE).read_text())
+        except (OSError, ValueError):
+            info = {}
+        return {"pid": info.get("pid"), "url": info.get("url")}
+    finally:
+        os.close(fd)  # closing releases a lock we may have taken
+    return None

@@ -43,7 +43,18 @@ AUTH_CONFIG = {
 log = logging.getLogger(__name__)
 
 # Order matters: later services may use what earlier ones put on the platform.
-SERVICES = ("status", "auth", "objects", "live", "hub", "signalk", "data", "panels", "ingest")
+SERVICES = (
+    "status",
+    "auth",
+    "objects",
+    "live",
+    "hub",
+    "signalk",
+    "data",
+    "panels",
+    "ingest",
+    "backup",
+)
 SERVICE_ENTRY_POINTS = "isomer_data.services"
 
 

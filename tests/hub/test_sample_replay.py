@@ -15,8 +15,8 @@ import time
 from datetime import UTC, datetime
 
 import pytest
+from isomer_data.ingest.decode import decode_file
 
-from ingest.decode import decode_file
 from isomer_data.samples import VOYAGE_NMEA
 from isomer_data.server.extension import AUTH_CONFIG
 

@@ -1,0 +1,1 @@
+"""Scheduled backups of the running platform (``backup_interval``, ``backup_keep``)."""
