@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from isomer_data.services.auth import pages
 from isomer_data.services.auth.identity import IsomerIdentityProvider
 from isomer_data.services.auth.users import UserStore
 
@@ -13,6 +14,7 @@ log = logging.getLogger(__name__)
 def setup(platform, serverapp) -> None:
     platform.users = UserStore(platform.adb)
     platform.identity = serverapp.identity_provider
+    pages.install(serverapp)
     if not isinstance(serverapp.identity_provider, IsomerIdentityProvider):
         log.warning(
             "the server's identity provider is %s, not Isomer's: platform users and roles "
