@@ -23,7 +23,9 @@ The store is async (the server's event loop must not block on the database); the
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import json
 import secrets
 import time
 import uuid
@@ -80,6 +82,25 @@ def check_roles(roles) -> list[str]:
         if role not in ROLES:
             raise IsomerError(70004, repr(role))
     return roles
+
+
+@functools.cache
+def username_rule() -> dict:
+    """The user name's JSON Schema, from ``schemas/user.json``: the rule the panel's user form
+    (the object manager validates users against that schema) and the command line share."""
+    from isomer_data.services.objects.schemas import schema_dir
+
+    schema = json.loads((schema_dir() / "user.json").read_text())
+    return schema["properties"]["username"]
+
+
+def check_username(username: str) -> str:
+    from jsonschema import Draft202012Validator
+
+    problems = list(Draft202012Validator(username_rule()).iter_errors(username))
+    if problems:
+        raise IsomerError(40101, f"{username!r}: {problems[0].message}")
+    return username
 
 
 def check_password(password: str) -> None:
