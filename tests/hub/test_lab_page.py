@@ -96,3 +96,25 @@ async def test_error_pages_carry_no_server_token(tokens, browser, password, jp_s
     missing = await browser("no/such/page")
     assert missing.code == 404
     assert jp_serverapp.identity_provider.token not in missing.body.decode()
+
+
+async def test_server_token_link_logs_the_admin_in_by_cookie(tokens, browser, jp_serverapp):
+    """`isomer launch` prints /lab?token=…: the bootstrap admin gets a session cookie (the
+    page itself still carries no token), which logging out ends."""
+    server_token = jp_serverapp.identity_provider.token
+    lab = await browser(f"lab?token={server_token}", headers={"Accept": "text/html"})
+    assert lab.code == 200
+    assert server_token not in lab.body.decode()
+    who = await browser("isomer/api/whoami")  # by the cookie alone now
+    assert json.loads(who.body)["roles"] == ["admin"]
+    session = next(
+        h.split(";")[0] for h in lab.headers.get_list("Set-Cookie") if h.startswith("username-")
+    )
+    assert (await browser("logout")).code == 200
+    client = tornado.httpclient.AsyncHTTPClient()
+    replay = await client.fetch(
+        lab.effective_url.split("lab?")[0] + "isomer/api/whoami",
+        headers={"Cookie": session},
+        raise_error=False,
+    )
+    assert replay.code in (401, 403)  # a copy of the cookie is worth nothing after logout

@@ -108,7 +108,7 @@ def _login_cookie(response) -> dict:
     return {"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items() if k.startswith("username-"))}
 
 
-async def test_concurrent_wrong_passwords_are_throttled_too(tokens, http):
+async def test_concurrent_wrong_passwords_are_throttled_too(tokens, http, hub_connect):
     """Attempts are counted before the (slow) password check: sending them at once
     does not let more than MAX_FAILURES through."""
     client = tornado.httpclient.AsyncHTTPClient(force_instance=True, max_clients=60)
@@ -132,8 +132,11 @@ async def test_concurrent_wrong_passwords_are_throttled_too(tokens, http):
     codes = [r.code for r in replies]
     assert codes.count(401) <= login_module.MAX_FAILURES
     assert codes.count(429) >= 60 - login_module.MAX_FAILURES
-    # and the hub's login shares the same count
+    # the login page and the hub's auth/login share the same count
     assert (await _form_login(http, "crew1", "wrong password")).code == 429
+    hub = await hub_connect()
+    reply = await hub.call("auth", "login", {"username": "crew1", "password": "wrong password"})
+    assert reply["error"]["code"] == "throttled"
 
 
 async def test_right_password_after_failures_does_not_use_up_the_window(tokens, http, password):
