@@ -125,7 +125,11 @@ class IsomerIdentityProvider(IdentityProvider):
                 if _wants_page(handler):
                     cookie_user = await self.get_user_cookie(handler)
                     if getattr(cookie_user, "user_id", None) != user.user_id:
-                        await self.start_session(handler, user)
+                        try:
+                            await self.start_session(handler, user)
+                        except (PyMongoError, LookupError) as exc:
+                            # this request is still the token's; the next one may try again
+                            self.log.warning("cannot start a browser session: %s", exc)
         if user is None:
             user = await self.get_user_cookie(handler)
         if user is None and handler.get_cookie(self.get_cookie_name(handler)) is not None:
@@ -206,7 +210,7 @@ class IsomerIdentityProvider(IdentityProvider):
             users = _users(handler)
             doc = await users.get_by_id(user.user_id)
             if doc is None:
-                raise RuntimeError("no such user")
+                raise LookupError(f"no user {user.user_id}")
             secret = await users.start_session(
                 doc, name=f"browser login from {handler.request.remote_ip or '?'}"
             )
