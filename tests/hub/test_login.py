@@ -216,3 +216,18 @@ async def test_tokens_never_appear_in_logs(tokens, http, password, hub_connect, 
     assert "whoami" in text  # the access log was captured
     for value in (secret, issued, password, password.replace(" ", "+")):
         assert value not in text
+
+
+def test_many_addresses_do_not_lock_out_newcomers(monkeypatch):
+    """The table of addresses is bounded; at the bound the quietest address is forgotten,
+    rather than every newcomer refused (per-address limits cannot stop an attacker with
+    thousands of addresses anyway; they stop the one tablet)."""
+    monkeypatch.setattr(login_module, "MAX_ADDRESSES", 50)
+    monkeypatch.setattr(login_module, "_failures", {})
+    for i in range(50):
+        for _ in range(login_module.MAX_FAILURES):
+            assert login_module.begin_attempt(f"10.0.1.{i}")
+        assert not login_module.begin_attempt(f"10.0.1.{i}")  # each is throttled
+    assert login_module.begin_attempt("10.0.0.2")  # a newcomer still gets in at the cap
+    assert len(login_module._failures) == 50
+    assert not login_module.begin_attempt("10.0.1.49")  # the latest guessers stay throttled

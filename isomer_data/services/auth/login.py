@@ -40,11 +40,6 @@ def _window(address: str) -> deque | None:
     return window
 
 
-def throttled(address: str) -> bool:
-    window = _window(address)
-    return window is not None and len(window) >= MAX_FAILURES
-
-
 def begin_attempt(address: str) -> bool:
     """Count a login attempt as failed until it succeeds; False: too many, refuse it."""
     window = _window(address)
@@ -55,7 +50,9 @@ def begin_attempt(address: str) -> bool:
             for key in [k for k in list(_failures) if not _window(k)]:
                 del _failures[key]  # forget addresses whose window has passed
             if len(_failures) >= MAX_ADDRESSES:
-                return False  # a flood from many addresses: nobody new guesses meanwhile
+                # Many addresses at once: forget the one quiet longest, rather than refuse
+                # every newcomer (the crew's own tablets included) for a minute.
+                del _failures[min(_failures, key=lambda k: _failures[k][-1])]
         window = _failures.setdefault(address, deque(maxlen=MAX_FAILURES))
     window.append(time.monotonic())
     return True
