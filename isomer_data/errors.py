@@ -273,6 +273,18 @@ ERRORS: dict[int, ErrorSpec] = {
                 "Charts are vector layers: read them with isomer_data.catalog.chart_layer(db, LAYER).",
             ),
             ErrorSpec(
+                40101,
+                "Not a valid user name",
+                "User names are 1 to 64 letters (A-Z, a-z), digits and . _ @ - (the same rule as "
+                "the user form in the panels, from schemas/user.json).",
+            ),
+            ErrorSpec(
+                40102,
+                "The password was given twice",
+                "Give it one way only: --password-stdin, the ISOMER_PASSWORD variable, or the "
+                "prompt on a terminal.",
+            ),
+            ErrorSpec(
                 70001,
                 "That user already exists",
                 "Choose another --username, or change the existing user with: isomer db user "

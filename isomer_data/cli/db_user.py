@@ -2,17 +2,26 @@
 
 Missing details are asked for when standard input is a terminal, and are an error
 (70003) otherwise, so scripts and CI never hang on a prompt.
+
+Passwords stay out of the process list (``ps`` shows every user a command's arguments):
+scripts give them with ``--password-stdin`` (the first line of standard input) or the
+``ISOMER_PASSWORD`` environment variable. ``--password`` still works for a quick test but
+says where the password can be seen. User names follow the rule of the panels' user form
+(``schemas/user.json``): checked before anything is written.
 """
 
 from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 import sys
 
 from isomer_data.cli.options import add_config_options, config_from_args
 from isomer_data.errors import IsomerError
 from isomer_data.services.auth.roles import ADMIN, CREW, ROLES
+
+PASSWORD_VARIABLE = "ISOMER_PASSWORD"
 
 
 def register(subparsers) -> None:
@@ -31,7 +40,17 @@ def register(subparsers) -> None:
         if action != "list":
             sub.add_argument("--username", help="the user's login name")
         if action in ("create-user", "create-admin", "passwd"):
-            sub.add_argument("--password", help="the password (asked for on a terminal if omitted)")
+            how = sub.add_mutually_exclusive_group()
+            how.add_argument(
+                "--password-stdin",
+                action="store_true",
+                help="read the password from the first line of standard input",
+            )
+            how.add_argument(
+                "--password",
+                help=f"the password (visible to other users in the process list: prefer "
+                f"--password-stdin or {PASSWORD_VARIABLE}; asked for on a terminal if omitted)",
+            )
         if action == "create-user":
             sub.add_argument(
                 "--role",
@@ -43,6 +62,32 @@ def register(subparsers) -> None:
             sub.add_argument("--name", help="display name")
         add_config_options(sub)
         sub.set_defaults(func=run)
+
+
+def _password(args) -> str:
+    """From --password-stdin, --password, ISOMER_PASSWORD, or the terminal, in that order."""
+    from_env = os.environ.get(PASSWORD_VARIABLE)
+    given = [bool(args.password_stdin), args.password is not None]
+    if any(given) and from_env:
+        raise IsomerError(40102, f"{PASSWORD_VARIABLE} is set as well")
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        if password.endswith("\r"):
+            password = password[:-1]
+        if not password:
+            raise IsomerError(70003, "--password-stdin read an empty line")
+        return password
+    if args.password is not None:
+        print(
+            "warning: --password is visible in the process list; "
+            f"prefer --password-stdin or {PASSWORD_VARIABLE}",
+            file=sys.stderr,
+        )
+        return args.password
+    if from_env:
+        return from_env
+    return _ask(args, "password", secret=True)
 
 
 def _ask(args, field: str, secret: bool = False) -> str:
@@ -62,7 +107,7 @@ def _ask(args, field: str, secret: bool = False) -> str:
 async def _run(args, url: str, name: str) -> int:
     from pymongo import AsyncMongoClient
 
-    from isomer_data.services.auth.users import UserStore
+    from isomer_data.services.auth.users import UserStore, check_username
 
     client = AsyncMongoClient(url, serverSelectionTimeoutMS=5000, tz_aware=True)
     try:
@@ -79,7 +124,8 @@ async def _run(args, url: str, name: str) -> int:
             return 0
         username = _ask(args, "username")
         if action in ("create-user", "create-admin"):
-            password = _ask(args, "password", secret=True)
+            check_username(username)
+            password = _password(args)
             roles = [ADMIN] if action == "create-admin" else (args.role or [CREW])
             doc = await users.create(username, password, roles, name=args.name or "")
             print(f"created user {doc['username']!r} with roles {', '.join(doc['roles'])}")
@@ -89,7 +135,7 @@ async def _run(args, url: str, name: str) -> int:
         elif action == "passwd":
             if await users.get(username) is None:
                 raise IsomerError(70002, username)
-            await users.set_password(username, _ask(args, "password", secret=True))
+            await users.set_password(username, _password(args))
             print(f"password of {username!r} changed")
         return 0
     finally:

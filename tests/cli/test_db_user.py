@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import io
 import os
 import subprocess
 import sys
@@ -139,3 +140,83 @@ def test_asks_for_the_password_on_a_terminal(db_url, isomer_home):
     assert proc.returncode == 0, output.decode(errors="replace")
     assert answered == 2
     assert verify(db_url, "tove", "tty-secret-1")["roles"] == ["crew"]
+
+
+def _cli(db_url: str, *args: str, stdin: str | None = None, env: dict | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "isomer_data.cli.main", "db", "user", *args, "--db", db_url],
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_password_from_stdin_or_the_environment_stays_out_of_the_process_list(
+    db_url, isomer_home, monkeypatch, capsys
+):
+    """Real processes for the two ways scripts use; the variations run in-process."""
+    monkeypatch.delenv("ISOMER_PASSWORD", raising=False)
+    made = _cli(
+        db_url, "create-user", "--username", "una", "--password-stdin", stdin="stdin pw 1\n"
+    )
+    assert made.returncode == 0, made.stderr
+    assert verify(db_url, "una", "stdin pw 1")["roles"] == ["crew"]
+    made = _cli(
+        db_url, "create-admin", "--username", "vera", env={"ISOMER_PASSWORD": "env secret 1"}
+    )
+    assert made.returncode == 0, made.stderr
+    assert verify(db_url, "vera", "env secret 1")["roles"] == ["admin"]
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("stdin pw 2\r\n"))
+    assert user_cmd(db_url, "passwd", "--username", "una", "--password-stdin") == 0
+    assert verify(db_url, "una", "stdin pw 2") is not None
+    monkeypatch.setenv("ISOMER_PASSWORD", "env pw 3x")
+    assert user_cmd(db_url, "passwd", "--username", "una") == 0
+    assert verify(db_url, "una", "env pw 3x") is not None
+
+    # two sources at once is a numbered error, nothing changes
+    monkeypatch.setattr("sys.stdin", io.StringIO("other pw 5\n"))
+    capsys.readouterr()
+    assert user_cmd(db_url, "passwd", "--username", "una", "--password-stdin") != 0
+    assert "40102" in capsys.readouterr().err
+    monkeypatch.delenv("ISOMER_PASSWORD")
+    # --password still works, with a warning that it shows in the process list
+    assert user_cmd(db_url, "passwd", "--username", "una", "--password", "argv pw 4") == 0
+    assert "process list" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert user_cmd(db_url, "passwd", "--username", "una", "--password-stdin") != 0
+    assert "70003" in capsys.readouterr().err
+    assert verify(db_url, "una", "argv pw 4") is not None
+
+
+def test_user_names_follow_the_panel_form_rule(db_url, isomer_home, monkeypatch, capsys):
+    from isomer_data.services.objects.schemas import SchemaRegistry
+
+    monkeypatch.setenv("ISOMER_PASSWORD", "good password")
+    form = SchemaRegistry()
+    for name, ok in (
+        ("anna.b@boat-1_x", True),
+        ("has space", False),
+        ("x" * 65, False),
+        ("semi;colon", False),
+        ("ünï", False),
+        ("<script>", False),
+    ):
+        form_ok = not [
+            e
+            for e in form.errors("user", {"username": name, "roles": ["crew"]})
+            if e["field"] == "username"
+        ]
+        assert form_ok is ok, name  # the panel form's verdict
+        capsys.readouterr()
+        assert (user_cmd(db_url, "create-user", "--username", name) == 0) is ok, name
+        if not ok:
+            assert "40101" in capsys.readouterr().err
+            assert verify(db_url, name, "good password") is None
+    refused = _cli(
+        db_url, "create-user", "--username", "has space", env={"ISOMER_PASSWORD": "x" * 9}
+    )
+    assert refused.returncode != 0 and "40101" in refused.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from isomer_data.services.auth.identity import user_from_doc
-from isomer_data.services.auth.login import record_failure, throttled
+from isomer_data.services.auth.login import TOKEN_TTL_SECONDS, attempt_succeeded, begin_attempt
 from isomer_data.services.hub.events import ANYONE, EVERYONE, HubError, event
 from isomer_data.services.hub.guard import Credential
 
@@ -24,22 +24,25 @@ async def login(client, data):
     if not isinstance(data, dict):
         raise HubError("bad_request", 'expected {"username", "password"} or {"token"}')
     users = client.platform.users
-    if throttled(_address(client)):
+    address = _address(client)
+    if not begin_attempt(address):
         raise HubError("throttled", "too many failed logins: wait a minute")
+    token = None
     if "token" in data:
         doc = await users.user_for_token(str(data["token"]))
-        token = None
         record = None
         if doc is not None:
             record = await users.tokens.find_one({"id": doc["token_id"], "user": doc["_id"]})
     else:
         doc = await users.verify(str(data.get("username", "")), str(data.get("password", "")))
-        token = record = None
+        record = None
         if doc is not None:
-            token, record = await users.issue_token(doc, name="hub login", ttl=SOCKET_TOKEN_SECONDS)
+            token, record = await users.issue_token(
+                doc, name="hub login", ttl=TOKEN_TTL_SECONDS, password_bound=True
+            )
     if doc is None:
-        record_failure(_address(client))
         raise HubError("unauthenticated", "wrong user name, password or token")
+    attempt_succeeded(address)
     client.user = user_from_doc(doc)
     # The connection now rests on this token: revoking it ends the connection.
     client.credential = Credential(

@@ -36,7 +36,7 @@ class IsomerKernelManager(AsyncMappingKernelManager):
             doc = await platform.users.get_by_id(user_id)
             if doc is not None:
                 token, _ = await platform.users.issue_token(
-                    doc, name="kernel", kind="person", ttl=KERNEL_TOKEN_TTL
+                    doc, name="kernel", kind="person", ttl=KERNEL_TOKEN_TTL, password_bound=True
                 )
                 env = dict(kwargs.get("env") or os.environ)
                 env["ISOMER_DATA_URL"] = self.parent.connection_url.rstrip("/")

@@ -1,8 +1,11 @@
 """Logging in: the login page (also Jupyter's ``/login``), and the JSON login for apps.
 
-Password checks are rate limited per client address: after ``MAX_FAILURES`` wrong
-passwords within ``FAILURE_WINDOW`` seconds the address gets 429 until the window passes,
-so a tablet on the boat's WiFi cannot be used to guess the captain's password.
+Password checks are rate limited per client address: at most ``MAX_FAILURES`` wrong
+passwords within ``FAILURE_WINDOW`` seconds, then the address gets 429 until the window
+passes, so a tablet on the boat's WiFi cannot be used to guess the captain's password.
+An attempt is counted *before* the password is checked (argon2 takes tens of
+milliseconds), and uncounted only when it succeeds: many attempts sent at once cannot all
+slip through before the first failure is recorded.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections import deque
 
 from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.auth.login import LoginFormHandler
+from jupyter_server.auth.logout import LogoutHandler as JupyterLogoutHandler
 from jupyter_server.base.handlers import JupyterHandler
 
 from isomer_data.services.auth.identity import SIGNALK_COOKIE, bootstrap_admin, user_from_doc
@@ -23,24 +27,61 @@ from isomer_data.services.hub.parsing import parse as parse_json
 MAX_FAILURES = 5
 FAILURE_WINDOW = 60.0
 TOKEN_TTL_SECONDS = 30 * 24 * 3600  # tokens handed out at login; API tokens have none
+MAX_ADDRESSES = 10_000
 
 _failures: dict[str, deque] = {}
 
 
-def throttled(address: str) -> bool:
+def _window(address: str) -> deque | None:
     window = _failures.get(address)
-    if not window:
-        return False
+    if window is None:
+        return None
     now = time.monotonic()
     while window and now - window[0] > FAILURE_WINDOW:
         window.popleft()
-    return len(window) >= MAX_FAILURES
+    return window
 
 
-def record_failure(address: str) -> None:
-    if len(_failures) > 10_000:
-        _failures.clear()
-    _failures.setdefault(address, deque(maxlen=MAX_FAILURES)).append(time.monotonic())
+def begin_attempt(address: str) -> bool:
+    """Count a login attempt as failed until it succeeds; False: too many, refuse it."""
+    window = _window(address)
+    if window is not None and len(window) >= MAX_FAILURES:
+        return False
+    if window is None:
+        if len(_failures) >= MAX_ADDRESSES:
+            for key in [k for k in list(_failures) if not _window(k)]:
+                del _failures[key]  # forget addresses whose window has passed
+            if len(_failures) >= MAX_ADDRESSES:
+                # Many addresses at once: forget the one quiet longest, rather than refuse
+                # every newcomer (the crew's own tablets included) for a minute.
+                del _failures[min(_failures, key=lambda k: _failures[k][-1])]
+        window = _failures.setdefault(address, deque(maxlen=MAX_FAILURES))
+    window.append(time.monotonic())
+    return True
+
+
+def attempt_succeeded(address: str) -> None:
+    window = _failures.get(address)
+    if window:
+        window.pop()
+
+
+def cookie_secure(handler) -> bool:
+    secure = handler.identity_provider.secure_cookie
+    return handler.request.protocol == "https" if secure is None else bool(secure)
+
+
+def set_signalk_cookie(handler, token: str) -> None:
+    """``JAUTHENTICATION``: read by apps of this origin only, never sent cross-site."""
+    handler.set_cookie(
+        SIGNALK_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=cookie_secure(handler),
+        expires_days=TOKEN_TTL_SECONDS / 86400,
+    )
 
 
 async def authenticate(handler, username: str, password: str):
@@ -101,7 +142,7 @@ class LoginHandler(LoginFormHandler):
     @allow_unauthenticated
     async def post(self):
         address = self.request.remote_ip or "?"
-        if throttled(address):
+        if not begin_attempt(address):
             self.set_status(429)
             self._render({"error": "Too many failed logins: wait a minute and try again."})
             return
@@ -109,13 +150,13 @@ class LoginHandler(LoginFormHandler):
             self, self.get_argument("username", "").strip(), self.get_argument("password", "")
         )
         if user is None:
-            record_failure(address)
             self.set_status(401)
             self._render({"error": "Wrong user name or password."})
             return
+        attempt_succeeded(address)
         self.log.info("User %s logged in.", user.username)
         self.current_user = user
-        self.identity_provider.set_login_cookie(self, user)
+        await self.identity_provider.start_session(self, user)
         self._redirect_safe(self.get_argument("next", default=self.base_url))
 
 
@@ -134,10 +175,6 @@ class JSONLoginHandler(JupyterHandler):
     async def post(self):
         address = self.request.remote_ip or "?"
         self.set_header("Content-Type", "application/json")
-        if throttled(address):
-            self.set_status(429)
-            self.finish(json.dumps({"message": "too many failed logins: wait a minute"}))
-            return
         try:
             body = parse_json(self.request.body or b"{}")  # bounded depth
             username, password = str(body["username"]), str(body["password"])
@@ -145,21 +182,26 @@ class JSONLoginHandler(JupyterHandler):
             self.set_status(400)
             self.finish(json.dumps({"message": 'expected JSON {"username": …, "password": …}'}))
             return
-        doc = await self.settings["isomer"].users.verify(username, password)
+        if not begin_attempt(address):
+            self.set_status(429)
+            self.finish(json.dumps({"message": "too many failed logins: wait a minute"}))
+            return
+        users = self.settings["isomer"].users
+        doc = await users.verify(username, password)
         if doc is None:
-            record_failure(address)
             self.set_status(401)
             self.finish(json.dumps({"message": "wrong user name or password"}))
             return
-        users = self.settings["isomer"].users
+        attempt_succeeded(address)
         device = self.request.path.startswith("/signalk")
         token, _ = await users.issue_token(
             doc,
             name=f"login from {address}",
             kind="device" if device and "vessel" in doc.get("roles", ()) else "person",
             ttl=TOKEN_TTL_SECONDS,
+            password_bound=True,
         )
-        self.set_cookie(SIGNALK_COOKIE, token, httponly=True, path="/")
+        set_signalk_cookie(self, token)
         self.finish(json.dumps({"token": token, "timeToLive": TOKEN_TTL_SECONDS}))
 
 
@@ -178,13 +220,23 @@ class LogoutHandler(JupyterHandler):
         await self._logout()
 
     async def _logout(self):
-        token = self.identity_provider.get_token(self)
+        """Ends every credential this request carries: explicit token, Signal K cookie, session."""
+        provider = self.identity_provider
         users = self.settings["isomer"].users
-        if token:
+        for token in {provider.get_token(self), self.get_cookie(SIGNALK_COOKIE)} - {None, ""}:
             doc = await users.user_for_token(token)
             if doc is not None:
                 await users.revoke_token(doc, doc["token_id"])
+        await provider.end_session(self)
         self.clear_cookie(SIGNALK_COOKIE, path="/")
-        self.identity_provider.clear_login_cookie(self)
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"message": "logged out"}))
+
+
+class PageLogoutHandler(JupyterLogoutHandler):
+    """Jupyter's ``/logout`` (JupyterLab's File → Log Out): the session ends on the server."""
+
+    @allow_unauthenticated
+    async def get(self):
+        await self.identity_provider.end_session(self)
+        super().get()

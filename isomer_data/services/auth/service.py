@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from isomer_data.services.auth import logscrub, pages
 from isomer_data.services.auth.identity import IsomerIdentityProvider
 from isomer_data.services.auth.users import UserStore
 
@@ -13,7 +14,19 @@ log = logging.getLogger(__name__)
 def setup(platform, serverapp) -> None:
     platform.users = UserStore(platform.adb)
     platform.identity = serverapp.identity_provider
-    if not isinstance(serverapp.identity_provider, IsomerIdentityProvider):
+    pages.install(serverapp)
+    # Jupyter's access log already hides ?token= (any parameter naming "token", "auth",
+    # "key"…); a password put in a URL by mistake is hidden too.
+    settings = serverapp.web_app.settings
+    settings["extra_log_scrub_param_keys"] = [
+        *settings.get("extra_log_scrub_param_keys", []),
+        "password",
+        "secret",
+    ]
+    logscrub.install(serverapp)
+    if isinstance(serverapp.identity_provider, IsomerIdentityProvider):
+        serverapp.identity_provider.user_store = platform.users
+    else:
         log.warning(
             "the server's identity provider is %s, not Isomer's: platform users and roles "
             "are ignored; start the platform with `isomer launch`",

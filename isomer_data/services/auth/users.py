@@ -6,6 +6,16 @@ belongs to a user and is either a person's (a notebook, a script) or a device's 
 or gateway feeding data); revoking it, or deleting its user, ends it at once in this process
 and within ``TOKEN_CACHE_SECONDS`` elsewhere.
 
+Browser logins are server-side sessions: a record of kind ``session`` in the same collection,
+whose secret travels only inside the signed, HttpOnly login cookie (it is not accepted as an
+API token). Logging out deletes it. Sessions and the tokens a password login hands out
+(``/isomer/api/login``, Signal K login, hub ``auth/login``) carry a fingerprint of the
+password hash they were issued under, so **changing a password ends them all**, whichever
+way it is changed (panel, REST, ``isomer db user passwd``). Tokens made on purpose for
+scripts and devices (``/isomer/api/tokens``, ``auth/createtoken``, approved access
+requests) are not tied to the password: a vessel's logger keeps feeding when the captain
+changes her password; they are listed and revoked one by one.
+
 The store is async (the server's event loop must not block on the database); the
 ``isomer db user`` commands run the same code under ``asyncio.run``.
 """
@@ -13,7 +23,9 @@ The store is async (the server's event loop must not block on the database); the
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import json
 import secrets
 import time
 import uuid
@@ -32,6 +44,9 @@ TOKENS = "tokens"
 TOKEN_PREFIX = "iso_"
 TOKEN_CACHE_SECONDS = 10.0
 MIN_PASSWORD = 8
+SESSION = "session"  # token kind of a browser login; only valid inside the login cookie
+SESSION_TTL_SECONDS = 30 * 24 * 3600
+MAX_SESSIONS = 50  # per user; the oldest go first
 
 _hasher = PasswordHasher()
 # Verifying against this keeps "no such user" as slow as "wrong password" (no user probing).
@@ -56,12 +71,36 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def password_fingerprint(stored_hash: str) -> str:
+    """Changes whenever the password is set (argon2 salts every hash): binds logins to it."""
+    return hashlib.sha256(("isomer-login:" + (stored_hash or "")).encode()).hexdigest()[:24]
+
+
 def check_roles(roles) -> list[str]:
     roles = [roles] if isinstance(roles, str) else list(roles)
     for role in roles:
         if role not in ROLES:
             raise IsomerError(70004, repr(role))
     return roles
+
+
+@functools.cache
+def username_rule() -> dict:
+    """The user name's JSON Schema, from ``schemas/user.json``: the rule the panel's user form
+    (the object manager validates users against that schema) and the command line share."""
+    from isomer_data.services.objects.schemas import schema_dir
+
+    schema = json.loads((schema_dir() / "user.json").read_text())
+    return schema["properties"]["username"]
+
+
+def check_username(username: str) -> str:
+    from jsonschema import Draft202012Validator
+
+    problems = list(Draft202012Validator(username_rule()).iter_errors(username))
+    if problems:
+        raise IsomerError(40101, f"{username!r}: {problems[0].message}")
+    return username
 
 
 def check_password(password: str) -> None:
@@ -137,6 +176,7 @@ class UserStore:
         )
         if result.matched_count == 0:
             raise IsomerError(70002, username)
+        self._token_cache.clear()  # logins made with the old password end here and now
 
     async def verify(self, username: str, password: str) -> dict | None:
         """The user when the password is right, else None (same cost either way)."""
@@ -162,10 +202,14 @@ class UserStore:
         kind: str = "person",
         ttl: float | None = None,
         parent: str | None = None,
+        *,
+        password_bound: bool = False,
     ) -> tuple[str, dict]:
         """A new token for ``user``: the secret (shown once) and its stored record.
 
         ``parent``: the id of the token it was made with; revoking that one revokes this.
+        ``password_bound`` tokens (those a password login hands out, and sessions) stop
+        working when the user's password changes.
         """
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         digest = token_hash(token)
@@ -182,11 +226,43 @@ class UserStore:
         }
         if parent:
             record["parent"] = parent
+        if password_bound or kind == SESSION:
+            stored = await self.users.find_one({"_id": user["_id"]}, {"password": 1})
+            record["pw"] = password_fingerprint((stored or {}).get("password", ""))
         await self.tokens.insert_one(record)
         return token, record
 
+    async def start_session(self, user: dict, name: str = "") -> str:
+        """A browser login for ``user``: the secret for the signed login cookie."""
+        await self._prune_sessions(user["_id"])
+        secret, _ = await self.issue_token(user, name=name, kind=SESSION, ttl=SESSION_TTL_SECONDS)
+        return secret
+
+    async def _prune_sessions(self, user_id: str) -> None:
+        now = datetime.now(UTC)
+        await self.tokens.delete_many({"user": user_id, "kind": SESSION, "expires": {"$lt": now}})
+        live = await (
+            self.tokens.find({"user": user_id, "kind": SESSION}, {"_id": 1})
+            .sort("created", -1)
+            .skip(MAX_SESSIONS - 1)
+            .to_list()
+        )
+        if live:
+            await self.tokens.delete_many({"_id": {"$in": [doc["_id"] for doc in live]}})
+
+    async def end_session(self, secret: str) -> bool:
+        """Log a browser session out (the cookie's copy, wherever it is, stops working)."""
+        result = await self.tokens.delete_one({"_id": token_hash(secret), "kind": SESSION})
+        self._token_cache.clear()
+        return result.deleted_count == 1
+
+    async def user_for_session(self, secret: str) -> dict | None:
+        return await self.user_for_token(secret, session=True)
+
     async def list_tokens(self, user: dict) -> list[dict]:
-        return await self.tokens.find({"user": user["_id"]}, {"_id": 0}).to_list()
+        return await self.tokens.find(
+            {"user": user["_id"], "kind": {"$ne": SESSION}}, {"_id": 0, "pw": 0}
+        ).to_list()
 
     async def revoke_token(self, user: dict, token_id: str, *, any_user: bool = False) -> bool:
         query = {"id": token_id} if any_user else {"id": token_id, "user": user["_id"]}
@@ -202,34 +278,50 @@ class UserStore:
             self._changed(doc["user"])
         return doc is not None
 
-    async def user_for_token(self, token: str) -> dict | None:
-        """The user a token belongs to (with ``token_kind``), cached briefly."""
-        if not token.startswith(TOKEN_PREFIX):
+    async def user_for_token(self, token: str, *, session: bool = False) -> dict | None:
+        """The user a token belongs to (with ``token_kind``), cached briefly.
+
+        A session secret is a token only with ``session=True`` (the login cookie), and an
+        API token never is a session.
+        """
+        if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX):
             return None
         digest = token_hash(token)
         now = time.monotonic()
         cached = self._token_cache.get(digest)
         if cached and now - cached[0] < TOKEN_CACHE_SECONDS:
-            return cached[1]
-        user = None
-        try:
-            record = await self.tokens.find_one({"_id": digest})
-        except PyMongoError:
-            if cached:  # the database is away: a token known a moment ago still holds
-                return cached[1]
-            raise
-        if record is not None:
-            expires = record.get("expires")
-            if expires is None or expires > datetime.now(UTC):
-                user = await self.get_by_id(record["user"])
-                if user is not None and not user.get("disabled"):
-                    user["token_kind"] = record["kind"]
-                    user["token_id"] = record["id"]
+            user = cached[1]
+        else:
+            try:
+                user = await self._lookup(digest)
+            except PyMongoError:
+                if cached:  # the database is away: a token known a moment ago still holds
+                    user = cached[1]
                 else:
-                    user = None
-        if len(self._token_cache) > 10_000:
-            self._token_cache.clear()
-        self._token_cache[digest] = (now, user)
+                    raise
+            else:
+                if len(self._token_cache) > 10_000:
+                    self._token_cache.clear()
+                self._token_cache[digest] = (now, user)
+        if user is None or (user["token_kind"] == SESSION) != session:
+            return None
+        return dict(user)
+
+    async def _lookup(self, digest: str) -> dict | None:
+        record = await self.tokens.find_one({"_id": digest})
+        if record is None:
+            return None
+        expires = record.get("expires")
+        if expires is not None and expires <= datetime.now(UTC):
+            return None
+        user = await self.users.find_one({"_id": record["user"]})
+        if user is None or user.get("disabled"):
+            return None
+        stored = user.pop("password", "")
+        if "pw" in record and record["pw"] != password_fingerprint(stored):
+            return None  # issued under a password that has since changed
+        user["token_kind"] = record["kind"]
+        user["token_id"] = record["id"]
         return user
 
     def forget_cached(self) -> None:
