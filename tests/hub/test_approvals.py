@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 import tornado.httpclient
@@ -62,13 +63,16 @@ async def test_approved_device_gets_exactly_the_permissions_it_asked_for(
         assert "data" in listing
         assert published["data"] == {"accepted": 1}
         names = {u["username"] for u in users["data"]["items"]}
-        assert {"admin1", "crew1", "scientist1", "vessel1", "device-client-admin"} <= names
+        assert {"admin1", "crew1", "scientist1", "vessel1"} <= names
+        # every approval is a new identity: device-<clientId>-<8 hex>
+        assert any(re.fullmatch(r"device-client-admin-[0-9a-f]{8}", n) for n in names)
     else:
         assert listing["error"]["code"] == "forbidden"
         assert published["data"] == {"accepted": 1}  # the vessel role feeds data
         # only its own record (every user owns theirs), not the other users
         names = [u["username"] for u in users["data"]["items"]]
-        assert names == [f"device-client-{permissions}"]
+        assert len(names) == 1
+        assert re.fullmatch(rf"device-client-{permissions}-[0-9a-f]{{8}}", names[0])
         # and cannot approve anything
         other = await fetch(
             "signalk/v1/access/requests", "POST", json.dumps({"clientId": "someone-else"})
