@@ -569,6 +569,13 @@ class SentenceTime:
 
 
 Rule = tuple["str | Choice", Extractor]
+
+
+def _target(path: str) -> tuple[str, float, float, str]:
+    rule = limit(path)
+    return path, rule.low, rule.high, rule.reason
+
+
 Reject = Callable[[str, str], None]
 
 
@@ -599,10 +606,10 @@ class Sentence:
             width = max([width, *(i + 1 for i in extractor.indices())])
             if isinstance(path, Choice):
                 width = max(width, path.index + 1)
-                targets: Any = {letter: (p, limit(p)) for letter, p in path.paths.items()}
+                targets: Any = {letter: _target(p) for letter, p in path.paths.items()}
                 plan.append((path.index, targets, extractor.__call__))
             else:
-                plan.append((-1, (path, limit(path)), extractor.__call__))
+                plan.append((-1, _target(path), extractor.__call__))
         object.__setattr__(self, "width", width)
         object.__setattr__(self, "_plan", tuple(plan))
 
@@ -629,6 +636,7 @@ class Sentence:
         if len(f) < self.width:
             f = f + [""] * (self.width - len(f))
         out = []
+        append = out.append
         for choice, target, call in self._plan:
             value = call(f)
             if value is None:
@@ -637,19 +645,20 @@ class Sentence:
                 target = target.get(f[choice].upper())
                 if target is None:
                     continue
-            path, rule = target
+            path, low, high, reason = target
             if type(value) is float:
-                if rule.low <= value <= rule.high and value - value == 0.0:
-                    out.append(Observation(time, vessel, path, value, source))
+                if low <= value <= high and value - value == 0.0:
+                    append(Observation(time, vessel, path, value, source))
                 else:
-                    reject(reasons.NOT_A_NUMBER if value - value != 0.0 else rule.reason, line)
+                    reject(reasons.NOT_A_NUMBER if value - value != 0.0 else reason, line)
             elif type(value) is dict:
-                if LATITUDE.admits(value["latitude"]) and LONGITUDE.admits(value["longitude"]):
-                    out.append(Observation(time, vessel, path, value, source))
+                lat, lon = value["latitude"], value["longitude"]
+                if LATITUDE.low <= lat <= LATITUDE.high and LONGITUDE.low <= lon <= LONGITUDE.high:
+                    append(Observation(time, vessel, path, value, source))
                 else:
-                    reject(reasons.IMPOSSIBLE_POSITION, line)
+                    reject(LATITUDE.reason, line)
             else:
-                out.append(Observation(time, vessel, path, value, source))
+                append(Observation(time, vessel, path, value, source))
         if self.expand is not None:
             for path, value in self.expand(fields):
                 reason = check(path, value)
