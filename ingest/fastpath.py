@@ -184,7 +184,7 @@ class Fields:
                 values = pc.cast(pc.if_else(pc.and_(ok, pc.invert(empty)), col, null), pa.float64())
             values = values.to_numpy(zero_copy_only=False)
             written = ~empty.to_numpy(zero_copy_only=False)
-            self.irregular |= (np.isnan(values) & written) | ~(np.abs(values) < 1e300) & written
+            self.irregular |= written & ~(np.abs(values) < 1e300)  # NaN, ±inf, huge
             self._num[j] = values
         return self._num[j]
 

@@ -471,6 +471,9 @@ class TransducerOffset(Extractor):
     def __init__(self, index: int, side: int) -> None:
         self.index, self.side = index, side
 
+    def indices(self) -> list[int]:
+        return [self.index]  # ``side`` is a sign, not a field
+
     def __call__(self, f: list[str]) -> float | None:
         text = f[self.index]
         if not text:
@@ -492,6 +495,9 @@ class OffsetDepth(Extractor):
 
     def __init__(self, depth: int, offset: int, side: int) -> None:
         self.depth, self.offset, self.side = depth, offset, side
+
+    def indices(self) -> list[int]:
+        return [self.depth, self.offset]
 
     def __call__(self, f: list[str]) -> float | None:
         if not f[self.depth] or not f[self.offset]:
