@@ -359,3 +359,14 @@ def test_per_line_and_columns_agree_on_table_examples():
         "impossible_temperature": 3,
         "impossible_angle": 3,
     }
+
+
+def test_a_number_that_overflows_in_si_units_is_refused_by_both_paths():
+    # 1e306 nautical miles is finite as written and infinite in metres: the batch path
+    # used to store inf here while the per-line path refused it as not_a_number.
+    lines = [DATED_FIX, with_checksum("IIVLW,1" + "0" * 306 + ",N,12.5,N")]
+    slow, fast, slow_report, fast_report, _ = decode_both(lines)
+    assert same(fast, slow)
+    assert fast_report.to_dict() == slow_report.to_dict()
+    assert slow_report.rejected == {"not_a_number": 1}
+    assert [o.path for o in fast if o.path.endswith("log")] == ["navigation.trip.log"]
