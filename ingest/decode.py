@@ -4,7 +4,8 @@ This is the live path (serial ports, UDP, TCP feeds hand it one line at a time w
 time they received it) and the reference behaviour for the batch decoder in
 :mod:`isomer_data.ingest.fastpath`. Stages, in order: framing (:mod:`isomer_data.ingest.framing`), checksum,
 sentence table lookup (:mod:`isomer_data.ingest.sentences`) or AIS reassembly (:mod:`isomer_data.ingest.ais`),
-time (:mod:`isomer_data.ingest.clock`), impossible-value checks (:mod:`isomer_data.ingest.normalize`). Every
+time (:mod:`isomer_data.ingest.clock`), the row's extractors and impossible-value ranges
+(:meth:`isomer_data.ingest.normalize.Sentence.decode`). Every
 refusal is a count in :attr:`Decoder.report`, so a corrupt log degrades the data instead
 of stopping the ingest.
 
@@ -32,7 +33,6 @@ from isomer_data.ingest.clock import (
     parse_time_of_day,
     ymd,
 )
-from isomer_data.ingest.codegen import compile_row
 from isomer_data.ingest.framing import FramingError, checksum, frame_line, open_log
 from isomer_data.ingest.normalize import SentenceTime, check, iso_time
 from isomer_data.ingest.observation import SELF, Observation, mmsi_urn
@@ -41,8 +41,8 @@ from isomer_data.ingest.sentences import SENTENCES
 
 # Talker sentences pynmea2 knows: valid NMEA we simply do not map (GSV, GSA, ...).
 KNOWN_UNMAPPED = frozenset(pynmea2.TalkerSentence.sentence_types) - SENTENCES.keys()
-# Per sentence type: the compiled row, its status field and where its time is.
-ROWS = {kind: (compile_row(kind, row), row.status, row.time) for kind, row in SENTENCES.items()}
+# Per sentence type: the row's per-line evaluation, its status field and where its time is.
+ROWS = {kind: (row.decode, row.status, row.time) for kind, row in SENTENCES.items()}
 
 
 class Decoder:

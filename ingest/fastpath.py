@@ -8,7 +8,9 @@ which is also the shape bucketed storage wants. Everything irregular — AIS, XD
 lines (TAG blocks, prefixes), bad checksums, void fixes, odd numbers, impossible values —
 is handed, in order, to the per-line decoder, whose clock is kept in step, so both paths
 give identical observations and identical reports. The table in :mod:`isomer_data.ingest.sentences`
-stays the only mapping: this module only knows how to evaluate its extractors on columns.
+stays the only mapping, and each extractor in :mod:`isomer_data.ingest.normalize` carries its own
+column-wise evaluation beside its per-line one: this module splits, checks time and
+status, applies the same :data:`~isomer_data.ingest.normalize.LIMITS`, and assembles.
 """
 
 from __future__ import annotations
@@ -22,35 +24,21 @@ from isomer_data.ingest.ais import NAV_STATE, ship_type_name
 from isomer_data.ingest.clock import nearest_time_of_day, parse_ddmmyy, ymd
 from isomer_data.ingest.decode import Decoder
 from isomer_data.ingest.normalize import (
-    CHECKS,
     DEG,
     KNOT,
+    LATITUDE,
+    LONGITUDE,
+    NUMBER,
+    POSITION,
     Choice,
-    CorrectedHeading,
-    Extractor,
-    First,
-    Lookup,
-    Num,
-    OffsetDepth,
-    Position,
     Sentence,
-    Signed,
-    SignedUnits,
-    Text,
-    TransducerOffset,
-    Units,
-    When,
-    WindAngle,
-    _above_absolute_zero,
-    _full_circle,
-    _half_circle,
-    _non_negative,
+    limit,
 )
 from isomer_data.ingest.observation import SELF, Observation
 from isomer_data.ingest.report import IngestReport
 from isomer_data.ingest.sentences import SENTENCES
 
-NUMBER = r"^(-?(\d+\.?\d*|\.\d+))?$"
+DECIMAL = r"^(-?(\d+\.?\d*|\.\d+))?$"
 TIME_OF_DAY = r"^\d{6}(\.\d+)?$"
 DDMMYY = r"^\d{6}$"
 _HEX = np.full(256, -1, dtype=np.int16)
@@ -140,8 +128,13 @@ class _Names:
         return np.array([self.code(x) for x in names.tolist()], dtype=np.int32)
 
 
-class _Fields:
-    """Column access over the split fields of one sentence type's rows."""
+class Fields:
+    """Column access over the split fields of one sentence type's rows.
+
+    What :meth:`isomer_data.ingest.normalize.Extractor.columns` reads: ``num(j)``, ``text(j)``,
+    ``empty(j)``, ``upper_is(j, letter)`` for field ``j``, and ``per_line(mask)`` to hand
+    rows whose result it cannot reproduce exactly to the per-line evaluation.
+    """
 
     def __init__(self, values: pa.Array, starts: np.ndarray, counts: np.ndarray) -> None:
         # A trailing "" stands in for fields a short sentence lacks, as the row code pads.
@@ -150,6 +143,13 @@ class _Fields:
         self._text: dict[int, np.ndarray] = {}
         self._num: dict[int, np.ndarray] = {}
         self.irregular = np.zeros(len(starts), dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def per_line(self, mask: np.ndarray) -> None:
+        """Hand these rows to the per-line decoder (its answer is the reference)."""
+        self.irregular |= mask
 
     def index(self, j: int) -> np.ndarray:
         return np.where(j + 1 < self.counts, self.starts + (j + 1), self.missing)
@@ -167,7 +167,10 @@ class _Fields:
 
         Arrow's parser accepts a subset of Python's syntax with identical values, so a
         column that casts cleanly needs no per-string check; NaN or infinity written in the
-        text, and any column with a field Arrow refuses, are settled per line.
+        text, and any column with a field Arrow refuses, are settled per line. So are
+        magnitudes of 1e300 and more: below that no extractor's arithmetic (scales up to a
+        nautical mile, sums of three fields) can overflow, so NaN in a computed column
+        always means "no value", never inf - inf.
         """
         if j not in self._num:
             col = self.column(j)
@@ -176,12 +179,12 @@ class _Fields:
             try:
                 values = pc.cast(pc.if_else(empty, null, col), pa.float64())
             except pa.ArrowInvalid:
-                ok = pc.match_substring_regex(col, NUMBER)
+                ok = pc.match_substring_regex(col, DECIMAL)
                 self.irregular |= ~ok.to_numpy(zero_copy_only=False)
                 values = pc.cast(pc.if_else(pc.and_(ok, pc.invert(empty)), col, null), pa.float64())
             values = values.to_numpy(zero_copy_only=False)
             written = ~empty.to_numpy(zero_copy_only=False)
-            self.irregular |= (np.isnan(values) & written) | np.isinf(values)
+            self.irregular |= written & ~(np.abs(values) < 1e300)  # NaN, ±inf, huge
             self._num[j] = values
         return self._num[j]
 
@@ -193,102 +196,13 @@ class _Fields:
         return (t == letter) | (t == letter.lower())
 
 
-def _vector(ex: Extractor, f: _Fields) -> np.ndarray:
-    """Evaluate one float extractor over columns: same arithmetic as its ``__call__``."""
-    nan = np.nan
-    if isinstance(ex, Num):
-        return f.num(ex.index) * ex.scale + ex.offset
-    if isinstance(ex, Units):
-        scale = np.full(len(f.starts), nan)
-        for letter, factor in ex.scales.items():
-            scale[f.upper_is(ex.unit_index, letter)] = factor
-        return f.num(ex.index) * scale
-    if isinstance(ex, First):
-        result = _vector(ex.options[0], f)
-        for option in ex.options[1:]:
-            result = np.where(np.isnan(result), _vector(option, f), result)
-        return result
-    if isinstance(ex, Signed):
-        value = f.num(ex.index) * ex.scale
-        return np.where(f.upper_is(ex.side_index, ex.negative), -value, value)
-    if isinstance(ex, SignedUnits):
-        scale = np.full(len(f.starts), nan)
-        for letter, factor in ex.scales.items():
-            scale[f.upper_is(ex.unit_index, letter)] = factor
-        value = f.num(ex.index) * scale
-        return np.where(f.upper_is(ex.side_index, "L"), value, -value)
-    if isinstance(ex, WindAngle):
-        angle = np.remainder(f.num(ex.index), 360.0)
-        angle = np.where(angle > 180.0, angle - 360.0, angle)
-        return angle * DEG
-    if isinstance(ex, TransducerOffset):
-        offset = f.num(ex.index) * ex.side
-        return np.where(offset > 0, offset, nan)
-    if isinstance(ex, OffsetDepth):
-        offset = f.num(ex.offset)
-        depth = f.num(ex.depth)
-        return np.where(offset * ex.side > 0, depth + offset, nan)
-    if isinstance(ex, CorrectedHeading):
-        degrees = f.num(ex.index)
-        for pair, required in ((ex.deviation, False), (ex.variation, True)):
-            if pair is None:
-                continue
-            correction = f.num(pair[0])
-            signed = np.where(f.upper_is(pair[1], "W"), -correction, correction)
-            missing = np.isnan(correction)
-            if required:
-                degrees = np.where(missing, nan, degrees + signed)
-            else:
-                degrees = np.where(missing, degrees, degrees + signed)
-        return degrees * DEG
-    if isinstance(ex, When):
-        return np.where(f.empty(ex.index), nan, _vector(ex.inner, f))
-    raise TypeError(type(ex).__name__)
-
-
-def _strings(ex: Extractor, f: _Fields) -> np.ndarray:
-    """String extractors → object column (None when absent)."""
-    if isinstance(ex, Lookup):
-        return np.array([ex.words.get(t) for t in f.text(ex.index).tolist()], dtype=object)
-    if isinstance(ex, Text):
-        return np.array([t.strip() or None for t in f.text(ex.index).tolist()], dtype=object)
-    raise TypeError(type(ex).__name__)
-
-
-_VECTOR_CHECKS = {
-    _non_negative: lambda v: v >= 0.0,
-    _full_circle: lambda v: (v >= 0.0) & (v <= 2.0 * np.pi + 1e-9),
-    _half_circle: lambda v: (v >= -np.pi - 1e-9) & (v <= np.pi + 1e-9),
-    _above_absolute_zero: lambda v: v > 0.0,
-}
-
-
-def _supported(ex: Extractor) -> bool:
-    if isinstance(ex, First):
-        return all(_supported(o) for o in ex.options)
-    if isinstance(ex, When):
-        return _supported(ex.inner)
-    return isinstance(
-        ex,
-        Num
-        | Units
-        | Signed
-        | SignedUnits
-        | WindAngle
-        | TransducerOffset
-        | OffsetDepth
-        | CorrectedHeading
-        | Position
-        | Lookup
-        | Text,
-    )
-
-
 def _vectorizable(row: Sentence) -> bool:
+    """Rows without a data-shaped part (XDR) and with letter-chosen paths on numbers only."""
     if row.expand is not None:
         return False
-    return all(_supported(ex) for _, ex in row.rules) and all(
-        path.__class__ is str or isinstance(path, Choice) for path, _ in row.rules
+    return all(
+        path.__class__ is str or (isinstance(path, Choice) and ex.kind == NUMBER)
+        for path, ex in row.rules
     )
 
 
@@ -319,7 +233,7 @@ def _decode_kind(
     row: Sentence, rows: np.ndarray, values: pa.Array, starts: np.ndarray, counts: np.ndarray
 ):
     """Evaluate a row type on its lines; returns (regular mask, time info, chunks)."""
-    f = _Fields(values, starts, counts)
+    f = Fields(values, starts, counts)
     if row.status is not None:
         index, letters = row.status
         text = f.text(index)
@@ -363,28 +277,18 @@ def _decode_kind(
         time_info = (tod, midnight)
     chunks = []
     for pos, (path, ex) in enumerate(row.rules):
-        if isinstance(ex, Position):
-            lat_raw, lon_raw = f.num(ex.lat), f.num(ex.lon)
-            present = ~(np.isnan(lat_raw) | np.isnan(lon_raw))
-            coords = []
-            for raw, hemi, negative in ((lat_raw, ex.ns, "S"), (lon_raw, ex.ew, "W")):
-                degrees = np.floor(raw / 100.0)
-                minutes = raw - degrees * 100.0
-                value = degrees + minutes / 60.0
-                bad = (minutes >= 60.0) | (raw < 0.0)
-                f.irregular |= present & bad
-                coords.append(np.where(f.upper_is(hemi, negative), -value, value))
-            lat, lon = coords
-            f.irregular |= present & ~(
-                (lat >= -90.0) & (lat <= 90.0) & (lon >= -180.0) & (lon <= 180.0)
-            )
+        if ex.kind == POSITION:
+            lat, lon = ex.columns(f)
+            present = ~(np.isnan(lat) | np.isnan(lon))
+            admitted = LATITUDE.admits_columns(lat) & LONGITUDE.admits_columns(lon)
+            f.per_line(present & ~admitted)
             chunks.append((pos, path, present, None, lat, lon, None))
             continue
-        if isinstance(ex, Lookup | Text):
-            text = _strings(ex, f)
+        if ex.kind != NUMBER:
+            text = ex.columns(f)
             chunks.append((pos, path, np.not_equal(text, None), None, None, None, text))
             continue
-        value = _vector(ex, f)
+        value = ex.columns(f)
         present = ~np.isnan(value)
         if isinstance(path, Choice):
             targets = tuple(path.paths.values())
@@ -393,15 +297,10 @@ def _decode_kind(
                 which[f.upper_is(path.index, letter)] = k
             present &= which >= 0
             for k, target in enumerate(targets):
-                rule = CHECKS.get(target)
-                if rule is not None:
-                    mask = present & (which == k)
-                    f.irregular |= mask & ~_VECTOR_CHECKS[rule[0]](value)
+                f.per_line(present & (which == k) & ~limit(target).admits_columns(value))
             chunks.append((pos, _PathChoice(targets, which), present, value, None, None, None))
             continue
-        rule = CHECKS.get(path)
-        if rule is not None:
-            f.irregular |= present & ~_VECTOR_CHECKS[rule[0]](value)
+        f.per_line(present & ~limit(path).admits_columns(value))
         chunks.append((pos, path, present, value, None, None, None))
     return ~f.irregular, time_info, chunks
 

@@ -2,9 +2,11 @@
 
 One row per sentence type, following the reference mapping of @signalk/nmea0183-signalk
 (its ``hooks/*.js``); deviations are noted in the row and in docs/signalk-mapping.md.
-Adding a sentence is adding a row: the engine in :mod:`isomer_data.ingest.normalize` walks it, the
-batch decoder in :mod:`isomer_data.ingest.fastpath` reuses it, and the docs table is checked against
-it. Field indices count from the first field after the address (``$GPRMC`` is not a
+Adding a sentence is adding a row: the per-line decoder walks it through each extractor's
+``__call__`` (:meth:`isomer_data.ingest.normalize.Sentence.decode`), the batch decoder in
+:mod:`isomer_data.ingest.fastpath` through each extractor's ``columns``, a property-based test
+generates sentences from it to hold both to the same result, and the docs table is checked
+against it. Field indices count from the first field after the address (``$GPRMC`` is not a
 field), like the ``parts`` array of the Signal K hooks.
 """
 
