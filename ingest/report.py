@@ -56,6 +56,8 @@ class IngestReport:
         self.accepted: Counter[str] = Counter()
         self.unmapped: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
+        # Observations by the rule that dated them (``clock.TIME_SOURCES``).
+        self.dated: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = {}
 
     def reject(self, reason: str, line: str | bytes) -> None:
@@ -77,6 +79,7 @@ class IngestReport:
         self.accepted.update(other.accepted)
         self.unmapped.update(other.unmapped)
         self.rejected.update(other.rejected)
+        self.dated.update(other.dated)
         for reason, lines in other.examples.items():
             kept = self.examples.setdefault(reason, [])
             kept.extend(lines[: self.max_examples - len(kept)])
@@ -89,6 +92,7 @@ class IngestReport:
             "accepted": dict(sorted(self.accepted.items())),
             "unmapped": dict(sorted(self.unmapped.items())),
             "rejected": dict(sorted(self.rejected.items())),
+            "dated": dict(sorted(self.dated.items())),
             "examples": {k: list(v) for k, v in sorted(self.examples.items())},
         }
 
@@ -102,6 +106,12 @@ class IngestReport:
         if self.accepted:
             out.append(
                 "  decoded: " + ", ".join(f"{k} {v}" for k, v in sorted(self.accepted.items()))
+            )
+        if self.dated:
+            out.append(
+                "  dated by: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(self.dated.items()))
+                + " (observations)"
             )
         if self.unmapped:
             out.append(
