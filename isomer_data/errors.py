@@ -163,6 +163,13 @@ ERRORS: dict[int, ErrorSpec] = {
                 "cells were asked for and the limit.",
             ),
             ErrorSpec(
+                70108,
+                "Unexpected internal error",
+                "This is a bug, not something you did: run the command again with -v to see "
+                "the details, and report them with the command line.",
+                exit_status=3,
+            ),
+            ErrorSpec(
                 70001,
                 "That user already exists",
                 "Choose another --username, or change the existing user with: isomer db user "

@@ -29,9 +29,11 @@ def register(subparsers) -> None:
     ):
         sub = actions.add_parser(action, help=text, description=text)
         if action != "list":
-            sub.add_argument("--username", help="the user's login name")
+            sub.add_argument(
+                "--username", help="the user's login name (default: asked for on a terminal)"
+            )
         if action in ("create-user", "create-admin", "passwd"):
-            sub.add_argument("--password", help="the password (asked for on a terminal if omitted)")
+            sub.add_argument("--password", help="the password (default: asked for on a terminal)")
         if action == "create-user":
             sub.add_argument(
                 "--role",
@@ -40,7 +42,7 @@ def register(subparsers) -> None:
                 help=f"role (repeatable; default {CREW})",
             )
         if action in ("create-user", "create-admin"):
-            sub.add_argument("--name", help="display name")
+            sub.add_argument("--name", help="display name (default: none)")
         add_config_options(sub)
         sub.set_defaults(func=run)
 

@@ -72,8 +72,8 @@ def run(args) -> int:
     args.start = parse_time(args.start, "--start")
     args.date = parse_date(args.date, "--date")
     live = "://" in args.source and not args.source.startswith("file://")
-    if live and (args.start is not None or args.date is not None):
-        raise IsomerError(60102, args.source)
+    if (live or args.replay == "realtime") and (args.start is not None or args.date is not None):
+        raise IsomerError(60102, args.source if live else "--replay realtime")
     if args.batch_size < 1 or args.batch_size > 10_000_000:
         raise IsomerError(70105, f"--batch-size {args.batch_size}: 1 to 10000000")
     config = config_from_args(args)
@@ -130,15 +130,17 @@ def _file(db, path: Path, args) -> int:
     if result.already_done:
         previous = result.extra["previous"].get("report") or {}
         print(f"  (previous run: {previous.get('observations', '?')} observations)")
-        return 0
-    report = result.report
-    print(report.format())
-    if not report.accepted and not report.unmapped:
+        recognised = previous.get("accepted") or previous.get("unmapped") or not previous
+        lines = previous.get("lines", "?")
+    else:
+        report = result.report
+        print(report.format())
+        recognised = report.accepted or report.unmapped
+        lines = report.lines
+    if not recognised:
         from isomer_data.errors import IsomerError
 
-        raise IsomerError(
-            60101, f"{path}: {report.lines} lines, no NMEA 0183 or AIS sentence among them"
-        )
+        raise IsomerError(60101, f"{path}: {lines} lines, no NMEA 0183 or AIS sentence among them")
     return 0
 
 

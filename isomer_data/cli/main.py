@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last resort: a person gets one line, -v the traceback
+        if args.verbose:
+            raise
+        error = IsomerError(70108, f"{type(exc).__name__}: {exc}")
+        print(f"{parser.prog}: error {error}", file=sys.stderr)
+        return error.exit_status
 
 
 if __name__ == "__main__":
