@@ -153,7 +153,8 @@ ERRORS: dict[int, ErrorSpec] = {
             ErrorSpec(
                 70106,
                 "No data in the selection",
-                "Nothing stored matches the bounding box, time range, paths or vessels given: "
+                "Nothing stored matches the bounding box, time range, paths, vessels or time "
+                "sources given: "
                 "widen them, or ingest data first (isomer ingest LOG).",
             ),
             ErrorSpec(

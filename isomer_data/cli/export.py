@@ -115,6 +115,7 @@ def nothing_found(what: str, args) -> IsomerError:
             ("--vessel", args.vessel),
             ("--start", args.start),
             ("--end", args.end),
+            ("--time-source", getattr(args, "time_source", None)),
         )
         if value
     ]
