@@ -14,7 +14,8 @@ the instant its first time of day stands for, by the first of these rules that a
    between two talkers' clocks does not;
 3. ``mtime`` — the file's modification time is taken as the log's end: the last time of
    day is put on the latest instant not after it (one hour of slack for a computer clock
-   behind GPS time), then walked back the same way;
+   behind GPS time), then walked back the same way; an mtime before GPS time began
+   (1980-01-06, e.g. 0 from an archive without times) or after the ingest is not used;
 4. ``ingest-time`` — the same with the time of the ingest.
 
 The decoders (:class:`~isomer_data.ingest.decode.Decoder`, the batch decoder) start their
@@ -45,6 +46,7 @@ from isomer_data.ingest.sentences import SENTENCES
 
 # A log's clock may be behind GPS time by this much and its mtime still date the last line.
 END_SLACK = 3600.0
+GPS_EPOCH = 315964800.0  # 1980-01-06T00:00:00Z: no log of GPS times of day is older
 
 _TIME_ROWS = {kind: row for kind, row in SENTENCES.items() if row.time is not None}
 _NEEDLES = tuple(f"{kind}," for kind in _TIME_ROWS)
@@ -179,6 +181,10 @@ def log_start(
     >>> log_start(lines)  # the GGA was on the day before the RMC's date
     (1714607999.0, 'file-date')
     """
+    if mtime is not None and not (
+        GPS_EPOCH <= mtime <= (math.inf if now is None else now + END_SLACK)
+    ):
+        mtime = None  # a file system without times, or a clock set wrong
     times, anchor = scan(lines)
     if not times and anchor is not None:
         return anchor, FILE_DATE

@@ -199,3 +199,38 @@ def test_ingest_of_a_dateless_file_uses_its_mtime(tmp_path, mongo_db):
     frame = query_observations(mongo_db, time_source="mtime")
     assert frame["time"].min() == datetime(2019, 7, 4, 8, 15, tzinfo=UTC)
     assert len(frame) == 9
+
+
+def test_both_decoders_agree_on_a_mutated_dateless_voyage_with_a_late_date():
+    """The sample without its dates until line 900, with fields mutated and lines cut."""
+    import random
+
+    from isomer_data.samples import VOYAGE_NMEA
+
+    rng = random.Random(11)
+    lines = VOYAGE_NMEA.read_bytes().decode("ascii", "replace").splitlines()[:1500]
+    out = []
+    for k, line in enumerate(lines):
+        if k < 900 and ("RMC" in line or "ZDA" in line):
+            continue
+        roll = rng.random()
+        if roll < 0.05 and "*" in line:
+            body = line[1 : line.rindex("*")]
+            fields = body.split(",")
+            j = rng.randrange(1, len(fields)) if len(fields) > 1 else 0
+            fields[j] = rng.choice(["", "-1", "235959", "000000.5", "nan", "A", "V", "1e2"])
+            line = with_checksum(",".join(fields), start=line[0])
+        elif roll < 0.07:
+            line = line[: rng.randrange(len(line) + 1)]
+        out.append(line)
+    slow, report = decode_both(out, mtime=at("2030-01-01T00:00:00"))
+    assert report.dated[FILE_DATE] > 1000 and report.dated[GPS] > 1000
+    assert report.rejected.get("no_time") is None
+
+
+@pytest.mark.parametrize("mtime", [0.0, at("2031-01-01T00:00:00")])
+def test_an_implausible_mtime_gives_way_to_the_time_of_ingest(mtime):
+    lines = [gga("120000.00"), dbt(1.0)]
+    slow, report = decode_both(lines, mtime=mtime, now=at("2024-05-01T12:30:00"))
+    assert slow[0].time == at("2024-05-01T12:00:00")
+    assert set(report.dated) == {INGEST_TIME}
