@@ -23,6 +23,8 @@ import numpy as np
 
 MM = 1000.0
 DEPTH_OFFSET_MM = 1 << 20  # admits heights up to ~1 km above datum (drying areas)
+# 5000 × 5000 cells: a large map whose per-cell arrays still fit a small boat's computer.
+MAX_CELLS = 25_000_000
 TVU_A, TVU_B = 0.5, 0.013
 
 

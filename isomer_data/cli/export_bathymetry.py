@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import sys
 
 from isomer_data.cli.options import add_config_options, config_from_args
 from isomer_data.errors import IsomerError
 
 FORMATS = ("netcdf", "geotiff", "cog")
-# Finer than 1e-6° (≈ 0.1 m) is below any sounder's footprint; 25 million cells (5000 × 5000)
-# is a large map that still fits in memory on a small boat's computer.
+# Finer than 1e-6° (≈ 0.1 m) is below any sounder's footprint; coarser than 1° is no map.
 MIN_RESOLUTION, MAX_RESOLUTION = 1e-6, 1.0
-MAX_CELLS = 25_000_000
 
 
 def register_export(export) -> None:
@@ -68,8 +65,9 @@ def check_resolution(bbox: tuple[float, float, float, float], resolution: float)
         raise IsomerError(
             70105, f"--resolution {resolution:g}: {MIN_RESOLUTION:g} to {MAX_RESOLUTION:g} degrees"
         )
-    west, south, east, north = bbox
-    cells = math.ceil((east - west) / resolution) * math.ceil((north - south) / resolution)
+    from isomer_data.bathymetry.grid import MAX_CELLS, GridSpec
+
+    cells = GridSpec(*bbox, resolution).size
     if cells > MAX_CELLS:
         raise IsomerError(
             70107,
