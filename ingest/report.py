@@ -39,6 +39,10 @@ def _printable(text: str) -> str:
     return "".join(c if " " <= c < "\x7f" else f"\\x{ord(c) & 0xFF:02x}" for c in text)
 
 
+def _rule(item: tuple[str | None, int]) -> str:
+    return item[0] or "unknown"
+
+
 class IngestReport:
     """Counts of accepted sentences by type and of refusals by reason.
 
@@ -92,7 +96,7 @@ class IngestReport:
             "accepted": dict(sorted(self.accepted.items())),
             "unmapped": dict(sorted(self.unmapped.items())),
             "rejected": dict(sorted(self.rejected.items())),
-            "dated": dict(sorted(self.dated.items())),
+            "dated": {k or "unknown": v for k, v in sorted(self.dated.items(), key=_rule)},
             "examples": {k: list(v) for k, v in sorted(self.examples.items())},
         }
 
@@ -110,7 +114,9 @@ class IngestReport:
         if self.dated:
             out.append(
                 "  dated by: "
-                + ", ".join(f"{k} {v}" for k, v in sorted(self.dated.items()))
+                + ", ".join(
+                    f"{k or 'unknown'} {v}" for k, v in sorted(self.dated.items(), key=_rule)
+                )
                 + " (observations)"
             )
         if self.unmapped:
