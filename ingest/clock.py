@@ -4,6 +4,10 @@ Only RMC and ZDA carry a date; GGA, GLL and GNS carry a time of day. A log repla
 after the voyage has no other clock, so the decoder keeps one running from the last full
 date + time fix and resolves each time of day to the instant nearest that reference
 (within ±12 h), which carries the date across midnight without a date sentence.
+
+A log whose times of day come before any date (or that has none) is dated by a start
+instant found before decoding (:mod:`isomer_data.ingest.dating`); every instant keeps the
+name of the rule that dated it (``TIME_SOURCES``), stored with the observations.
 """
 
 from __future__ import annotations
@@ -12,6 +16,16 @@ import math
 
 DAY = 86400.0
 HALF_DAY = 43200.0
+
+# Which rule dated an observation; stored with it, so a scientist can keep only GPS time.
+GPS = "gps"  # the date an RMC/ZDA sentence carries, and the clock carried on from it
+GIVEN = "given"  # ``isomer ingest --date`` / ``--start``
+FILE_DATE = "file-date"  # a date later in the same file, walked back to these lines
+MTIME = "mtime"  # the file's modification time, taken as the log's end
+INGEST_TIME = "ingest-time"  # nothing else: the time of the ingest, taken as the log's end
+RECEIVE_TIME = "receive-time"  # live sources: when the line arrived (as Signal K does)
+LOGGER = "logger"  # the logger's own time stamp around the sentence (TAG block, prefix)
+TIME_SOURCES = (GPS, GIVEN, FILE_DATE, MTIME, INGEST_TIME, RECEIVE_TIME, LOGGER)
 
 
 def days_from_civil(year: int, month: int, day: int) -> int:
@@ -74,26 +88,38 @@ def nearest_time_of_day(time_of_day: float, reference: float) -> float:
 class Clock:
     """The decoder's running notion of "now" in the data's own time.
 
-    ``last`` is the latest instant taken from a sentence (or ``None`` before the first).
+    ``last`` is the latest instant taken from a sentence (or ``None`` before the first),
+    or the start instant the clock was given; ``source`` names the rule that dated it.
     """
 
-    __slots__ = ("last",)
+    __slots__ = ("last", "source")
 
-    def __init__(self) -> None:
-        self.last: float | None = None
+    def __init__(self, start: float | None = None, source: str | None = None) -> None:
+        self.last: float | None = start
+        self.source: str | None = source if start is not None else None
 
     def full(self, midnight: float, time_of_day: float) -> float:
         """A sentence with date and time sets the clock."""
         self.last = midnight + time_of_day
+        self.source = GPS
         return self.last
 
-    def time_of_day(self, time_of_day: float, reference: float | None = None) -> float | None:
+    def time_of_day(
+        self,
+        time_of_day: float,
+        reference: float | None = None,
+        reference_source: str | None = None,
+    ) -> float | None:
         """Resolve a time of day against the last fix, else against ``reference``.
 
         Returns ``None`` when neither exists: a time of day alone is not an instant.
         """
-        base = self.last if self.last is not None else reference
-        if base is None:
+        if self.last is not None:
+            base = self.last
+        elif reference is not None:
+            base = reference
+            self.source = reference_source
+        else:
             return None
         self.last = nearest_time_of_day(time_of_day, base)
         return self.last

@@ -27,6 +27,9 @@ import pynmea2
 from isomer_data.ingest import report as reasons
 from isomer_data.ingest.ais import FragmentBuffer, ais_values
 from isomer_data.ingest.clock import (
+    GIVEN,
+    LOGGER,
+    RECEIVE_TIME,
     Clock,
     nearest_time_of_day,
     parse_ddmmyy,
@@ -60,6 +63,12 @@ class Decoder:
         Pass one to accumulate several streams into one report.
     max_ais_fragments : int
         Bound on incomplete multi-sentence AIS messages held.
+    start : float, optional
+        POSIX seconds the clock starts from: times of day before the first date resolve
+        against it (nearest instant), and sentences without any time before the first
+        time take it. Files get it from :func:`isomer_data.ingest.dating.log_start`.
+    start_source : str
+        The rule that found ``start`` (one of ``clock.TIME_SOURCES``).
     """
 
     def __init__(
@@ -68,11 +77,13 @@ class Decoder:
         source: str = "nmea0183",
         report: IngestReport | None = None,
         max_ais_fragments: int = 64,
+        start: float | None = None,
+        start_source: str = GIVEN,
     ) -> None:
         self.vessel = vessel
         self.source = source
         self.report = report if report is not None else IngestReport()
-        self.clock = Clock()
+        self.clock = Clock(start, start_source)
         self.fragments = FragmentBuffer(max_ais_fragments)
         self._labels: dict[str | tuple[str, str], str] = {}
 
@@ -154,16 +165,17 @@ class Decoder:
             if index >= len(fields) or not fields[index] or fields[index] not in letters:
                 report.reject(reasons.VOID_FIX, line)
                 return []
-        time = None
+        time = time_source = None
         dated = False
         try:
             if when is not None and when.tod < len(fields) and fields[when.tod]:
                 time, dated = self._sentence_time(when, fields, hint, received)
+                time_source = self.clock.source
             if time is None:
                 if hint is None and tod_hint is None and received is None:
-                    time = self.clock.last
+                    time, time_source = self.clock.last, self.clock.source
                 else:
-                    time = self._fallback_time(hint, tod_hint, received)
+                    time, time_source = self._fallback_time(hint, tod_hint, received)
                 if time is None:
                     report.reject(reasons.NO_TIME, line)
                     return []
@@ -174,12 +186,18 @@ class Decoder:
         except (ValueError, IndexError, ArithmeticError):
             report.reject(reasons.MALFORMED_FIELD, line)
             return []
+        for o in out:
+            o.time_source = time_source
         if dated:
             out.append(
-                Observation(time, self.vessel, "navigation.datetime", iso_time(time), source)
+                Observation(
+                    time, self.vessel, "navigation.datetime", iso_time(time), source, time_source
+                )
             )
         report.accepted[kind] += 1
         report.observations += len(out)
+        if out:
+            report.dated[time_source] += len(out)
         return out
 
     def _sentence_time(
@@ -194,19 +212,25 @@ class Decoder:
             y, m, d = when.ymd
             if max(when.ymd) < len(fields) and fields[y] and fields[m] and fields[d]:
                 return self.clock.full(ymd(fields[y], fields[m], fields[d]), tod), True
-        return self.clock.time_of_day(tod, hint if hint is not None else received), False
+        if hint is not None:
+            return self.clock.time_of_day(tod, hint, LOGGER), False
+        return self.clock.time_of_day(tod, received, RECEIVE_TIME), False
 
     def _fallback_time(
         self, hint: float | None, tod_hint: float | None, received: float | None
-    ) -> float | None:
+    ) -> tuple[float | None, str | None]:
+        """A time for a sentence that has none of its own, and the rule that gave it."""
         if hint is not None:
-            return hint
+            return hint, LOGGER
         if tod_hint is not None:
-            base = self.clock.last if self.clock.last is not None else received
-            return None if base is None else nearest_time_of_day(tod_hint, base)
+            if self.clock.last is not None:
+                return nearest_time_of_day(tod_hint, self.clock.last), self.clock.source
+            if received is None:
+                return None, None
+            return nearest_time_of_day(tod_hint, received), RECEIVE_TIME
         if received is not None:
-            return received
-        return self.clock.last
+            return received, RECEIVE_TIME
+        return self.clock.last, self.clock.source
 
     def _label(self, label: str | None, talker: str) -> str:
         key = talker if label is None else (label, talker)
@@ -216,16 +240,24 @@ class Decoder:
         return text
 
     def _observations(
-        self, values: list, time: float, vessel: str, source: str, line: str
+        self,
+        values: list,
+        time: float,
+        vessel: str,
+        source: str,
+        line: str,
+        time_source: str | None = None,
     ) -> list[Observation]:
         out = []
         for path, value in values:
             reason = check(path, value)
             if reason is None:
-                out.append(Observation(time, vessel, path, value, source))
+                out.append(Observation(time, vessel, path, value, source, time_source))
             else:
                 self.report.reject(reason, line)
         self.report.observations += len(out)
+        if out:
+            self.report.dated[time_source] += len(out)
         return out
 
     def _ais(
@@ -257,7 +289,7 @@ class Decoder:
         except Exception:  # pyais raises many kinds on bad payloads; all mean "undecodable"
             report.reject(reasons.AIS_DECODE_ERROR, line)
             return []
-        time = self._fallback_time(hint, tod_hint, received)
+        time, time_source = self._fallback_time(hint, tod_hint, received)
         if time is None:
             report.reject(reasons.NO_TIME, line)
             return []
@@ -265,7 +297,7 @@ class Decoder:
         vessel = self.vessel if own else mmsi_urn(message["mmsi"])
         report.accepted[f"{parts[0][2:]}{message['msg_type']}"] += 1
         return self._observations(
-            ais_values(message), time, vessel, self._label(label, parts[0][:2]), line
+            ais_values(message), time, vessel, self._label(label, parts[0][:2]), line, time_source
         )
 
 
@@ -274,13 +306,18 @@ def decode_lines(
     vessel: str = SELF,
     source: str = "nmea0183",
     report: IngestReport | None = None,
+    start: float | None = None,
+    start_source: str = GIVEN,
 ) -> Iterator[Observation]:
     """Decode a whole log lazily; pass ``report`` to read the counts afterwards.
 
-    Lines without any time (plain NMEA before the first RMC/ZDA) are refused as
-    ``no_time``: a file has no reception time to fall back on.
+    Without ``start``, lines without any time (plain NMEA before the first RMC/ZDA) are
+    refused as ``no_time``: a file has no reception time to fall back on. File ingest
+    passes the start :func:`isomer_data.ingest.dating.log_start` finds.
     """
-    decoder = Decoder(vessel=vessel, source=source, report=report)
+    decoder = Decoder(
+        vessel=vessel, source=source, report=report, start=start, start_source=start_source
+    )
     feed = decoder.feed
     for line in lines:
         yield from feed(line)

@@ -21,7 +21,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from isomer_data.ingest.ais import NAV_STATE, ship_type_name
-from isomer_data.ingest.clock import nearest_time_of_day, parse_ddmmyy, ymd
+from isomer_data.ingest.clock import (
+    GIVEN,
+    GPS,
+    TIME_SOURCES,
+    nearest_time_of_day,
+    parse_ddmmyy,
+    ymd,
+)
 from isomer_data.ingest.decode import Decoder
 from isomer_data.ingest.normalize import (
     DEG,
@@ -46,6 +53,17 @@ for _i, _c in enumerate(b"0123456789ABCDEF"):
     _HEX[_c] = _i
 for _i, _c in enumerate(b"abcdef"):
     _HEX[_c] = 10 + _i
+# Time sources as int8 codes into TIME_SOURCES; -1 is "not known".
+_SOURCE_CODE = {name: k for k, name in enumerate(TIME_SOURCES)}
+_GPS = _SOURCE_CODE[GPS]
+
+
+def _source_code(name: str | None) -> int:
+    return -1 if name is None else _SOURCE_CODE[name]
+
+
+def _source_name(code: int) -> str | None:
+    return None if code < 0 else TIME_SOURCES[code]
 
 
 class ObservationColumns:
@@ -54,11 +72,15 @@ class ObservationColumns:
     Strings that repeat (path, vessel, source) are integer codes into small name lists,
     the way bucketed storage and Arrow dictionaries want them. ``number`` holds plain
     numeric values (NaN otherwise), ``latitude``/``longitude`` positions (NaN otherwise)
-    and ``text`` any other value (strings, dicts; None otherwise).
+    and ``text`` any other value (strings, dicts; None otherwise). ``time_source`` codes
+    index ``time_sources`` (:data:`~isomer_data.ingest.clock.TIME_SOURCES`), -1 if unknown.
     """
+
+    time_sources = TIME_SOURCES
 
     __slots__ = (
         "time",
+        "time_source",
         "vessel",
         "vessels",
         "path",
@@ -73,6 +95,7 @@ class ObservationColumns:
 
     def __init__(self, n: int, vessels: list[str], paths: list[str], sources: list[str]) -> None:
         self.time = np.full(n, np.nan)
+        self.time_source = np.full(n, -1, dtype=np.int8)
         self.vessel = np.zeros(n, dtype=np.int32)
         self.path = np.zeros(n, dtype=np.int32)
         self.source = np.zeros(n, dtype=np.int32)
@@ -89,7 +112,7 @@ class ObservationColumns:
         """Materialise :class:`Observation` objects (costs more than the decoding)."""
         vessels, paths, sources = self.vessels, self.paths, self.sources
         out = []
-        for t, vessel, path, x, lat, lon, text, source in zip(
+        for t, vessel, path, x, lat, lon, text, source, dated in zip(
             self.time.tolist(),
             self.vessel.tolist(),
             self.path.tolist(),
@@ -98,6 +121,7 @@ class ObservationColumns:
             self.longitude.tolist(),
             self.text.tolist(),
             self.source.tolist(),
+            self.time_source.tolist(),
             strict=True,
         ):
             if text is not None:
@@ -106,7 +130,11 @@ class ObservationColumns:
                 value = {"longitude": lon, "latitude": lat}
             else:
                 value = x
-            out.append(Observation(t, vessels[vessel], paths[path], value, sources[source]))
+            out.append(
+                Observation(
+                    t, vessels[vessel], paths[path], value, sources[source], _source_name(dated)
+                )
+            )
         return out
 
 
@@ -572,17 +600,23 @@ def _run_clock(
     start,
     stop,
     last,
+    last_source,
     code,
     full_time,
     tod_time,
     line_time,
     clock_at,
+    line_source,
+    source_at,
     decoder,
     recorder,
     lines,
     slow_obs,
 ):
     """Advance the clock over events[start:stop] (dated and time-of-day sentences only).
+
+    Returns the clock and the code of the rule that dated it after the segment; a dated
+    sentence makes that rule GPS, a time of day keeps the rule of the clock it follows.
 
     Each time of day is resolved against the latest dated fix, then checked against the
     chained rule the per-line decoder applies (nearest to the previous instant); when the
@@ -604,25 +638,34 @@ def _run_clock(
     chained = _nearest(tod, previous)
     exact = dated | (chained == times)
     if exact.all():
+        sources = np.where(last_dated >= 0, _GPS, last_source).astype(np.int8)
         line_time[rows] = times
         clock_at[start:stop] = times
-        return float(times[-1])
+        line_source[rows] = sources
+        source_at[start:stop] = sources
+        return float(times[-1]), int(sources[-1])
     for e, i in zip(range(start, stop), rows.tolist(), strict=True):
         if code[i] == 2:
             last = float(full_time[i])
+            last_source = _GPS
             line_time[i] = last
+            line_source[i] = last_source
         elif last is not None:
             last = nearest_time_of_day(float(tod_time[i]), last)
             line_time[i] = last
+            line_source[i] = last_source
         else:  # a time of day before any date: the per-line decoder decides
             code[i] = 0
             decoder.clock.last = None
+            decoder.clock.source = None
             recorder.at = i
             slow_obs[i] = decoder.feed(lines[i])
             last = decoder.clock.last
+            last_source = _source_code(decoder.clock.source)
         if last is not None:
             clock_at[e] = last
-    return last
+            source_at[e] = last_source
+    return last, last_source
 
 
 def decode_batch(
@@ -630,6 +673,8 @@ def decode_batch(
     vessel: str = SELF,
     source: str = "nmea0183",
     report: IngestReport | None = None,
+    start: float | None = None,
+    start_source: str = GIVEN,
 ) -> ObservationColumns:
     """Decode a whole log into columns; same observations and report as :class:`Decoder`.
 
@@ -637,7 +682,7 @@ def decode_batch(
     ----------
     lines : iterable of str
         The log's lines (a list is used as is).
-    vessel, source, report
+    vessel, source, report, start, start_source
         As for :class:`~isomer_data.ingest.decode.Decoder`.
 
     Returns
@@ -649,12 +694,22 @@ def decode_batch(
     report = report if report is not None else IngestReport()
     # Irregular rows (inf, NaN) are computed alongside and discarded; no warnings for them.
     with np.errstate(all="ignore"):
-        return _decode_batch(lines, vessel, source, report)
+        return _decode_batch(lines, vessel, source, report, start, start_source)
 
 
-def _decode_batch(lines: list[str], vessel: str, source: str, report: IngestReport):
+def _decode_batch(
+    lines: list[str],
+    vessel: str,
+    source: str,
+    report: IngestReport,
+    start: float | None,
+    start_source: str,
+):
     recorder = _Recorder()
-    decoder = Decoder(vessel=vessel, source=source, report=recorder)
+    decoder = Decoder(
+        vessel=vessel, source=source, report=recorder, start=start, start_source=start_source
+    )
+    start_code = _source_code(decoder.clock.source)
     n = len(lines)
     raw = pc.utf8_rtrim_whitespace(pa.array(lines, pa.string()))
     lengths = pc.binary_length(raw).to_numpy(zero_copy_only=False)
@@ -816,24 +871,29 @@ def _decode_batch(lines: list[str], vessel: str, source: str, report: IngestRepo
     moves = [i for i in slow.tolist() if any(k in lines[i] for k in time_kinds)]
     events = np.union1d(np.nonzero((code == 2) | (code == 3))[0], np.array(moves, dtype=np.int64))
     line_time = np.full(n, np.nan)
+    line_src = np.full(n, -1, dtype=np.int8)
     slow_obs: dict[int, list[Observation]] = {}
     clock_at = np.full(len(events), np.nan)
+    source_at = np.full(len(events), -1, dtype=np.int8)
     moving = np.isin(events, np.array(moves, dtype=np.int64))
     cuts = np.nonzero(moving)[0].tolist()
-    last = None
+    last, last_source = start, start_code
     segment_start = 0
     for cut in [*cuts, len(events)]:
         if cut > segment_start:
-            last = _run_clock(
+            last, last_source = _run_clock(
                 events,
                 segment_start,
                 cut,
                 last,
+                last_source,
                 code,
                 full_time,
                 tod_time,
                 line_time,
                 clock_at,
+                line_src,
+                source_at,
                 decoder,
                 recorder,
                 lines,
@@ -843,20 +903,28 @@ def _decode_batch(lines: list[str], vessel: str, source: str, report: IngestRepo
             i = int(events[cut])
             code[i] = 0
             decoder.clock.last = last
+            decoder.clock.source = _source_name(last_source)
             recorder.at = i
             slow_obs[i] = decoder.feed(lines[i])
             last = decoder.clock.last
+            last_source = _source_code(decoder.clock.source)
             if last is not None:
                 clock_at[cut] = last
+                source_at[cut] = last_source
         segment_start = cut + 1
     rest = np.setdiff1d(np.nonzero(code != 2)[0], events, assume_unique=True)
     before = np.searchsorted(events, rest) - 1
-    clock = (
-        np.where(before >= 0, clock_at[np.maximum(before, 0)], np.nan)
-        if len(events)
-        else np.full(len(rest), np.nan)
-    )
+    # Before the first event the clock is the start instant, if the caller gave one.
+    if len(events):
+        clock = np.where(
+            before >= 0, clock_at[np.maximum(before, 0)], np.nan if start is None else start
+        )
+        clock_source = np.where(before >= 0, source_at[np.maximum(before, 0)], start_code)
+    else:
+        clock = np.full(len(rest), np.nan if start is None else start)
+        clock_source = np.full(len(rest), start_code)
     line_time[rest] = clock
+    line_src[rest] = clock_source
     untimed = rest[(code[rest] == 1) & np.isnan(clock)]
     code[untimed] = 0  # sentences before any time in the file: the decoder refuses them
     later = rest[code[rest] == 0]
@@ -864,9 +932,11 @@ def _decode_batch(lines: list[str], vessel: str, source: str, report: IngestRepo
     # Per-line lines, in order, with the clock as it stood at each of them.
     order_slow = sorted(slow_obs.keys() | set(later.tolist()))
     clock_of = dict(zip(later.tolist(), clock_later, strict=True))
+    source_of = dict(zip(later.tolist(), line_src[later].tolist(), strict=True))
     for i in order_slow:
         if i in clock_of:
             decoder.clock.last = clock_of[i]
+            decoder.clock.source = _source_name(source_of[i])
             recorder.at = i
             slow_obs[i] = decoder.feed(lines[i])
     fast = code != 0
@@ -877,7 +947,16 @@ def _decode_batch(lines: list[str], vessel: str, source: str, report: IngestRepo
             report.accepted[kind] += count
     recorder.replay_into(report)
     return _assemble(
-        chunks, fast, line_time, line_vessel, line_source, slow_obs, vessels, sources, report
+        chunks,
+        fast,
+        line_time,
+        line_src,
+        line_vessel,
+        line_source,
+        slow_obs,
+        vessels,
+        sources,
+        report,
     )
 
 
@@ -902,6 +981,7 @@ class _Recorder(IngestReport):
         report.accepted.update(self.accepted)
         report.unmapped.update(self.unmapped)
         report.rejected.update(self.rejected)
+        report.dated.update(self.dated)
         for _, _, reason, line in sorted(self.refusals):
             report.reject(reason, line)
 
@@ -914,7 +994,16 @@ def _datetimes(times: np.ndarray) -> np.ndarray:
 
 
 def _assemble(
-    chunks, fast, line_time, line_vessel, line_source, slow_obs, vessels, sources, report
+    chunks,
+    fast,
+    line_time,
+    line_src,
+    line_vessel,
+    line_source,
+    slow_obs,
+    vessels,
+    sources,
+    report,
 ):
     """Scatter every chunk straight into its final row (line order, then field order)."""
     kept = []
@@ -931,12 +1020,16 @@ def _assemble(
     paths = _Names()
     out = ObservationColumns(n, vessels.names, paths.names, sources.names)
     start = 0
+    dated = np.zeros(len(TIME_SOURCES), dtype=np.int64)
     for chunk, keep, which in kept:
         k = len(which)
         dest = destination[start : start + k]
         start += k
         times = line_time[which]
         out.time[dest] = times
+        rule = line_src[which]
+        out.time_source[dest] = rule
+        dated += np.bincount(rule[rule >= 0], minlength=len(TIME_SOURCES))
         out.vessel[dest] = line_vessel[which]
         out.source[dest] = line_source[which]
         if chunk.path is None:  # navigation.datetime from the resolved time
@@ -957,9 +1050,13 @@ def _assemble(
         if chunk.text is not None:
             out.text[dest] = chunk.text[keep]
     report.observations += start
+    for k, count in enumerate(dated.tolist()):
+        if count:
+            report.dated[TIME_SOURCES[k]] += count
     if flat:
         dest = destination[start:]
         out.time[dest] = [o.time for _, _, o in flat]
+        out.time_source[dest] = [_source_code(o.time_source) for _, _, o in flat]
         out.vessel[dest] = [vessels.code(o.vessel) for _, _, o in flat]
         out.path[dest] = [paths.code(o.path) for _, _, o in flat]
         out.source[dest] = [sources.code(o.source) for _, _, o in flat]

@@ -34,6 +34,10 @@ class Observation:
         SI units (m, m/s, rad, K, Pa); positions are ``{"latitude": deg, "longitude": deg}``.
     source : str
         Signal K style source label, e.g. ``"nmea0183.SD"``.
+    time_source : str or None
+        The rule that dated ``time`` (``"gps"``, ``"given"``, ``"file-date"``, ``"mtime"``,
+        ``"ingest-time"``, ``"receive-time"``, ``"logger"``; see
+        :data:`isomer_data.ingest.clock.TIME_SOURCES`), ``None`` when not known.
     """
 
     time: float
@@ -41,6 +45,7 @@ class Observation:
     path: str
     value: float | str | dict
     source: str
+    time_source: str | None = None
 
 
 @dataclass(slots=True)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from isomer_data.ingest.dating import log_start
 from isomer_data.ingest.fastpath import ObservationColumns, decode_batch
 from isomer_data.ingest.framing import open_log
 from isomer_data.ingest.observation import SELF, Observation
@@ -107,8 +109,15 @@ def ingest_log(
     resume: bool = True,
     batch_size: int = DEFAULT_BATCH,
     on_batch: Callable[[int, int], None] | None = None,
+    date: float | None = None,
+    start: float | None = None,
 ) -> FileIngestResult:
     """Decode and store one NMEA/AIS log; safe to interrupt and run again.
+
+    Times of day before the log's first date (or in a log with none) are dated by the
+    rules of :mod:`isomer_data.ingest.dating`: ``start``/``date``, a later date in the
+    file, the file's modification time, the time of the ingest. Each stored value keeps
+    the rule's name (``time_source``) and the report counts observations per rule.
 
     Parameters
     ----------
@@ -119,6 +128,8 @@ def ingest_log(
     resume : skip batches a checkpoint says are stored (``False``: rewrite them all)
     batch_size : observations per durable batch
     on_batch : called as ``on_batch(done, total)`` after each batch (progress bars)
+    date : POSIX seconds of the midnight (UTC) of the day the log starts (``--date``)
+    start : POSIX seconds of the log's start (``--start``)
     """
     path = Path(path)
     key = reports.file_key(path, vessel)
@@ -136,7 +147,17 @@ def ingest_log(
     report = IngestReport()
     with open_log(path) as handle:
         lines = handle.readlines() if hasattr(handle, "readlines") else list(handle)
-    cols = decode_batch(lines, vessel=vessel, source=source or path.stem, report=report)
+    first, rule = log_start(
+        lines, date=date, start=start, mtime=path.stat().st_mtime, now=time.time()
+    )
+    cols = decode_batch(
+        lines,
+        vessel=vessel,
+        source=source or path.stem,
+        report=report,
+        start=first,
+        start_source=rule,
+    )
     del lines
     n = len(cols)
     total = max(1, math.ceil(n / batch_size)) if n else 0
@@ -186,6 +207,8 @@ def ingest_log(
                 cols.text[lo:hi],
                 origin=key,
                 batch=b,
+                time_source=cols.time_source[lo:hi],
+                time_sources=cols.time_sources,
             )
             if writing is not None:
                 result.observations += writing.result()

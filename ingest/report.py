@@ -39,6 +39,10 @@ def _printable(text: str) -> str:
     return "".join(c if " " <= c < "\x7f" else f"\\x{ord(c) & 0xFF:02x}" for c in text)
 
 
+def _rule(item: tuple[str | None, int]) -> str:
+    return item[0] or "unknown"
+
+
 class IngestReport:
     """Counts of accepted sentences by type and of refusals by reason.
 
@@ -56,6 +60,8 @@ class IngestReport:
         self.accepted: Counter[str] = Counter()
         self.unmapped: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
+        # Observations by the rule that dated them (``clock.TIME_SOURCES``).
+        self.dated: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = {}
 
     def reject(self, reason: str, line: str | bytes) -> None:
@@ -77,6 +83,7 @@ class IngestReport:
         self.accepted.update(other.accepted)
         self.unmapped.update(other.unmapped)
         self.rejected.update(other.rejected)
+        self.dated.update(other.dated)
         for reason, lines in other.examples.items():
             kept = self.examples.setdefault(reason, [])
             kept.extend(lines[: self.max_examples - len(kept)])
@@ -89,6 +96,7 @@ class IngestReport:
             "accepted": dict(sorted(self.accepted.items())),
             "unmapped": dict(sorted(self.unmapped.items())),
             "rejected": dict(sorted(self.rejected.items())),
+            "dated": {k or "unknown": v for k, v in sorted(self.dated.items(), key=_rule)},
             "examples": {k: list(v) for k, v in sorted(self.examples.items())},
         }
 
@@ -102,6 +110,14 @@ class IngestReport:
         if self.accepted:
             out.append(
                 "  decoded: " + ", ".join(f"{k} {v}" for k, v in sorted(self.accepted.items()))
+            )
+        if self.dated:
+            out.append(
+                "  dated by: "
+                + ", ".join(
+                    f"{k or 'unknown'} {v}" for k, v in sorted(self.dated.items(), key=_rule)
+                )
+                + " (observations)"
             )
         if self.unmapped:
             out.append(

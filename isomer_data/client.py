@@ -46,6 +46,7 @@ class Client:
         end=None,
         bbox: Sequence[float] | None = None,
         as_: str = "xarray",
+        time_source: str | Sequence[str] | None = None,
     ):
         """Stored observations as an ``xarray.Dataset`` (default) or a long DataFrame.
 
@@ -60,6 +61,10 @@ class Client:
         bbox : (west, south, east, north), optional
             Keep only times when the vessel was inside (nearest position fix).
         as_ : {"xarray", "pandas"}
+        time_source : str or list of str, optional
+            Only values dated by these rules: ``"gps"`` (the GNSS receiver's date), or
+            ``"given"``, ``"file-date"``, ``"mtime"``, ``"ingest-time"``,
+            ``"receive-time"``, ``"logger"`` (``docs/storage.md``); all if None.
 
         Returns
         -------
@@ -68,15 +73,17 @@ class Client:
             per path with CF ``units``/``standard_name``; positions as ``latitude`` and
             ``longitude``.
         pandas.DataFrame
-            With ``as_="pandas"``: ``time``, ``vessel``, ``path``, ``source``, ``value``.
+            With ``as_="pandas"``: ``time``, ``vessel``, ``path``, ``source``, ``value``,
+            ``time_source``.
 
         Examples
         --------
         >>> isomer = isomer_data.connect()
         >>> ds = isomer.observations(["navigation.speedOverGround", "environment.depth.*"])
         >>> ds["navigation.speedOverGround"].plot()
+        >>> gps_only = isomer.observations("environment.depth.*", time_source="gps")
         """
-        frame = self._observation_frame(paths, vessels, start, end)
+        frame = self._observation_frame(paths, vessels, start, end, time_source)
         if bbox is not None:
             frame = _within_bbox(self, frame, bbox, start, end)
         if as_ == "pandas":
@@ -134,10 +141,12 @@ class Client:
         )
 
     # -- where the rows come from: the database here, HTTP in RemoteClient ----------------
-    def _observation_frame(self, paths, vessels, start, end) -> pd.DataFrame:
+    def _observation_frame(self, paths, vessels, start, end, time_source=None) -> pd.DataFrame:
         from isomer_data.store.observations import query_observations
 
-        return query_observations(self.db, paths=paths, vessels=vessels, start=start, end=end)
+        return query_observations(
+            self.db, paths=paths, vessels=vessels, start=start, end=end, time_source=time_source
+        )
 
     def _sounding_frame(self, bbox, start, end, vessels) -> pd.DataFrame:
         from isomer_data.store.soundings import query_soundings
@@ -225,7 +234,7 @@ class RemoteClient(Client):
     def _time(value) -> str | None:
         return None if value is None else pd.Timestamp(value).isoformat()
 
-    def _observation_frame(self, paths, vessels, start, end) -> pd.DataFrame:
+    def _observation_frame(self, paths, vessels, start, end, time_source=None) -> pd.DataFrame:
         import io
         import json
 
@@ -239,17 +248,22 @@ class RemoteClient(Client):
         value = table["number"].astype(object)
         structured = table["json"].notna().to_numpy()
         value[structured] = [json.loads(text) for text in table["json"][structured]]
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "time": table["time"],
                 "vessel": table["vessel"],
                 "path": table["path"],
                 "source": table["source"],
                 "value": value,
+                "time_source": table.get("time_source"),
                 "latitude": table["latitude"],
                 "longitude": table["longitude"],
             }
         )
+        if time_source is not None:  # the HTTP API has no such filter: applied here
+            rules = [time_source] if isinstance(time_source, str) else list(time_source)
+            frame = frame[frame["time_source"].isin(rules)].reset_index(drop=True)
+        return frame
 
     def _sounding_frame(self, bbox, start, end, vessels) -> pd.DataFrame:
         import io

@@ -285,6 +285,65 @@ ERRORS: dict[int, ErrorSpec] = {
                 "prompt on a terminal.",
             ),
             ErrorSpec(
+                60101,
+                "Nothing in the file was recognised",
+                "isomer ingest reads NMEA 0183 and AIS logs (plain or gzip; timestamped, TAG block "
+                "or Signal K multiplexed lines), S-57 charts and GeoTIFF/BAG/GRIB rasters: check "
+                "that the path names such a file. The report printed above shows what was refused.",
+            ),
+            ErrorSpec(
+                60102,
+                "--date and --start apply to log files only",
+                "Live sources are dated by the time each line arrives; leave --date/--start out.",
+            ),
+            ErrorSpec(
+                70101,
+                "Not a time",
+                "Write an ISO 8601 time such as 2024-05-01T14:30:00Z or 2024-05-01 (UTC when no "
+                "zone is given); words such as 'yesterday' are not read.",
+            ),
+            ErrorSpec(
+                70102,
+                "Not a date",
+                "Write the date as YYYY-MM-DD, e.g. 2024-05-01 (UTC).",
+            ),
+            ErrorSpec(
+                70103,
+                "The output file cannot be written",
+                "Create the folder first or choose a path you may write to (-o PATH).",
+            ),
+            ErrorSpec(
+                70104,
+                "The output file's suffix does not match --format",
+                "Name the file with the format's suffix (.jsonl, .csv, .parquet, .nc, .tif, "
+                ".geojson, .gpkg) or leave --format out: the suffix then chooses the format.",
+            ),
+            ErrorSpec(
+                70105,
+                "A number is out of range",
+                "Use a value within the range named in the message.",
+            ),
+            ErrorSpec(
+                70106,
+                "No data in the selection",
+                "Nothing stored matches the bounding box, time range, paths, vessels or time "
+                "sources given: "
+                "widen them, or ingest data first (isomer ingest LOG).",
+            ),
+            ErrorSpec(
+                70107,
+                "The grid would be too large",
+                "Choose a coarser --resolution or a smaller --bbox; the message says how many "
+                "cells were asked for and the limit.",
+            ),
+            ErrorSpec(
+                70108,
+                "Unexpected internal error",
+                "This is a bug, not something you did: run the command again with -v to see "
+                "the details, and report them with the command line.",
+                exit_status=3,
+            ),
+            ErrorSpec(
                 70001,
                 "That user already exists",
                 "Choose another --username, or change the existing user with: isomer db user "

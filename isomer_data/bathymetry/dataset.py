@@ -14,6 +14,7 @@ import xarray as xr
 from isomer_data import __version__
 from isomer_data.bathymetry.corrections import reduce_soundings
 from isomer_data.bathymetry.grid import (
+    MAX_CELLS,
     GridSpec,
     cell_statistics,
     empty_statistics,
@@ -199,6 +200,13 @@ def grid_soundings(
     """
     s44_coefficients(order)  # refuse an unknown order before any work
     spec = GridSpec(*map(float, bbox), float(resolution))
+    if not spec.resolution > 0 or not np.isfinite(spec.resolution):
+        raise ValueError(f"resolution must be a positive number of degrees, not {resolution!r}")
+    if spec.size > MAX_CELLS:
+        raise ValueError(
+            f"resolution {resolution:g} over this bbox makes {spec.size:,} cells (limit "
+            f"{MAX_CELLS:,}): choose a coarser resolution or a smaller bbox"
+        )
     reduced = reduce_soundings(soundings, vessels, tide)
     cells, depth, counts = _usable(spec, reduced)
     keep = reject_outliers(cells, depth, spec.size, k=k)

@@ -28,6 +28,8 @@ import numpy as np
 
 MM = 1000.0
 DEPTH_OFFSET_MM = 1 << 20  # admits heights up to ~1 km above datum (drying areas)
+# 5000 × 5000 cells: a large map whose per-cell arrays still fit a small boat's computer.
+MAX_CELLS = 25_000_000
 TVU_A, TVU_B = 0.5, 0.013
 # IHO S-44 6th edition (2020), table 1: order -> (a in m, b), TVU = √(a² + (b·d)²) at 95 %.
 S44_ORDERS = {

@@ -38,7 +38,9 @@ def register(subparsers) -> None:
     ):
         sub = actions.add_parser(action, help=text, description=text)
         if action != "list":
-            sub.add_argument("--username", help="the user's login name")
+            sub.add_argument(
+                "--username", help="the user's login name (default: asked for on a terminal)"
+            )
         if action in ("create-user", "create-admin", "passwd"):
             how = sub.add_mutually_exclusive_group()
             how.add_argument(
@@ -59,7 +61,7 @@ def register(subparsers) -> None:
                 help=f"role (repeatable; default {CREW})",
             )
         if action in ("create-user", "create-admin"):
-            sub.add_argument("--name", help="display name")
+            sub.add_argument("--name", help="display name (default: none)")
         add_config_options(sub)
         sub.set_defaults(func=run)
 

@@ -13,6 +13,10 @@ import math
 import sys
 
 from isomer_data.cli.options import add_config_options, config_from_args
+from isomer_data.cli.outputs import check_writable, output_format, writing
+from isomer_data.cli.times import parse_time
+from isomer_data.errors import IsomerError
+from isomer_data.ingest.clock import TIME_SOURCES
 
 EXPORT_COMMANDS = [
     "isomer_data.cli.export",
@@ -28,35 +32,98 @@ def register(subparsers) -> None:
         importlib.import_module(name).register_export(export)
 
 
+OBSERVATION_FORMATS = ("jsonl", "csv", "parquet")
+SOUNDING_FORMATS = ("csv", "geojson", "gpkg")
+TRACK_FORMATS = ("gpkg", "geojson")
+ALL = "(default: all)"
+
+
+def add_selection(parser, what: str, paths: bool = False) -> None:
+    """The flags that choose which stored data an export takes."""
+    if paths:
+        parser.add_argument(
+            "--path", action="append", help=f"Signal K path, * wildcards (repeatable) {ALL}"
+        )
+    parser.add_argument(
+        "--vessel",
+        action="append",
+        help=f"vessel context: self or urn:mrn:imo:mmsi:NNN (repeatable) {ALL}",
+    )
+    parser.add_argument(
+        "--start", help=f"only {what} from this ISO 8601 time, UTC if no zone {ALL}"
+    )
+    parser.add_argument("--end", help=f"only {what} up to this ISO 8601 time, UTC if no zone {ALL}")
+
+
+def add_output(parser, formats: tuple[str, ...], default: str) -> None:
+    parser.add_argument(
+        "--format",
+        choices=formats,
+        help=f"output format (default: from the suffix of -o, else {default})",
+    )
+    parser.add_argument(
+        "-o", "--output", required=True, help="output file, - for standard output (required)"
+    )
+
+
 def register_export(export) -> None:
-    obs = export.add_parser("observations", help="observations, one a line (JSONL or CSV)")
-    obs.add_argument("--path", action="append", help="Signal K path, * wildcards (repeatable)")
-    obs.add_argument("--vessel", action="append", help="vessel context (repeatable)")
-    obs.add_argument("--start", help="ISO 8601 time (UTC if no zone)")
-    obs.add_argument("--end", help="ISO 8601 time (UTC if no zone)")
-    obs.add_argument("--format", choices=("jsonl", "csv", "parquet"), default="jsonl")
-    obs.add_argument("-o", "--output", required=True, help="output file, - for stdout")
+    obs = export.add_parser("observations", help="observations, one a line (JSONL, CSV, Parquet)")
+    add_selection(obs, "observations", paths=True)
+    obs.add_argument(
+        "--time-source",
+        action="append",
+        choices=TIME_SOURCES,
+        help=f"only values dated by this rule, e.g. gps (repeatable) {ALL}",
+    )
+    add_output(obs, OBSERVATION_FORMATS, "jsonl")
     add_config_options(obs)
     obs.set_defaults(func=export_observations)
 
-    snd = export.add_parser("soundings", help="depth soundings as CSV")
-    snd.add_argument("--bbox", help="W,S,E,N in degrees")
-    snd.add_argument("--vessel", action="append")
-    snd.add_argument("--start")
-    snd.add_argument("--end")
-    snd.add_argument("--format", choices=("csv", "geojson", "gpkg"), default="csv")
-    snd.add_argument("-o", "--output", required=True)
+    snd = export.add_parser("soundings", help="depth soundings (CSV, GeoJSON, GeoPackage)")
+    snd.add_argument("--bbox", help=f"W,S,E,N in degrees {ALL}")
+    add_selection(snd, "soundings")
+    add_output(snd, SOUNDING_FORMATS, "csv")
     add_config_options(snd)
     snd.set_defaults(func=export_soundings)
 
     trk = export.add_parser("tracks", help="tracks per vessel and UTC day (GeoJSON or GeoPackage)")
-    trk.add_argument("--vessel", action="append")
-    trk.add_argument("--start")
-    trk.add_argument("--end")
-    trk.add_argument("--format", choices=("geojson", "gpkg"), default="gpkg")
-    trk.add_argument("-o", "--output", required=True)
+    add_selection(trk, "positions")
+    add_output(trk, TRACK_FORMATS, "gpkg")
     add_config_options(trk)
     trk.set_defaults(func=export_tracks)
+
+
+def selection(args) -> tuple[float | None, float | None]:
+    """``--start``/``--end`` as POSIX seconds, checked (70101) and in order (70105)."""
+    start, end = parse_time(args.start, "--start"), parse_time(args.end, "--end")
+    if start is not None and end is not None and start > end:
+        raise IsomerError(70105, f"--start {args.start} is after --end {args.end}")
+    return start, end
+
+
+def prepare_output(args, formats: tuple[str, ...], default: str) -> str:
+    """The format to write, with the output place checked before any query runs."""
+    fmt = output_format(args.output, args.format, formats, default)
+    if fmt == "parquet" and args.output == "-":
+        raise IsomerError(70104, "-o - with parquet: Parquet needs a file")
+    check_writable(args.output)
+    return fmt
+
+
+def nothing_found(what: str, args) -> IsomerError:
+    criteria = [
+        f"{flag} {value}"
+        for flag, value in (
+            ("--bbox", getattr(args, "bbox", None)),
+            ("--path", getattr(args, "path", None)),
+            ("--vessel", args.vessel),
+            ("--start", args.start),
+            ("--end", args.end),
+            ("--time-source", getattr(args, "time_source", None)),
+        )
+        if value
+    ]
+    return IsomerError(70106, f"no {what}" + (f" for {' '.join(criteria)}" if criteria else ""))
 
 
 def iso(ts) -> str:
@@ -92,24 +159,41 @@ def export_observations(args) -> int:
     from isomer_data.database import open_database
     from isomer_data.store.observations import query_observations
 
+    start, end = selection(args)
+    fmt = prepare_output(args, OBSERVATION_FORMATS, "jsonl")
     with open_database(config_from_args(args)) as database:
         frame = query_observations(
-            database.db, paths=args.path, vessels=args.vessel, start=args.start, end=args.end
+            database.db,
+            paths=args.path,
+            vessels=args.vessel,
+            start=start,
+            end=end,
+            time_source=args.time_source,
         )
-    if args.format == "parquet":
+    if frame.empty:
+        raise nothing_found("observations", args)
+    if fmt == "parquet":
         from isomer_data.export.tabular import observations_to_parquet
 
-        observations_to_parquet(frame, args.output)
+        with writing(args.output):
+            observations_to_parquet(frame, args.output)
         print(f"{len(frame)} observations written to {args.output}", file=sys.stderr)
         return 0
-    out = _open(args.output)
+    with writing(args.output):
+        _write_observations(frame, args.output, fmt)
+    print(f"{len(frame)} observations written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _write_observations(frame, output: str, fmt: str) -> None:
+    out = _open(output)
     try:
         rows = progress(
             zip(frame["time"], frame["vessel"], frame["path"], frame["value"], strict=True),
             len(frame),
-            f"export {args.output}",
+            f"export {output}",
         )
-        if args.format == "jsonl":
+        if fmt == "jsonl":
             for t, vessel, path, value in rows:
                 row = {"time": iso(t), "vessel": vessel, "path": path, "value": _value(value)}
                 out.write(json.dumps(row) + "\n")
@@ -123,26 +207,35 @@ def export_observations(args) -> int:
     finally:
         if out is not sys.stdout:
             out.close()
-    print(f"{len(frame)} observations written to {args.output}", file=sys.stderr)
-    return 0
 
 
 def export_soundings(args) -> int:
+    from isomer_data.cli.export_bathymetry import parse_bbox
     from isomer_data.database import open_database
     from isomer_data.store.soundings import query_soundings
 
-    bbox = [float(x) for x in args.bbox.split(",")] if args.bbox else None
+    bbox = list(parse_bbox(args.bbox)) if args.bbox else None
+    start, end = selection(args)
+    fmt = prepare_output(args, SOUNDING_FORMATS, "csv")
     with open_database(config_from_args(args)) as database:
-        frame = query_soundings(
-            database.db, bbox=bbox, start=args.start, end=args.end, vessels=args.vessel
-        )
-    if args.format != "csv":
+        frame = query_soundings(database.db, bbox=bbox, start=start, end=end, vessels=args.vessel)
+    if frame.empty:
+        raise nothing_found("soundings", args)
+    if fmt != "csv":
         from isomer_data.export.vector import to_geojson, to_geopackage
 
-        (to_geojson if args.format == "geojson" else to_geopackage)(frame, args.output)
+        with writing(args.output):
+            (to_geojson if fmt == "geojson" else to_geopackage)(frame, args.output)
         print(f"{len(frame)} soundings written to {args.output}", file=sys.stderr)
         return 0
-    out = _open(args.output)
+    with writing(args.output):
+        _write_soundings(frame, args.output)
+    print(f"{len(frame)} soundings written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _write_soundings(frame, output: str) -> None:
+    out = _open(output)
     try:
         writer = csv.writer(out)
         writer.writerow(
@@ -165,8 +258,6 @@ def export_soundings(args) -> int:
     finally:
         if out is not sys.stdout:
             out.close()
-    print(f"{len(frame)} soundings written to {args.output}", file=sys.stderr)
-    return 0
 
 
 def export_tracks(args) -> int:
@@ -175,16 +266,23 @@ def export_tracks(args) -> int:
     from isomer_data.store.observations import query_observations
     from isomer_data.tracks import tracks_from_positions
 
+    start, end = selection(args)
+    fmt = prepare_output(args, TRACK_FORMATS, "gpkg")
+    if args.output == "-":
+        raise IsomerError(70104, "-o -: tracks are written to a file")
     with open_database(config_from_args(args)) as database:
         positions = query_observations(
-            database.db, "navigation.position", vessels=args.vessel, start=args.start, end=args.end
+            database.db, "navigation.position", vessels=args.vessel, start=start, end=end
         )
+    if positions.empty:
+        raise nothing_found("positions", args)
     tracks = tracks_from_positions(positions)
     for column in ("start", "end"):
         tracks[column] = tracks[column].map(iso)
-    if args.format == "geojson":
-        to_geojson(tracks, args.output)
-    else:
-        to_geopackage(tracks, args.output, layer="tracks")
+    with writing(args.output):
+        if fmt == "geojson":
+            to_geojson(tracks, args.output)
+        else:
+            to_geopackage(tracks, args.output, layer="tracks")
     print(f"{len(tracks)} tracks written to {args.output}", file=sys.stderr)
     return 0

@@ -8,6 +8,8 @@ from isomer_data.cli.options import add_config_options, config_from_args
 from isomer_data.errors import IsomerError
 
 FORMATS = ("netcdf", "geotiff", "cog")
+# Finer than 1e-6° (≈ 0.1 m) is below any sounder's footprint; coarser than 1° is no map.
+MIN_RESOLUTION, MAX_RESOLUTION = 1e-6, 1.0
 
 
 def register_export(export) -> None:
@@ -20,14 +22,29 @@ def register_export(export) -> None:
     parser.add_argument(
         "--bbox",
         required=True,
-        help="W,S,E,N in degrees (write --bbox=-1.3,... when W is negative)",
+        help="W,S,E,N in degrees (write --bbox=-1.3,... when W is negative) (required)",
     )
-    parser.add_argument("--resolution", type=float, required=True, help="cell size, degrees")
-    parser.add_argument("--format", choices=FORMATS, default="netcdf")
-    parser.add_argument("--start", help="only soundings from this time (ISO 8601)")
-    parser.add_argument("--end", help="only soundings up to this time (ISO 8601)")
-    parser.add_argument("--vessel", action="append", help="only these vessels (repeatable)")
-    parser.add_argument("-o", "--output", required=True)
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        required=True,
+        help=f"cell size in degrees, {MIN_RESOLUTION:g} to {MAX_RESOLUTION:g} (required)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output format (default: from the suffix of -o, .tif is geotiff, else netcdf)",
+    )
+    parser.add_argument(
+        "--start", help="only soundings from this ISO 8601 time, UTC if no zone (default: all)"
+    )
+    parser.add_argument(
+        "--end", help="only soundings up to this ISO 8601 time, UTC if no zone (default: all)"
+    )
+    parser.add_argument(
+        "--vessel", action="append", help="only these vessels (repeatable) (default: all)"
+    )
+    parser.add_argument("-o", "--output", required=True, help="output file (required)")
     add_config_options(parser)
     parser.set_defaults(func=run)
 
@@ -42,26 +59,54 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
+def check_resolution(bbox: tuple[float, float, float, float], resolution: float) -> None:
+    """Bound the cell size and the number of cells before any memory is taken."""
+    if not MIN_RESOLUTION <= resolution <= MAX_RESOLUTION:  # also refuses NaN
+        raise IsomerError(
+            70105, f"--resolution {resolution:g}: {MIN_RESOLUTION:g} to {MAX_RESOLUTION:g} degrees"
+        )
+    from isomer_data.bathymetry.grid import MAX_CELLS, GridSpec
+
+    cells = GridSpec(*bbox, resolution).size
+    if cells > MAX_CELLS:
+        raise IsomerError(
+            70107,
+            f"--resolution {resolution:g} over --bbox asks for {cells:,} cells; "
+            f"the limit is {MAX_CELLS:,}",
+        )
+
+
 def run(args) -> int:
     from isomer_data.bathymetry import grid_soundings
+    from isomer_data.cli.export import selection
+    from isomer_data.cli.outputs import check_writable, output_format, writing
     from isomer_data.database import open_database
     from isomer_data.export import to_geotiff, to_netcdf
     from isomer_data.store.soundings import query_soundings
     from isomer_data.store.vessels import vessel_offsets
 
     bbox = parse_bbox(args.bbox)
-    if args.resolution <= 0:
-        raise IsomerError(50030, "--resolution must be positive")
+    check_resolution(bbox, args.resolution)
+    start, end = selection(args)
+    if args.output == "-":
+        raise IsomerError(70104, "-o -: depth maps are written to a file")
+    fmt = output_format(args.output, args.format, FORMATS, "netcdf")
+    check_writable(args.output)
     with open_database(config_from_args(args)) as database:
         soundings = query_soundings(
-            database.db, bbox=bbox, start=args.start, end=args.end, vessels=args.vessel
+            database.db, bbox=bbox, start=start, end=end, vessels=args.vessel
         )
         vessels = vessel_offsets(database.db)
+    if soundings.empty:
+        from isomer_data.cli.export import nothing_found
+
+        raise nothing_found("soundings", args)
     ds = grid_soundings(soundings, bbox, args.resolution, vessels=vessels)
-    if args.format == "netcdf":
-        to_netcdf(ds, args.output)
-    else:
-        to_geotiff(ds, args.output, cog=args.format == "cog")
+    with writing(args.output):
+        if fmt == "netcdf":
+            to_netcdf(ds, args.output)
+        else:
+            to_geotiff(ds, args.output, cog=fmt == "cog")
     cells = int((ds["count"] > 0).sum())
     print(
         f"{len(soundings)} soundings → {cells} cells of {ds.sizes['lon']}×{ds.sizes['lat']} "

@@ -18,7 +18,24 @@ def register(subparsers) -> None:
         "(serial:///dev/ttyUSB0?baud=4800, tcp://HOST:PORT, udp://0.0.0.0:10110).",
     )
     parser.add_argument("source", help="file path or source URL")
-    parser.add_argument("--vessel", default="self", help="context of own-vessel data")
+    parser.add_argument(
+        "--vessel",
+        default="self",
+        help="context of own-vessel data: self or urn:mrn:imo:mmsi:NNN",
+    )
+    parser.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        help="logs: the UTC date the log starts on, for times of day before its first date "
+        "(default: a date later in the file, else the file's modification time as its end, "
+        "else now)",
+    )
+    parser.add_argument(
+        "--start",
+        metavar="ISO-8601",
+        help="logs: the instant the log starts (UTC if no zone); wins over --date "
+        "(default: as for --date)",
+    )
     parser.add_argument(
         "--replay",
         choices=("fast", "realtime"),
@@ -48,20 +65,29 @@ def argparse_bool():
 
 
 def run(args) -> int:
+    from isomer_data.cli.times import parse_date, parse_time
     from isomer_data.database import open_database
+    from isomer_data.errors import IsomerError
 
+    args.start = parse_time(args.start, "--start")
+    args.date = parse_date(args.date, "--date")
+    live = "://" in args.source and not args.source.startswith("file://")
+    if (live or args.replay == "realtime") and (args.start is not None or args.date is not None):
+        raise IsomerError(60102, args.source if live else "--replay realtime")
+    if args.batch_size < 1 or args.batch_size > 10_000_000:
+        raise IsomerError(70105, f"--batch-size {args.batch_size}: 1 to 10000000")
     config = config_from_args(args)
     path = Path(args.source)
     with open_database(config) as database:
         db = database.db
-        if "://" in args.source and not args.source.startswith("file://"):
+        if live:
             return _live(db, args)
         if args.source.startswith("file://"):
             path = Path(args.source[len("file://") :].split("?", 1)[0])
         if not path.exists():
-            from isomer_data.errors import IsomerError
-
             raise IsomerError(60001, f"{path} does not exist")
+        if not path.is_file():
+            raise IsomerError(60001, f"{path} is not a file")
         from isomer_data.ingest.charts import ingest_file, is_chart_or_raster
 
         if is_chart_or_raster(path):
@@ -95,6 +121,8 @@ def _file(db, path: Path, args) -> int:
         resume=args.resume,
         batch_size=args.batch_size,
         on_batch=progress,
+        date=args.date,
+        start=args.start,
     )
     if bar is not None:
         bar.close()
@@ -102,8 +130,17 @@ def _file(db, path: Path, args) -> int:
     if result.already_done:
         previous = result.extra["previous"].get("report") or {}
         print(f"  (previous run: {previous.get('observations', '?')} observations)")
+        recognised = previous.get("accepted") or previous.get("unmapped") or not previous
+        lines = previous.get("lines", "?")
     else:
-        print(result.report.format())
+        report = result.report
+        print(report.format())
+        recognised = report.accepted or report.unmapped
+        lines = report.lines
+    if not recognised:
+        from isomer_data.errors import IsomerError
+
+        raise IsomerError(60101, f"{path}: {lines} lines, no NMEA 0183 or AIS sentence among them")
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from isomer_data import __version__
@@ -21,14 +22,49 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+PROGRAMS = ("isomer", "iso")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the text already names it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            action.option_strings
+            and "default" not in text
+            and action.default not in (None, argparse.SUPPRESS)
+            and not isinstance(action, argparse.BooleanOptionalAction)
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
+class Parser(argparse.ArgumentParser):
+    """The parser class of ``isomer`` and of each sub-command (so all share the formatter)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+def program_name(argv0: str | None = None) -> str:
+    """``iso`` when started as ``iso``, else ``isomer`` (also under ``python -m``)."""
+    name = os.path.basename(sys.argv[0] if argv0 is None else argv0)
+    return name if name in PROGRAMS else "isomer"
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(
-        prog="isomer", description="Isomer Data: open ocean data platform management tool."
+    parser = Parser(
+        prog=prog or program_name(),
+        description="Isomer Data: open ocean data platform management tool.",
     )
     parser.add_argument("--version", action="version", version=f"isomer-data {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log debug messages (default: off)"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -45,11 +81,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except IsomerError as exc:
-        print(f"isomer: error {exc}", file=sys.stderr)
+        print(f"{parser.prog}: error {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
-        print("isomer: interrupted", file=sys.stderr)
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last resort: a person gets one line, -v the traceback
+        if args.verbose:
+            raise
+        error = IsomerError(70108, f"{type(exc).__name__}: {exc}")
+        print(f"{parser.prog}: error {error}", file=sys.stderr)
+        return error.exit_status
 
 
 if __name__ == "__main__":

@@ -38,6 +38,8 @@ def add_config_options(parser: argparse.ArgumentParser, names=DATA_OPTIONS) -> N
         flag = FLAGS[name]
         env = trait.metadata.get("env")
         help_text = f"{trait.help} [{env}]"
+        if "default" not in trait.help:
+            help_text += f" (default: {_shown_default(trait.default_value)})"
         if isinstance(trait, Bool):
             group.add_argument(
                 flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text
@@ -50,6 +52,14 @@ def add_config_options(parser: argparse.ArgumentParser, names=DATA_OPTIONS) -> N
             group.add_argument(flag, dest=name, type=int, default=None, help=help_text)
         else:
             group.add_argument(flag, dest=name, default=None, help=help_text)
+
+
+def _shown_default(value) -> str:
+    if value == "" or value == []:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def config_from_args(args: argparse.Namespace) -> IsomerConfig:

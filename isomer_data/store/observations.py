@@ -9,6 +9,11 @@ to the ``tracks`` collection under a 2dsphere index), anything else (strings, st
 Writes are idempotent: a bucket's ``_id`` is derived from where its values came from
 (``origin`` and batch number), so writing the same batch twice replaces, never duplicates.
 That is what makes a killed file ingest safe to run again.
+
+Each bucket also holds one ``time_source``, the rule that dated its values (``"gps"``,
+``"given"``, ``"file-date"``, ``"mtime"``, ``"ingest-time"``, ``"receive-time"``,
+``"logger"``; see :mod:`isomer_data.ingest.dating`), part of the bucket's key, so
+selecting GPS-dated data is a filter on an indexed-by-bucket field, not a scan of values.
 """
 
 from __future__ import annotations
@@ -57,13 +62,23 @@ def _origin_prefix(origin: str, batch: int | None = None) -> str:
     return f"{head}." if batch is None else f"{head}.{batch:08d}."
 
 
-def _bucket_id(origin: str, batch: int, vessel: str, path: str, source: str, hour: int) -> str:
+def _bucket_id(
+    origin: str,
+    batch: int,
+    vessel: str,
+    path: str,
+    source: str,
+    hour: int,
+    time_source: str | None = None,
+) -> str:
     """Origin and batch lead the id, so one batch is a range of the primary index.
 
     That spares a secondary index on (origin, batch), which the embedded server would
     update on every insert only to serve the rare resume.
     """
     key = f"{vessel}\x1f{path}\x1f{source}\x1f{hour}"
+    if time_source:
+        key += f"\x1f{time_source}"
     tail = hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
     return _origin_prefix(origin, batch) + tail
 
@@ -83,6 +98,7 @@ def buckets_from_rows(
     *,
     origin: str,
     batch: int,
+    time_sources: Sequence[str | None] | None = None,
 ) -> list[dict]:
     """Group parallel rows into bucket documents (rows need not be sorted)."""
     frame = pd.DataFrame(
@@ -92,23 +108,27 @@ def buckets_from_rows(
             "path": paths,
             "source": sources,
             "value": values,
+            "time_source": [""] * len(vessels)
+            if time_sources is None
+            else [x or "" for x in time_sources],
         }
     )
     if frame.empty:
         return []
     frame["hour"] = (frame["t"] // BUCKET_SECONDS).astype(np.int64)
     docs = []
-    for (vessel, path, source, hour), group in frame.groupby(
-        ["vessel", "path", "source", "hour"], sort=True
+    for (vessel, path, source, hour, time_source), group in frame.groupby(
+        ["vessel", "path", "source", "hour", "time_source"], sort=True
     ):
         group = group.sort_values("t", kind="stable")
         t = group["t"].to_numpy()
         vals = group["value"].tolist()
         doc = {
-            "_id": _bucket_id(origin, batch, vessel, path, source, int(hour)),
+            "_id": _bucket_id(origin, batch, vessel, path, source, int(hour), time_source),
             "vessel": vessel,
             "path": path,
             "source": source,
+            **({"time_source": time_source} if time_source else {}),
             "origin": origin,
             "batch": batch,
             "start": _dt(float(t[0])),
@@ -166,32 +186,38 @@ def buckets_from_columns(
     *,
     origin: str,
     batch: int,
+    time_source: np.ndarray | None = None,
+    time_sources: Sequence[str] = (),
 ) -> list[dict]:
     """:func:`buckets_from_rows` for columnar input (the batch decoder's), without pandas.
 
     Codes index the name lists; ``number``/``latitude``/``longitude`` are NaN and ``text``
-    None where a row holds another kind of value. One stable sort by (vessel, path,
-    source, hour, time) and the group boundaries fall out of the sorted keys.
+    None where a row holds another kind of value; ``time_source`` codes index
+    ``time_sources`` (-1: not known). One stable sort by (vessel, path, source, hour, time
+    source, time) and the group boundaries fall out of the sorted keys.
     """
     n = len(time)
     if n == 0:
         return []
     hour = (time // BUCKET_SECONDS).astype(np.int64)
-    order = np.lexsort((time, hour, source, path, vessel))
-    keys = np.stack([vessel[order], path[order], source[order], hour[order]])
+    rule = np.full(n, -1, dtype=np.int64) if time_source is None else time_source.astype(np.int64)
+    order = np.lexsort((time, rule, hour, source, path, vessel))
+    keys = np.stack([vessel[order], path[order], source[order], hour[order], rule[order]])
     change = np.flatnonzero(np.any(keys[:, 1:] != keys[:, :-1], axis=0)) + 1
     bounds = np.concatenate([[0], change, [n]])
     t_sorted, num_sorted = time[order], number[order]
     lat_sorted, lon_sorted, text_sorted = latitude[order], longitude[order], text[order]
     docs = []
     for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
-        v, p, src, h = (int(x) for x in keys[:, a])
+        v, p, src, h, r = (int(x) for x in keys[:, a])
         t = t_sorted[a:b]
+        dated = time_sources[r] if r >= 0 else None
         doc = {
-            "_id": _bucket_id(origin, batch, vessels[v], paths[p], sources[src], h),
+            "_id": _bucket_id(origin, batch, vessels[v], paths[p], sources[src], h, dated),
             "vessel": vessels[v],
             "path": paths[p],
             "source": sources[src],
+            **({"time_source": dated} if dated else {}),
             "origin": origin,
             "batch": batch,
             "start": _dt(float(t[0])),
@@ -256,7 +282,8 @@ def delete_batch(db: MongoDatabase, origin: str, batch: int | None = None) -> No
 def write_observations(
     db: MongoDatabase, observations: Iterable, *, origin: str, batch: int
 ) -> int:
-    """Store observation objects (``.time``, ``.vessel``, ``.path``, ``.value``, ``.source``)."""
+    """Store observation objects (``.time``, ``.vessel``, ``.path``, ``.value``, ``.source``
+    and, when they have it, ``.time_source``)."""
     obs = list(observations)
     if not obs:
         return 0
@@ -268,6 +295,7 @@ def write_observations(
         [o.value for o in obs],
         origin=origin,
         batch=batch,
+        time_sources=[getattr(o, "time_source", None) for o in obs],
     )
     return write_buckets(db, docs)
 
@@ -300,7 +328,7 @@ def _to_seconds(value) -> float | None:
     return ts.timestamp()
 
 
-def query_filter(paths=None, vessels=None, start=None, end=None) -> dict:
+def query_filter(paths=None, vessels=None, start=None, end=None, time_source=None) -> dict:
     clauses: list[dict] = []
     path_clause = _path_filter(paths)
     if path_clause:
@@ -308,6 +336,9 @@ def query_filter(paths=None, vessels=None, start=None, end=None) -> dict:
     if vessels is not None:
         vessels = [vessels] if isinstance(vessels, str) else list(vessels)
         clauses.append({"vessel": {"$in": vessels}})
+    if time_source is not None:
+        rules = [time_source] if isinstance(time_source, str) else list(time_source)
+        clauses.append({"time_source": {"$in": rules}})
     t0, t1 = _to_seconds(start), _to_seconds(end)
     if t0 is not None:
         clauses.append({"end": {"$gte": _dt(t0)}})
@@ -322,6 +353,7 @@ def query_observations(
     vessels: str | Sequence[str] | None = None,
     start=None,
     end=None,
+    time_source: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Stored observations as a long-form DataFrame, sorted by time.
 
@@ -333,22 +365,26 @@ def query_observations(
         ``"self"`` or ``urn:mrn:imo:mmsi:NNN`` contexts.
     start, end : datetime, str, pandas.Timestamp or POSIX seconds, optional
         Inclusive time range (naive times are UTC).
+    time_source : str or list of str, optional
+        Keep only values dated by these rules, e.g. ``"gps"`` (see ``docs/storage.md``).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``time`` (datetime64[ns, UTC]), ``vessel``, ``path``, ``source``, ``value``
-        (a float, a ``{"latitude", "longitude"}`` dict, or the stored structure) and, for
-        positions, ``latitude``/``longitude`` columns too (NaN elsewhere).
+        (a float, a ``{"latitude", "longitude"}`` dict, or the stored structure),
+        ``time_source`` (None where not recorded) and, for positions,
+        ``latitude``/``longitude`` columns too (NaN elsewhere).
     """
     t0, t1 = _to_seconds(start), _to_seconds(end)
     cursor = db[COLLECTION].find(
-        query_filter(paths, vessels, start, end),
+        query_filter(paths, vessels, start, end, time_source),
         {
             "_id": 0,
             "vessel": 1,
             "path": 1,
             "source": 1,
+            "time_source": 1,
             "kind": 1,
             "t": 1,
             "v": 1,
@@ -390,6 +426,7 @@ def query_observations(
                     "path": doc["path"],
                     "source": doc["source"],
                     "value": value[keep],
+                    "time_source": doc.get("time_source"),
                     "latitude": lat[keep],
                     "longitude": lon[keep],
                 }
@@ -403,6 +440,7 @@ def query_observations(
                 "path": pd.Series([], dtype=object),
                 "source": pd.Series([], dtype=object),
                 "value": pd.Series([], dtype=object),
+                "time_source": pd.Series([], dtype=object),
                 "latitude": pd.Series([], dtype=float),
                 "longitude": pd.Series([], dtype=float),
             }

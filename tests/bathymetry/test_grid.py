@@ -185,3 +185,21 @@ def test_cog_of_a_large_grid_has_overviews(tmp_path):
         assert src.overviews(1), "a COG of 1000×1000 cells must carry overviews"
         assert src.block_shapes[0] == (512, 512)
         assert src.profile["compress"].lower() == "deflate"
+
+
+@pytest.mark.parametrize("resolution", [0.0, -0.1, float("nan"), 1e-7])
+def test_a_resolution_that_is_not_a_usable_cell_size_is_refused_before_any_allocation(
+    resolution,
+):
+    empty = pd.DataFrame(
+        {
+            "time": pd.to_datetime([], utc=True),
+            "longitude": [],
+            "latitude": [],
+            "depth_below_transducer": [],
+            "depth_below_surface": [],
+            "vessel": [],
+        }
+    )
+    with pytest.raises(ValueError, match="resolution"):
+        grid_soundings(empty, (-10.0, 40.0, 10.0, 60.0), resolution)

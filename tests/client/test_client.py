@@ -93,3 +93,20 @@ def test_soundings_and_depth_grid(isomer):
     grid = isomer.depth_grid((-1.32, 50.77, -1.26, 50.81), 0.002)
     assert int(grid["count"].sum()) + grid.attrs["soundings_rejected_outliers"] == 840
     assert np.nanmin(grid.depth.values) > 0 and math.isfinite(float(grid.depth.max()))
+
+
+def test_observations_keep_their_dating_rule_and_can_be_selected_by_it(isomer, tmp_path):
+    # The sample is GPS-dated throughout; a bus log whose date comes late is added to it.
+    from isomer_data.samples.voyage import with_checksum
+
+    log = tmp_path / "bus.log"
+    depth = with_checksum("SDDBT,,f,4.0,M,,F")
+    rmc = with_checksum("GPRMC,120000.00,A,5048.0,N,00118.0,W,6.0,135.0,010624,,")
+    log.write_text("\n".join([depth, depth, rmc, depth]) + "\n")
+    ingest_log(isomer.db, log)
+    frame = isomer.observations("environment.depth.belowTransducer", as_="pandas")
+    assert set(frame["time_source"]) == {"gps", "file-date"}
+    gps = isomer.observations("environment.depth.belowTransducer", as_="pandas", time_source="gps")
+    assert len(gps) == len(frame) - 2 and set(gps["time_source"]) == {"gps"}
+    ds = isomer.observations("environment.depth.belowTransducer", time_source=["file-date"])
+    assert ds.sizes["time"] == 1  # both dated at the RMC's instant: one time, two values

@@ -35,6 +35,8 @@ async def test_remote_queries_match_direct_ones(
         theirs.drop(columns="value"), ours.drop(columns="value"), check_dtype=False
     )
     assert list(theirs["value"]) == list(ours["value"])
+    gps = await asyncio.to_thread(remote.observations, paths, as_="pandas", time_source="gps")
+    assert len(gps) == len(ours) and set(gps["time_source"]) == {"gps"}
 
     ds = await asyncio.to_thread(remote.observations, ["navigation.speedOverGround"])
     assert ds["navigation.speedOverGround"].attrs["units"] == "m s-1"

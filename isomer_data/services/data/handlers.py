@@ -48,6 +48,7 @@ def observations_table(frame):
             "source": frame["source"],
             "number": number,
             "json": pd.Series(text, dtype=object),
+            "time_source": frame["time_source"],
             "latitude": frame["latitude"],
             "longitude": frame["longitude"],
         }
