@@ -126,24 +126,6 @@ ERRORS: dict[int, ErrorSpec] = {
                 "A CSB file describes one vessel: choose it with --vessel (the message lists them).",
             ),
             ErrorSpec(
-                70202,
-                "No soundings to export",
-                "Widen --bbox, --start/--end or --vessel, or ingest a log with depths first "
-                "(isomer ingest FILE).",
-            ),
-            ErrorSpec(
-                70203,
-                "The output file cannot be written",
-                "Check that the folder exists and that you may write there, and the free disk "
-                "space.",
-            ),
-            ErrorSpec(
-                70204,
-                "The output format is unclear",
-                "Name the file with the format's suffix (.json, .geojson, .csv) or give --format, "
-                "and do not give a --format that contradicts the suffix.",
-            ),
-            ErrorSpec(
                 40401,
                 "The embedded database refused the platform's credentials",
                 "Another program changed the database's users: stop every isomer process of this "

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from isomer_data.cli.export import nothing_found, selection
 from isomer_data.cli.export_bathymetry import parse_bbox
 from isomer_data.cli.options import add_config_options, config_from_args
+from isomer_data.cli.outputs import check_writable, writing
 from isomer_data.errors import IsomerError
 
 FORMATS = ("geojson", "dcdb-csv")
@@ -48,10 +50,10 @@ def register_export(export) -> None:
 def output_format(output: str, given: str | None) -> str:
     from_suffix = SUFFIXES.get(Path(output).suffix.lower())
     if given and from_suffix and given != from_suffix:
-        raise IsomerError(70204, f"--format {given} but {output!r} names a {from_suffix} file")
+        raise IsomerError(70104, f"-o {output} with --format {given}")
     fmt = given or from_suffix
     if fmt is None:
-        raise IsomerError(70204, f"{output!r}: name it .json/.geojson or .csv, or give --format")
+        raise IsomerError(70104, f"-o {output}: name it .json/.geojson or .csv, or give --format")
     return fmt
 
 
@@ -77,33 +79,32 @@ def run(args) -> int:
     from isomer_data.store.soundings import query_soundings
 
     fmt = output_format(args.output, args.format)
+    check_writable(args.output)
     bbox = parse_bbox(args.bbox) if args.bbox else None
+    start, end = selection(args)
     config = config_from_args(args)
     node = TrustedNode.from_config(config)
     with open_database(config) as database:
-        try:
-            soundings = query_soundings(
-                database.db,
-                bbox=bbox,
-                start=args.start,
-                end=args.end,
-                vessels=[args.vessel] if args.vessel else None,
-            )
-        except ValueError as exc:
-            raise IsomerError(50030, f"--start/--end: {exc}") from exc
+        soundings = query_soundings(
+            database.db,
+            bbox=bbox,
+            start=start,
+            end=end,
+            vessels=[args.vessel] if args.vessel else None,
+        )
         if soundings.empty:
-            raise IsomerError(70202, "no soundings match the vessel, bounding box and times given")
+            raise nothing_found("soundings", args)
         vessel = _one_vessel(soundings, args.vessel)
         meta = database.db["vessels"].find_one({"vessel": vessel}, {"_id": 0}) or {}
         unique_id = unique_vessel_id(database.db, vessel, node.node_id)
     depths, left_out = select_depths(soundings, meta, args.reference)
     if depths.empty:
         raise IsomerError(
-            70202,
+            70106,
             f"none of {len(soundings)} soundings has a known transducer offset: set the "
             "vessel's transducer_depth or export with --reference transducer",
         )
-    try:
+    with writing(args.output):
         if fmt == "geojson":
             properties = csb_metadata(node, vessel, meta, unique_id, args.reference)
             written = write_csb_geojson(args.output, properties, depths)
@@ -112,8 +113,6 @@ def run(args) -> int:
             written = write_dcdb_csv(
                 args.output, depths, unique_id, meta.get("name") or vessel, provider
             )
-    except OSError as exc:
-        raise IsomerError(70203, f"{args.output}: {exc.strerror or exc}") from exc
     print(
         f"{written} soundings of {vessel} ({unique_id}), depth below the {args.reference}"
         + (f", {left_out} left out (no offset or no depth)" if left_out else "")

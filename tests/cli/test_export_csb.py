@@ -142,10 +142,10 @@ def test_dcdb_csv_holds_the_stored_soundings(tmp_path, ingested, mongo_db):
 @pytest.mark.parametrize(
     ("args", "code"),
     [
-        (["--bbox", "10,10,11,11"], "70202: No soundings to export"),
-        (["--vessel", "urn:mrn:imo:mmsi:999999999"], "70202: No soundings to export"),
-        (["--format", "dcdb-csv"], "70204: The output format is unclear"),
-        (["--start", "yesterday"], "50030"),
+        (["--bbox", "10,10,11,11"], "70106: No data in the selection"),
+        (["--vessel", "urn:mrn:imo:mmsi:999999999"], "70106: No data in the selection"),
+        (["--format", "dcdb-csv"], "70104: The output file's suffix does not match --format"),
+        (["--start", "yesterday"], "70101: Not a time"),
     ],
 )
 def test_bad_requests_get_numbered_errors(tmp_path, ingested, args, code):
@@ -176,7 +176,7 @@ def test_bad_requests_get_numbered_errors(tmp_path, ingested, args, code):
 
 def test_unwritable_output_is_a_numbered_error(tmp_path, ingested, capsys):
     assert export(ingested, "-o", str(tmp_path / "missing" / "x.json")) != 0
-    assert "70203: The output file cannot be written" in capsys.readouterr().err
+    assert "70103: The output file cannot be written" in capsys.readouterr().err
 
 
 def test_several_vessels_need_a_choice(tmp_path, ingested, mongo_db, capsys):
