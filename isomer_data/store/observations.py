@@ -272,37 +272,66 @@ def write_observations(
     return write_buckets(db, docs)
 
 
-def _path_filter(patterns: str | Sequence[str] | None):
-    """Signal K wildcards (``navigation.*``) become an anchored regular expression."""
+def resolve_paths(db: MongoDatabase | None, patterns: str | Sequence[str]) -> list[str]:
+    """The stored paths the patterns name: exact ones as given, wildcards matched here.
+
+    A wildcard is never sent to the database as a regular expression (``.*`` per star
+    backtracks: one request held the embedded server for minutes). The database only
+    lists the distinct stored paths that start with the pattern's literal prefix (an
+    anchored literal, no quantifier) and :class:`~isomer_data.wildcards.Wildcard` picks.
+    Raises :class:`~isomer_data.wildcards.WildcardError` for a pattern beyond the limits.
+    """
+    from isomer_data.wildcards import compile_patterns
+
+    wildcards = compile_patterns(patterns)
+    found = [w.pattern for w in wildcards if w.exact]
+    wild = [w for w in wildcards if not w.exact]
+    if wild and db is not None:
+        prefixes = {w.prefix for w in wild}
+        if "" in prefixes:
+            stored = db[COLLECTION].distinct("path")
+        else:
+            regex = "|".join(re.escape(p) for p in sorted(prefixes))
+            stored = db[COLLECTION].distinct("path", {"path": {"$regex": f"^(?:{regex})"}})
+        found += [p for p in stored if isinstance(p, str) and any(w.matches(p) for w in wild)]
+    return sorted(set(found))
+
+
+def _path_filter(patterns: str | Sequence[str] | None, db: MongoDatabase | None = None):
+    """Signal K wildcards (``navigation.*``) resolved to the stored paths they match."""
     if patterns is None:
         return None
-    if isinstance(patterns, str):
-        patterns = [patterns]
-    exact = [p for p in patterns if "*" not in p]
-    wild = [p for p in patterns if "*" in p]
-    clauses = []
-    if exact:
-        clauses.append({"path": {"$in": exact}})
-    for p in wild:
-        regex = "^" + ".*".join(re.escape(part) for part in p.split("*")) + "$"
-        clauses.append({"path": {"$regex": regex}})
-    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+    return {"path": {"$in": resolve_paths(db, patterns)}}
 
 
 def _to_seconds(value) -> float | None:
+    """POSIX seconds from seconds, a datetime or an ISO 8601 text; ValueError if not a time."""
     if value is None:
         return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a time")
     if isinstance(value, int | float):
-        return float(value)
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    return ts.timestamp()
+        seconds = float(value)
+    else:
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(f"{str(value)[:64]!r} is not an ISO 8601 time") from None
+        if ts is pd.NaT:
+            raise ValueError(f"{str(value)[:64]!r} is not an ISO 8601 time")
+        if ts.tzinfo is None:
+            ts = ts.tz_localize("UTC")
+        seconds = ts.timestamp()
+    # datetime (and BSON dates as Python reads them) go from year 1 to 9999
+    if not math.isfinite(seconds) or not -62135596800.0 <= seconds < 253402300800.0:
+        raise ValueError(f"{str(value)[:64]!r} is outside the years 1 to 9999")
+    return seconds
 
 
-def query_filter(paths=None, vessels=None, start=None, end=None) -> dict:
+def query_filter(paths=None, vessels=None, start=None, end=None, db=None) -> dict:
+    """The bucket query; ``db`` resolves path wildcards against what is stored."""
     clauses: list[dict] = []
-    path_clause = _path_filter(paths)
+    path_clause = _path_filter(paths, db)
     if path_clause:
         clauses.append(path_clause)
     if vessels is not None:
@@ -343,7 +372,7 @@ def query_observations(
     """
     t0, t1 = _to_seconds(start), _to_seconds(end)
     cursor = db[COLLECTION].find(
-        query_filter(paths, vessels, start, end),
+        query_filter(paths, vessels, start, end, db=db),
         {
             "_id": 0,
             "vessel": 1,
@@ -415,7 +444,7 @@ def query_observations(
 
 def count_observations(db: MongoDatabase, **query) -> int:
     pipeline = [
-        {"$match": query_filter(**query)},
+        {"$match": query_filter(**query, db=db)},
         {"$group": {"_id": None, "n": {"$sum": "$count"}}},
     ]
     result = list(db[COLLECTION].aggregate(pipeline))

@@ -9,6 +9,8 @@ from datetime import datetime
 from isomer_data.services.hub.events import ADMIN, EVERYONE, VESSEL, HubError, event
 from isomer_data.services.live.subscriptions import Subscription, SubscriptionError
 
+MAX_SUBSCRIBE = 256  # paths in one subscribe request
+
 
 def split_full_path(path: str, context: str) -> tuple[str, str]:
     """``vessels.*.navigation.position`` → (``vessels.*``, ``navigation.position``)."""
@@ -33,6 +35,10 @@ def parse_subscriptions(data) -> list[Subscription]:
         specs = [{**common, "path": p} for p in paths]
     if not isinstance(specs, list) or not specs:
         raise HubError("invalid", "nothing to subscribe to", {"field": "subscribe"})
+    if len(specs) > MAX_SUBSCRIBE:
+        raise HubError(
+            "invalid", f"at most {MAX_SUBSCRIBE} paths per subscribe", {"field": "subscribe"}
+        )
     subs = []
     for i, spec in enumerate(specs):
         try:
@@ -78,7 +84,10 @@ async def unsubscribe(client, data):
     """Remove subscriptions matching ``{context, path}`` (both default to ``*``)."""
     data = data if isinstance(data, dict) else {}
     context, path = split_full_path(str(data.get("path", "*")), str(data.get("context", "*")))
-    return {"removed": client.unsubscribe(context, path)}
+    try:
+        return {"removed": client.unsubscribe(context, path)}
+    except SubscriptionError as exc:
+        raise HubError("invalid", str(exc), {"field": "path"}) from None
 
 
 @event("live", "snapshot", roles=EVERYONE)

@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from isomer_data.wildcards import Wildcard, WildcardError
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,6 @@ MAX_COALESCE = 0.05
 
 def iso_time(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def pattern_regex(pattern: str) -> re.Pattern:
-    """Signal K wildcards: ``*`` matches any run of characters, dots included."""
-    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
 
 
 _frames: dict[str, bytes] = {}
@@ -99,8 +95,8 @@ class Subscription:
     policy: str = "ideal"
     period: float = DEFAULT_PERIOD  # seconds
     min_period: float = 0.0  # seconds
-    _context_re: re.Pattern = field(init=False, repr=False)
-    _path_re: re.Pattern = field(init=False, repr=False)
+    _context: Wildcard = field(init=False, repr=False)
+    _path: Wildcard = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -109,8 +105,11 @@ class Subscription:
             raise SubscriptionError("path must be a non-empty string")
         if self.period <= 0 or self.min_period < 0:
             raise SubscriptionError("period must be > 0 and minPeriod ≥ 0")
-        self._context_re = pattern_regex(self.context)
-        self._path_re = pattern_regex(self.path)
+        try:
+            self._context = Wildcard(self.context)
+            self._path = Wildcard(self.path)
+        except WildcardError as exc:
+            raise SubscriptionError(str(exc)) from None
 
     @classmethod
     def parse(cls, context: str, spec: dict) -> Subscription:
@@ -144,7 +143,7 @@ class Subscription:
         }
 
     def matches(self, context: str, path: str) -> bool:
-        return bool(self._context_re.match(context)) and bool(self._path_re.match(path))
+        return self._context.matches(context) and self._path.matches(path)
 
     @property
     def timed(self) -> bool:
@@ -221,11 +220,14 @@ class Subscriber:
 
     def unsubscribe(self, context: str = "*", path: str = "*") -> int:
         """Remove subscriptions whose context and path match the given patterns."""
-        context_re, path_re = pattern_regex(context), pattern_regex(path)
+        try:
+            context_pattern, path_pattern = Wildcard(context), Wildcard(path)
+        except WildcardError as exc:
+            raise SubscriptionError(str(exc)) from None
         gone = [
             key
             for key, sub in self.subscriptions.items()
-            if context_re.match(sub.context) and path_re.match(sub.path)
+            if context_pattern.matches(sub.context) and path_pattern.matches(sub.path)
         ]
         for key in gone:
             del self.subscriptions[key]

@@ -19,6 +19,7 @@ from isomer_data.services.auth.login import JSONLoginHandler, LogoutHandler
 from isomer_data.services.auth.roles import ADMIN, VESSEL, roles_of
 from isomer_data.services.hub.events import HubError
 from isomer_data.services.hub.hub import TokenBucket
+from isomer_data.services.live.components import MAX_SUBSCRIBE
 from isomer_data.services.live.subscriptions import (
     Subscriber,
     Subscription,
@@ -161,12 +162,19 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         try:
             if "subscribe" in msg:
                 context = self._context(str(msg.get("context", "vessels.self")))
+                if not isinstance(msg["subscribe"], list) or len(msg["subscribe"]) > MAX_SUBSCRIBE:
+                    raise SubscriptionError(f"subscribe is a list of at most {MAX_SUBSCRIBE}")
                 subs = [Subscription.parse(context, s) for s in msg["subscribe"]]
                 self.client.subscribe(subs)
                 if self.client.timed:
                     self.settings["isomer"].fanout.ensure_ticker()
             elif "unsubscribe" in msg:
                 context = self._context(str(msg.get("context", "*")))
+                if (
+                    not isinstance(msg["unsubscribe"], list)
+                    or len(msg["unsubscribe"]) > MAX_SUBSCRIBE
+                ):
+                    raise SubscriptionError(f"unsubscribe is a list of at most {MAX_SUBSCRIBE}")
                 for spec in msg["unsubscribe"]:
                     self.client.unsubscribe(context, str(spec.get("path", "*")))
             elif "updates" in msg:
