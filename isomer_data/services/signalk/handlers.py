@@ -187,7 +187,7 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
             self._error(exc.message)
 
     def _publish(self, msg: dict) -> None:
-        from isomer_data.services.live.components import observations_from_delta
+        from isomer_data.services.live.components import publish_delta
 
         if not ({VESSEL, ADMIN} & set(roles_of(self.current_user))):
             self._error("only vessel identities may send updates")
@@ -195,9 +195,20 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         context = self._context(str(msg.get("context", "vessels.self")))
         vessel = context.split(".", 1)[1] if context.startswith("vessels.") else "self"
         platform = self.settings["isomer"]
-        observations = observations_from_delta(msg, vessel, f"signalk.{self.current_user.username}")
-        platform.live.publish(observations)
-        platform.hub_store.write(observations)
+        reply = publish_delta(platform, msg, vessel, f"signalk.{self.current_user.username}")
+        if reply.get("rejected"):
+            # Signal K has no reply to updates; say what was refused, item by item
+            self.write_message(
+                json.dumps(
+                    {
+                        "error": {
+                            "message": f"{reply['rejected']} value(s) refused, "
+                            f"{reply['accepted']} kept",
+                            "errors": reply["errors"],
+                        }
+                    }
+                )
+            )
 
     def on_close(self) -> None:
         if self.client is not None:
