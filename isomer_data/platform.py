@@ -7,6 +7,7 @@ child, if any) so that stopping the platform, by any route, stops everything it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ class Platform:
         self._aclient = None
         self._health: tuple[float, bool, str] | None = None
         self._closers: list = []
+        self.supervisor = None
 
     @classmethod
     def open(cls, config: IsomerConfig) -> Platform:
@@ -43,6 +45,25 @@ class Platform:
     @property
     def adb(self):
         return self.aclient[self.database.name]
+
+    def supervise_database(self, **options) -> None:
+        """Restart the embedded database child if it dies (no-op for an external MongoDB)."""
+        embedded = self.database.embedded
+        if embedded is None or self.supervisor is not None:
+            return
+        from isomer_data.database.supervisor import Supervisor
+
+        self.supervisor = Supervisor(embedded, **options)
+        task = asyncio.get_running_loop().create_task(
+            self.supervisor.run(), name="embedded database supervisor"
+        )
+
+        async def stop():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self.on_close(stop)
 
     def on_close(self, closer) -> None:
         """Register an async or sync callable run at shutdown, newest first."""

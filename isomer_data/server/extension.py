@@ -90,6 +90,7 @@ class IsomerDataApp(ExtensionApp):
             module = _service_module(service, "service")
             if module is not None and hasattr(module, "start"):
                 await module.start(self.platform)
+        self.platform.supervise_database()
         # What start-up built lives until shutdown; moving it out of the collector's way
         # keeps full collections short, or every live client would wait for them.
         gc.collect()
