@@ -110,7 +110,13 @@ class StoreSink:
                     self._store(batch, sounds)
                 except Exception as exc:
                     if not _database_away(exc):
-                        raise
+                        # not the documents (handled in _store) nor the connection: say so,
+                        # and never let one batch block every later one
+                        self.errors += 1
+                        self.failed += len(batch)
+                        self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                        log.exception("store batch of %d observations lost", len(batch))
+                        return
                     self._away(exc)
                     if self.spill is not None and self.spill.append(batch, sounds):
                         return
