@@ -178,3 +178,18 @@ async def test_data_api_with_many_stars_answers_at_once(started, tokens, jp_fetc
     error = json.loads(refused.value.response.body)["error"]
     assert error["code"] == "invalid"
     assert "256 characters" in error["message"]
+
+
+async def test_subscriptions_per_connection_are_bounded(started, tokens, hub_connect):
+    client = await hub_connect(tokens["crew"])
+    for start in range(0, 1024, 256):
+        paths = [f"environment.p{i}" for i in range(start, start + 256)]
+        assert "data" in await client.call("live", "subscribe", {"paths": paths})
+    more = await client.call("live", "subscribe", {"paths": ["environment.one.more"]})
+    assert more["error"]["code"] == "invalid"
+    assert "at most 1024 subscriptions" in more["error"]["message"]
+    too_many = await client.call("live", "subscribe", {"paths": ["a"] * 257})
+    assert "at most 256 paths" in too_many["error"]["message"]
+    # unsubscribing makes room again
+    assert (await client.call("live", "unsubscribe", {"path": "environment.p1*"}))["data"]
+    assert "data" in await client.call("live", "subscribe", {"paths": ["environment.one.more"]})

@@ -72,7 +72,10 @@ def snapshot_for(client, subs: list[Subscription]) -> None:
 async def subscribe(client, data):
     """Subscribe to paths (wildcards ``*``), each with period, policy and minPeriod in ms."""
     subs = parse_subscriptions(data)
-    client.subscribe(subs)
+    try:
+        client.subscribe(subs)
+    except SubscriptionError as exc:
+        raise HubError("invalid", str(exc), {"field": "subscribe"}) from None
     if client.timed:
         client.platform.fanout.ensure_ticker()
     snapshot_for(client, subs)

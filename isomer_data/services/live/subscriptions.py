@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 POLICIES = ("instant", "ideal", "fixed")
 DEFAULT_PERIOD = 1.0
 MAX_IN_FLIGHT = 256
+MAX_SUBSCRIPTIONS = 1024  # per connection
 TICK_SECONDS = 0.05
 COALESCE_ABOVE = 0.005  # a flush slower than this makes the next one wait and coalesce
 MAX_COALESCE = 0.05
@@ -199,6 +200,16 @@ class Subscriber:
     # subscriptions -------------------------------------------------------------------
 
     def subscribe(self, subs: list[Subscription]) -> None:
+        """Add subscriptions; all or none, and at most ``MAX_SUBSCRIPTIONS`` in all.
+
+        Every new (vessel, path) is matched against each subscription once, so their
+        number is bounded like everything else a client sends.
+        """
+        keys = set(self.subscriptions) | {sub.key for sub in subs}
+        if len(keys) > MAX_SUBSCRIPTIONS:
+            raise SubscriptionError(
+                f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection; unsubscribe first"
+            )
         for sub in subs:
             self.subscriptions[sub.key] = sub
         self._match_cache.clear()
