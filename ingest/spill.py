@@ -42,6 +42,9 @@ class Spill:
         self.used = sum(p.stat().st_size for p in self.files())
         self.spilled = 0  # observations written here since start
         self.replayed = 0
+        # Set when a batch did not fit, cleared when a batch leaves: until then there is no
+        # room, even if a smaller batch would fit, so a caller stops acknowledging at once.
+        self.full = False
 
     def files(self) -> list[Path]:
         return sorted(self.folder.glob(f"*{SUFFIX}"))
@@ -51,7 +54,7 @@ class Spill:
         return self.used > 0
 
     def has_room(self) -> bool:
-        return self.used < self.max_bytes
+        return not self.full and self.used < self.max_bytes
 
     def append(self, observations: list, soundings: list = ()) -> bool:
         """Keep a batch; False (and nothing written) when it does not fit."""
@@ -67,6 +70,7 @@ class Spill:
         data = ("\n".join(lines) + "\n").encode()
         with self._lock:
             if self.used + len(data) > self.max_bytes:
+                self.full = True
                 return False
             self._sequence += 1
             name = f"{time.time_ns():020d}-{os.getpid()}-{self._sequence:06d}{SUFFIX}"
@@ -103,6 +107,7 @@ class Spill:
 
     def remove(self, path: Path) -> None:
         with self._lock:
+            self.full = False
             with contextlib.suppress(OSError):
                 self.used -= path.stat().st_size
                 path.unlink()

@@ -15,9 +15,11 @@ def test_batches_come_back_in_order_and_the_bound_holds(tmp_path):
     sounding = Sounding(1.7e9, 1.0, 2.0, 3.0, None, None, None, "self", "t")
     assert spill.append([_obs(0), _obs(1)], [sounding])
     assert spill.append([_obs(2)])
+    assert spill.has_room()
     while spill.append([_obs(3)] * 5):
         pass
     assert spill.used <= 2000  # the append that did not fit wrote nothing
+    assert not spill.has_room()  # and from then on there is no room, until a batch leaves
     # a platform started again finds what waited, with its size
     again = Spill(tmp_path / "spill", max_bytes=2000)
     assert again.used == spill.used and again.waiting
@@ -25,6 +27,7 @@ def test_batches_come_back_in_order_and_the_bound_holds(tmp_path):
     observations, soundings = again.read(first)
     assert observations == [_obs(0), _obs(1)] and soundings == [sounding]
     again.remove(first)
+    assert again.has_room()
     assert again.read(again.files()[0])[0] == [_obs(2)]
     assert (tmp_path / "spill").stat().st_mode & 0o777 == 0o700
 
