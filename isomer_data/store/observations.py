@@ -272,36 +272,35 @@ def write_observations(
     return write_buckets(db, docs)
 
 
-def resolve_paths(db: MongoDatabase | None, patterns: str | Sequence[str]) -> list[str]:
+def resolve_paths(
+    db: MongoDatabase | None, patterns: str | Sequence[str], within: dict | None = None
+) -> list[str]:
     """The stored paths the patterns name: exact ones as given, wildcards matched here.
 
     A wildcard is never sent to the database as a regular expression (``.*`` per star
     backtracks: one request held the embedded server for minutes). The database only
     lists the distinct stored paths that start with the pattern's literal prefix (an
     anchored literal, no quantifier) and :class:`~isomer_data.wildcards.Wildcard` picks.
-    Raises :class:`~isomer_data.wildcards.WildcardError` for a pattern beyond the limits.
+    ``within`` narrows the listing (the query's vessel and time clauses). Raises
+    :class:`~isomer_data.wildcards.WildcardError` for a pattern beyond the limits.
     """
     from isomer_data.wildcards import compile_patterns
 
     wildcards = compile_patterns(patterns)
     found = [w.pattern for w in wildcards if w.exact]
     wild = [w for w in wildcards if not w.exact]
-    if wild and db is not None:
+    if wild:
+        if db is None:
+            raise TypeError("resolving path wildcards needs the database")
         prefixes = {w.prefix for w in wild}
-        if "" in prefixes:
-            stored = db[COLLECTION].distinct("path")
-        else:
+        clauses = [within] if within else []
+        if "" not in prefixes:
             regex = "|".join(re.escape(p) for p in sorted(prefixes))
-            stored = db[COLLECTION].distinct("path", {"path": {"$regex": f"^(?:{regex})"}})
+            clauses.append({"path": {"$regex": f"^(?:{regex})"}})
+        query = {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+        stored = db[COLLECTION].distinct("path", query)
         found += [p for p in stored if isinstance(p, str) and any(w.matches(p) for w in wild)]
     return sorted(set(found))
-
-
-def _path_filter(patterns: str | Sequence[str] | None, db: MongoDatabase | None = None):
-    """Signal K wildcards (``navigation.*``) resolved to the stored paths they match."""
-    if patterns is None:
-        return None
-    return {"path": {"$in": resolve_paths(db, patterns)}}
 
 
 def _to_seconds(value) -> float | None:
@@ -331,9 +330,6 @@ def _to_seconds(value) -> float | None:
 def query_filter(paths=None, vessels=None, start=None, end=None, db=None) -> dict:
     """The bucket query; ``db`` resolves path wildcards against what is stored."""
     clauses: list[dict] = []
-    path_clause = _path_filter(paths, db)
-    if path_clause:
-        clauses.append(path_clause)
     if vessels is not None:
         vessels = [vessels] if isinstance(vessels, str) else list(vessels)
         clauses.append({"vessel": {"$in": vessels}})
@@ -342,6 +338,9 @@ def query_filter(paths=None, vessels=None, start=None, end=None, db=None) -> dic
         clauses.append({"end": {"$gte": _dt(t0)}})
     if t1 is not None:
         clauses.append({"start": {"$lte": _dt(t1)}})
+    if paths is not None:
+        within = {"$and": list(clauses)} if clauses else None
+        clauses.insert(0, {"path": {"$in": resolve_paths(db, paths, within)}})
     return {"$and": clauses} if clauses else {}
 
 
