@@ -98,7 +98,24 @@ class Platform:
         }
         if problem:
             status["problem"] = problem
+        status["data"] = self.data_counters()
         return status
+
+    def data_counters(self) -> dict:
+        """What was refused, lost or is waiting for the database: counts only, nothing secret."""
+        counters: dict = {}
+        live = getattr(self, "live", None)
+        if live is not None:
+            counters["rejected"] = live.rejected  # items refused at the edge
+        store = getattr(self, "hub_store", None)
+        if store is not None:
+            counters["store_invalid"] = store.invalid
+            counters["store_failed"] = store.failed
+            if store.spill is not None:
+                counters["spill_bytes"] = store.spill.used
+        if self.supervisor is not None:
+            counters["database_restarts"] = self.supervisor.restarts
+        return counters
 
     async def close(self) -> None:
         while self._closers:

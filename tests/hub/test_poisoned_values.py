@@ -99,6 +99,8 @@ async def test_hub_publish_drops_bad_items_and_keeps_the_rest(
     assert "after the time it was received" in fields["updates[3].timestamp"]
     assert "ISO 8601" in fields["updates[4].timestamp"]
     assert started.live.rejected >= 10
+    status = json.loads((await jp_fetch("isomer", "api", "status")).body)
+    assert status["data"]["rejected"] >= 10
 
     # the live state and its readers are intact
     crew = await hub_connect(tokens["crew"])
