@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from isomer_data.errors import IsomerError
 
@@ -38,6 +39,7 @@ class Supervisor:
         self.failures = 0  # failed attempts in a row
         self.gave_up = False
         self.last_error = ""
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embedded-database")
 
     async def run(self) -> None:
         while not self.gave_up:
@@ -50,8 +52,12 @@ class Supervisor:
         delay = self.first_delay
         while self.failures < self.max_attempts:
             try:
-                # start-up blocks (it waits for the child to answer): off the event loop
-                await asyncio.to_thread(self.embedded.restart)
+                # Start-up blocks (it waits for the child to answer): off the event loop, but
+                # on the supervisor's own thread, which lives as long as the platform: Linux
+                # sends PR_SET_PDEATHSIG when the *thread* that started the child ends, so a
+                # pool thread retired later would take the database down with it.
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._thread, self.embedded.restart)
             except IsomerError as exc:
                 self.failures += 1
                 self.last_error = str(exc)
