@@ -109,7 +109,10 @@ def _seconds(stamp, received: float) -> float:
     if not isinstance(stamp, str) or len(stamp) > 64:
         raise BadValue(f"timestamp {str(stamp)[:64]!r} is not ISO 8601")
     try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        if moment.tzinfo is None:  # Signal K times are UTC; never the server's local time
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
     except (ValueError, OverflowError):
         raise BadValue(f"timestamp {stamp!r} is not ISO 8601") from None
 
