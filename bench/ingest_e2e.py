@@ -17,13 +17,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from isomer_data.ingest.framing import checksum
+from isomer_data.ingest.pipeline import ingest_log
+from isomer_data.ingest.worker import IngestWorker, LiveSink
 from pymongo import MongoClient
 
 from bench.ingest_parse import pynmea2_loop, workload
 from bench.results import Result
-from ingest.framing import checksum
-from ingest.pipeline import ingest_log
-from ingest.worker import IngestWorker, LiveSink
 from isomer_data.database import EmbeddedMongo
 from isomer_data.services.live.state import LiveState
 from isomer_data.store.observations import query_observations
@@ -43,7 +43,8 @@ def _file_ingest(db, lines: list[str], tmp: Path) -> tuple[float, float, int]:
 
 def _layouts(db, n_obs: int) -> tuple[float, float]:
     """Insert + read back n observations: buckets vs one document each."""
-    from ingest.observation import Observation
+    from isomer_data.ingest.observation import Observation
+
     from isomer_data.store.observations import write_observations
 
     t0 = 1.7e9

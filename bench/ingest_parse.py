@@ -12,10 +12,10 @@ from __future__ import annotations
 import time
 
 import pynmea2
+from isomer_data.ingest.decode import decode_lines
+from isomer_data.ingest.fastpath import decode_batch
 
 from bench.results import Result
-from ingest.decode import decode_lines
-from ingest.fastpath import decode_batch
 from isomer_data.samples.voyage import generate
 
 

@@ -131,9 +131,9 @@ class _Child:
 
 def _store(db, paths: list[str], n_times: int) -> tuple[float, float]:
     """Write both layouts (untimed for the benchmark; seconds returned for the notes)."""
+    from isomer_data.ingest.observation import Observation
     from pymongo import ASCENDING
 
-    from ingest.observation import Observation
     from isomer_data.store.observations import ensure_indexes, write_observations
 
     ensure_indexes(db)

@@ -31,9 +31,9 @@ import urllib.request
 
 import numpy as np
 import psutil
+from isomer_data.ingest.framing import checksum
 
 from bench.results import Result
-from ingest.framing import checksum
 from isomer_data.database.embedded import free_port
 
 RATE = 50  # deltas per second

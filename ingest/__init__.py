@@ -17,16 +17,16 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Observation": "ingest.observation",
-    "Sounding": "ingest.observation",
-    "Decoder": "ingest.decode",
-    "decode_lines": "ingest.decode",
-    "decode_file": "ingest.decode",
-    "decode_batch": "ingest.fastpath",
-    "ObservationColumns": "ingest.fastpath",
-    "SoundingPairer": "ingest.soundings",
-    "IngestReport": "ingest.report",
-    "open_log": "ingest.framing",
+    "Observation": "isomer_data.ingest.observation",
+    "Sounding": "isomer_data.ingest.observation",
+    "Decoder": "isomer_data.ingest.decode",
+    "decode_lines": "isomer_data.ingest.decode",
+    "decode_file": "isomer_data.ingest.decode",
+    "decode_batch": "isomer_data.ingest.fastpath",
+    "ObservationColumns": "isomer_data.ingest.fastpath",
+    "SoundingPairer": "isomer_data.ingest.soundings",
+    "IngestReport": "isomer_data.ingest.report",
+    "open_log": "isomer_data.ingest.framing",
 }
 
 __all__ = sorted(_EXPORTS)

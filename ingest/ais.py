@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from ingest.normalize import DEG, KNOT, Value
+from isomer_data.ingest.normalize import DEG, KNOT, Value
 
 # Signal K's wording for the navigational status (the reference VDM hook's table).
 NAV_STATE = {

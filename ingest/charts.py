@@ -1,7 +1,7 @@
 """S-57 electronic chart cells into MongoDB as GeoJSON features, and the file dispatcher.
 
 ``isomer ingest`` hands any file for which :func:`is_chart_or_raster` is true to
-:func:`ingest_file`: S-57 cells come here, GeoTIFF/BAG/GRIB go to :mod:`ingest.rasters`.
+:func:`ingest_file`: S-57 cells come here, GeoTIFF/BAG/GRIB go to :mod:`isomer_data.ingest.rasters`.
 
 A cell is read completely (every layer, through pyogrio's S57 driver) and converted before
 anything is written, so a corrupt cell stores nothing; the features then replace the cell's
@@ -95,7 +95,7 @@ def ingest_file(db: Any, path: str | Path) -> dict:
     if kind == "chart":
         return ingest_chart(db, path)
     if kind == "raster":
-        from ingest.rasters import register_raster
+        from isomer_data.ingest.rasters import register_raster
 
         record = register_raster(db, path)
         return {
@@ -111,7 +111,7 @@ def ingest_file(db: Any, path: str | Path) -> dict:
 
 
 def _file_kind(path: Path) -> str | None:
-    from ingest.rasters import RASTER_MAGIC, RASTER_SUFFIXES
+    from isomer_data.ingest.rasters import RASTER_MAGIC, RASTER_SUFFIXES
 
     try:
         with open(path, "rb") as handle:

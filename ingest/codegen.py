@@ -2,10 +2,10 @@
 
 Walking a row generically costs a method call and a path lookup per field, and on a busy
 NMEA stream that overhead is larger than the parsing itself. Each row of
-:data:`ingest.sentences.SENTENCES` is therefore turned once, at import, into one function
+:data:`isomer_data.ingest.sentences.SENTENCES` is therefore turned once, at import, into one function
 with the common extractors and impossible-value checks inlined; anything uncommon is
 still called through the extractor object, so the table stays the only definition.
-:func:`ingest.normalize.extract` keeps the plain, generic reading of a row and the tests
+:func:`isomer_data.ingest.normalize.extract` keeps the plain, generic reading of a row and the tests
 hold both to the same output.
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ingest import report as reasons
-from ingest.normalize import (
+from isomer_data.ingest import report as reasons
+from isomer_data.ingest.normalize import (
     CHECKS,
     Choice,
     CorrectedHeading,
@@ -38,7 +38,7 @@ from ingest.normalize import (
     _non_negative,
     check,
 )
-from ingest.observation import Observation
+from isomer_data.ingest.observation import Observation
 
 RowDecoder = Callable[[list, float, str, str, str, Callable[[str, str], None]], list[Observation]]
 

@@ -2,15 +2,15 @@
 
 This is the live path (serial ports, UDP, TCP feeds hand it one line at a time with the
 time they received it) and the reference behaviour for the batch decoder in
-:mod:`ingest.fastpath`. Stages, in order: framing (:mod:`ingest.framing`), checksum,
-sentence table lookup (:mod:`ingest.sentences`) or AIS reassembly (:mod:`ingest.ais`),
-time (:mod:`ingest.clock`), impossible-value checks (:mod:`ingest.normalize`). Every
+:mod:`isomer_data.ingest.fastpath`. Stages, in order: framing (:mod:`isomer_data.ingest.framing`), checksum,
+sentence table lookup (:mod:`isomer_data.ingest.sentences`) or AIS reassembly (:mod:`isomer_data.ingest.ais`),
+time (:mod:`isomer_data.ingest.clock`), impossible-value checks (:mod:`isomer_data.ingest.normalize`). Every
 refusal is a count in :attr:`Decoder.report`, so a corrupt log degrades the data instead
 of stopping the ingest.
 
 Example
 -------
->>> from ingest.decode import Decoder
+>>> from isomer_data.ingest.decode import Decoder
 >>> decoder = Decoder(source="ttyUSB0")
 >>> [o.path for o in decoder.feed("$SDDBT,22.6,f,6.9,M,3.8,F*34", received=1714564800.0)]
 ['environment.depth.belowTransducer']
@@ -24,17 +24,22 @@ from time import time as _now
 
 import pyais
 import pynmea2
-
-from ingest import report as reasons
-from ingest.ais import FragmentBuffer, ais_values
-from ingest.clock import Clock, nearest_time_of_day, parse_ddmmyy, parse_time_of_day, ymd
-from ingest.codegen import compile_row
-from ingest.framing import FramingError, checksum, frame_line, open_log
-from ingest.normalize import SentenceTime, check, iso_time
-from ingest.observation import SELF, Observation, mmsi_urn
-from ingest.report import IngestReport
-from ingest.sentences import SENTENCES
-from ingest.validation import EARLIEST, FUTURE, MAX_ABS
+from isomer_data.ingest import report as reasons
+from isomer_data.ingest.ais import FragmentBuffer, ais_values
+from isomer_data.ingest.clock import (
+    Clock,
+    nearest_time_of_day,
+    parse_ddmmyy,
+    parse_time_of_day,
+    ymd,
+)
+from isomer_data.ingest.codegen import compile_row
+from isomer_data.ingest.framing import FramingError, checksum, frame_line, open_log
+from isomer_data.ingest.normalize import SentenceTime, check, iso_time
+from isomer_data.ingest.observation import SELF, Observation, mmsi_urn
+from isomer_data.ingest.report import IngestReport
+from isomer_data.ingest.sentences import SENTENCES
+from isomer_data.ingest.validation import EARLIEST, FUTURE, MAX_ABS
 
 # Talker sentences pynmea2 knows: valid NMEA we simply do not map (GSV, GSA, ...).
 KNOWN_UNMAPPED = frozenset(pynmea2.TalkerSentence.sentence_types) - SENTENCES.keys()

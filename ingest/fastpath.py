@@ -1,13 +1,13 @@
 """Batch decoding of whole log files, column by column, for bulk import.
 
-The per-line :class:`~ingest.decode.Decoder` pays Python overhead per field and per
+The per-line :class:`~isomer_data.ingest.decode.Decoder` pays Python overhead per field and per
 observation; a file of millions of sentences does not need that. Here the clean lines of
 the common sentence types are split, checked and converted as Arrow/numpy columns, one
 column per table field, and the result stays columnar (:class:`ObservationColumns`),
 which is also the shape bucketed storage wants. Everything irregular — AIS, XDR, wrapped
 lines (TAG blocks, prefixes), bad checksums, void fixes, odd numbers, impossible values —
 is handed, in order, to the per-line decoder, whose clock is kept in step, so both paths
-give identical observations and identical reports. The table in :mod:`ingest.sentences`
+give identical observations and identical reports. The table in :mod:`isomer_data.ingest.sentences`
 stays the only mapping: this module only knows how to evaluate its extractors on columns.
 """
 
@@ -18,11 +18,10 @@ from collections.abc import Iterable
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-
-from ingest.ais import NAV_STATE, ship_type_name
-from ingest.clock import nearest_time_of_day, parse_ddmmyy, ymd
-from ingest.decode import Decoder
-from ingest.normalize import (
+from isomer_data.ingest.ais import NAV_STATE, ship_type_name
+from isomer_data.ingest.clock import nearest_time_of_day, parse_ddmmyy, ymd
+from isomer_data.ingest.decode import Decoder
+from isomer_data.ingest.normalize import (
     CHECKS,
     DEG,
     KNOT,
@@ -47,9 +46,9 @@ from ingest.normalize import (
     _half_circle,
     _non_negative,
 )
-from ingest.observation import SELF, Observation
-from ingest.report import IngestReport
-from ingest.sentences import SENTENCES
+from isomer_data.ingest.observation import SELF, Observation
+from isomer_data.ingest.report import IngestReport
+from isomer_data.ingest.sentences import SENTENCES
 
 NUMBER = r"^(-?(\d+\.?\d*|\.\d+))?$"
 TIME_OF_DAY = r"^\d{6}(\.\d+)?$"
@@ -512,7 +511,7 @@ SIXBIT = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?"
 
 
 def _ais_text(bits: np.ndarray, start: int, chars: int) -> list[str | None]:
-    """6-bit text as pyais reads it, then cleaned as :mod:`ingest.ais` does."""
+    """6-bit text as pyais reads it, then cleaned as :mod:`isomer_data.ingest.ais` does."""
     codes = np.stack([_bits(bits, start + 6 * k, 6) for k in range(chars)], axis=1)
     out: list[str | None] = []
     for row in codes.tolist():
@@ -663,7 +662,7 @@ def _ais24_columns(bits: np.ndarray, kind: np.ndarray, mmsi: np.ndarray):
 
 
 def _nearest(time_of_day: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """:func:`ingest.clock.nearest_time_of_day` on columns, with the same arithmetic."""
+    """:func:`isomer_data.ingest.clock.nearest_time_of_day` on columns, with the same arithmetic."""
     value = np.floor(reference / 86400.0) * 86400.0 + time_of_day
     value = np.where(value - reference > 43200.0, value - 86400.0, value)
     return np.where(reference - value > 43200.0, value + 86400.0, value)
@@ -740,7 +739,7 @@ def decode_batch(
     lines : iterable of str
         The log's lines (a list is used as is).
     vessel, source, report
-        As for :class:`~ingest.decode.Decoder`.
+        As for :class:`~isomer_data.ingest.decode.Decoder`.
 
     Returns
     -------

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from ingest import report as reasons
+from isomer_data.ingest import report as reasons
 
 
 class Frame(NamedTuple):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ingest import report as reasons
+from isomer_data.ingest import report as reasons
 
 # Exact conversion factors: the knot and nautical mile are defined in metres.
 KNOT = 1852.0 / 3600.0
@@ -397,7 +397,7 @@ def check(path: str, value: Value) -> str | None:
 def extract(row: Sentence, parts: list[str]) -> list[tuple[str, Value]]:
     """Walk one row over one sentence's fields: the plain reading of the table.
 
-    The decoders run the compiled form of each row (:mod:`ingest.codegen`); this generic
+    The decoders run the compiled form of each row (:mod:`isomer_data.ingest.codegen`); this generic
     walk is what the compiled code must agree with, and what a reader should follow to
     understand a row.
 

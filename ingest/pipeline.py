@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from isomer_data.ingest.fastpath import ObservationColumns, decode_batch
+from isomer_data.ingest.framing import open_log
+from isomer_data.ingest.observation import SELF, Observation
+from isomer_data.ingest.report import IngestReport
+from isomer_data.ingest.soundings import DEPTH_PATHS, POSITION, SoundingPairer
 from pymongo.database import Database as MongoDatabase
 
-from ingest.fastpath import ObservationColumns, decode_batch
-from ingest.framing import open_log
-from ingest.observation import SELF, Observation
-from ingest.report import IngestReport
-from ingest.soundings import DEPTH_PATHS, POSITION, SoundingPairer
 from isomer_data.store import observations as obs_store
 from isomer_data.store import reports
 from isomer_data.store import soundings as snd_store

@@ -2,15 +2,15 @@
 
 One row per sentence type, following the reference mapping of @signalk/nmea0183-signalk
 (its ``hooks/*.js``); deviations are noted in the row and in docs/signalk-mapping.md.
-Adding a sentence is adding a row: the engine in :mod:`ingest.normalize` walks it, the
-batch decoder in :mod:`ingest.fastpath` reuses it, and the docs table is checked against
+Adding a sentence is adding a row: the engine in :mod:`isomer_data.ingest.normalize` walks it, the
+batch decoder in :mod:`isomer_data.ingest.fastpath` reuses it, and the docs table is checked against
 it. Field indices count from the first field after the address (``$GPRMC`` is not a
 field), like the ``parts`` array of the Signal K hooks.
 """
 
 from __future__ import annotations
 
-from ingest.normalize import (
+from isomer_data.ingest.normalize import (
     BAR,
     CELSIUS_ZERO,
     DEG,

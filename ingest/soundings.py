@@ -14,7 +14,7 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ingest.observation import SELF, Observation, Sounding
+from isomer_data.ingest.observation import SELF, Observation, Sounding
 
 BELOW_TRANSDUCER = "environment.depth.belowTransducer"
 BELOW_SURFACE = "environment.depth.belowSurface"

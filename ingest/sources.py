@@ -211,7 +211,7 @@ class FileSource(Source):
     """A log file; ``loop=1`` starts again at the end (the platform's sample replay)."""
 
     async def lines_iter(self):
-        from ingest.framing import open_log
+        from isomer_data.ingest.framing import open_log
 
         path = Path(self.spec.target)
         if not path.exists():

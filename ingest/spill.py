@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from ingest.observation import Observation, Sounding
+from isomer_data.ingest.observation import Observation, Sounding
 
 log = logging.getLogger(__name__)
 

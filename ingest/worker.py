@@ -1,6 +1,6 @@
 """An ingest worker: one source through the decoder into sinks (store, live state).
 
-source → framing/decoding (:class:`ingest.decode.Decoder`) → sinks. The worker never stops
+source → framing/decoding (:class:`isomer_data.ingest.decode.Decoder`) → sinks. The worker never stops
 on bad input (the decoder counts it) and never blocks the event loop on the database: the
 store sink buffers and flushes in a thread every few seconds or every few thousand
 observations, whichever comes first.
@@ -13,12 +13,12 @@ import logging
 import threading
 import time
 
-from ingest import validation
-from ingest.decode import Decoder
-from ingest.observation import SELF
-from ingest.report import IngestReport
-from ingest.soundings import SoundingPairer
-from ingest.sources import open_source
+from isomer_data.ingest import validation
+from isomer_data.ingest.decode import Decoder
+from isomer_data.ingest.observation import SELF
+from isomer_data.ingest.report import IngestReport
+from isomer_data.ingest.soundings import SoundingPairer
+from isomer_data.ingest.sources import open_source
 
 log = logging.getLogger(__name__)
 

@@ -62,7 +62,7 @@ def run(args) -> int:
             from isomer_data.errors import IsomerError
 
             raise IsomerError(60001, f"{path} does not exist")
-        from ingest.charts import ingest_file, is_chart_or_raster
+        from isomer_data.ingest.charts import ingest_file, is_chart_or_raster
 
         if is_chart_or_raster(path):
             summary = ingest_file(db, path)
@@ -74,7 +74,7 @@ def run(args) -> int:
 
 
 def _file(db, path: Path, args) -> int:
-    from ingest.pipeline import ingest_log
+    from isomer_data.ingest.pipeline import ingest_log
 
     progress = None
     bar = None
@@ -120,7 +120,7 @@ def _chart_summary(summary: dict) -> str:
 def _live(db, args, url: str | None = None) -> int:
     import asyncio
 
-    from ingest.worker import IngestWorker, StoreSink
+    from isomer_data.ingest.worker import IngestWorker, StoreSink
 
     sink = StoreSink(db)
     worker = IngestWorker(url or args.source, vessel=args.vessel, sinks=[sink], once=True)

@@ -5,8 +5,8 @@ import json
 import math
 
 import pytest
+from isomer_data.ingest.framing import checksum
 
-from ingest.framing import checksum
 from isomer_data.cli.main import main
 from isomer_data.store.soundings import count_soundings
 

@@ -6,8 +6,9 @@ import subprocess
 import sys
 import time
 
-from ingest.fastpath import decode_batch
-from ingest.framing import checksum
+from isomer_data.ingest.fastpath import decode_batch
+from isomer_data.ingest.framing import checksum
+
 from isomer_data.store.observations import count_observations, query_observations
 from isomer_data.store.soundings import count_soundings
 

@@ -4,10 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from isomer_data.ingest.pipeline import ingest_log
 from pymongo import MongoClient
 
 import isomer_data
-from ingest.pipeline import ingest_log
 from isomer_data.samples import VOYAGE_NMEA
 from isomer_data.samples.voyage import SPEED_KN
 

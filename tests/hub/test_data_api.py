@@ -16,9 +16,9 @@ import urllib.parse
 import pandas as pd
 import pytest
 import tornado.httpclient
+from isomer_data.ingest.observation import Observation
 from tornado.httpclient import HTTPClientError
 
-from ingest.observation import Observation
 from isomer_data.services.data.handlers import QUERY_ROLES
 from isomer_data.store.observations import ensure_indexes, write_observations
 

@@ -7,9 +7,9 @@ import json
 import time
 
 import pytest
+from isomer_data.ingest.observation import Observation
 from tornado.httpclient import HTTPClientError
 
-from ingest.observation import Observation
 from isomer_data.database.embedded import EmbeddedMongo
 from isomer_data.store.observations import query_observations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from ingest.observation import Observation
+from isomer_data.ingest.observation import Observation
 
 
 def publish(platform, path, value, vessel="self", t=None):

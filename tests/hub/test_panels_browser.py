@@ -6,9 +6,8 @@ import asyncio
 import time
 from urllib.parse import urlparse
 
+from isomer_data.ingest.observation import Observation
 from playwright.async_api import async_playwright
-
-from ingest.observation import Observation
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

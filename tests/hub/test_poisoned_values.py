@@ -13,10 +13,10 @@ import time
 
 import tornado.httpclient
 import tornado.websocket
+from isomer_data.ingest.observation import Observation
+from isomer_data.ingest.validation import BadValue, TimeWindow, check_value
+from isomer_data.ingest.worker import StoreSink
 
-from ingest.observation import Observation
-from ingest.validation import BadValue, TimeWindow, check_value
-from ingest.worker import StoreSink
 from isomer_data.store.observations import query_observations
 
 

@@ -7,8 +7,8 @@ import asyncio
 import numpy as np
 import pandas as pd
 import pytest
+from isomer_data.ingest.pipeline import ingest_log
 
-from ingest.pipeline import ingest_log
 from isomer_data import connect
 from isomer_data.client import Client
 from isomer_data.samples import VOYAGE_NMEA

@@ -10,9 +10,8 @@ import time
 import pytest
 import tornado.httpclient
 import tornado.websocket
+from isomer_data.ingest.observation import Observation
 from tornado.httpclient import HTTPClientError
-
-from ingest.observation import Observation
 
 
 def publish(platform, path, value, vessel="self"):

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 import tornado.httpclient
 import tornado.websocket
+from isomer_data.ingest.observation import Observation
 from tornado.httpclient import HTTPClientError
 
-from ingest.observation import Observation
 from isomer_data.store.observations import ensure_indexes, write_observations
 from isomer_data.wildcards import MAX_LENGTH, MAX_SEGMENTS, Wildcard, WildcardError
 

@@ -3,10 +3,9 @@
 import math
 
 import pytest
+from isomer_data.ingest.ais import FragmentBuffer
+from isomer_data.ingest.decode import Decoder
 from pyais.encode import encode_dict
-
-from ingest.ais import FragmentBuffer
-from ingest.decode import Decoder
 
 T0 = 1714564800.0
 KNOT = 1852 / 3600

@@ -12,9 +12,9 @@ from fixtures_gdal import (
     write_s57_cell,
     write_s57_update,
 )
+from isomer_data.ingest.charts import ingest_file, is_chart_or_raster, read_cell
 from pymongo.errors import PyMongoError
 
-from ingest.charts import ingest_file, is_chart_or_raster, read_cell
 from isomer_data import catalog
 from isomer_data.errors import IsomerError
 from isomer_data.store.datasets import CHART_FEATURES, get_dataset, replace_chart_features

@@ -1,7 +1,8 @@
 """Time from sentences, the running clock and midnight."""
 
-from ingest.clock import days_from_civil, nearest_time_of_day
-from ingest.decode import Decoder, decode_lines
+from isomer_data.ingest.clock import days_from_civil, nearest_time_of_day
+from isomer_data.ingest.decode import Decoder, decode_lines
+
 from isomer_data.samples.voyage import with_checksum
 
 MAY_1 = 1714521600.0  # 2024-05-01T00:00:00Z

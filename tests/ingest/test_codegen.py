@@ -1,8 +1,9 @@
 """Compiled table rows behave exactly like the generic reading of the table."""
 
-from ingest.codegen import compile_row
-from ingest.normalize import check, extract
-from ingest.sentences import SENTENCES
+from isomer_data.ingest.codegen import compile_row
+from isomer_data.ingest.normalize import check, extract
+from isomer_data.ingest.sentences import SENTENCES
+
 from isomer_data.samples import VOYAGE_NMEA
 
 MORE = [

@@ -1,10 +1,10 @@
 """The batch decoder gives exactly the per-line decoder's observations and report."""
 
 import numpy as np
+from isomer_data.ingest.decode import decode_lines
+from isomer_data.ingest.fastpath import decode_batch
+from isomer_data.ingest.report import IngestReport
 
-from ingest.decode import decode_lines
-from ingest.fastpath import decode_batch
-from ingest.report import IngestReport
 from isomer_data.samples import VOYAGE_NMEA
 from isomer_data.samples.voyage import with_checksum
 

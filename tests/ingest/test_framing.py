@@ -3,9 +3,9 @@
 import gzip
 
 import pytest
+from isomer_data.ingest.decode import Decoder
+from isomer_data.ingest.framing import Frame, FramingError, checksum, frame_line, open_log
 
-from ingest.decode import Decoder
-from ingest.framing import Frame, FramingError, checksum, frame_line, open_log
 from isomer_data.samples.voyage import with_checksum
 
 DBT = with_checksum("SDDBT,22.6,f,6.9,M,3.8,F")

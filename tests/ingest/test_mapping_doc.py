@@ -3,9 +3,9 @@
 import re
 from pathlib import Path
 
-from ingest.ais import AIS_MESSAGES
-from ingest.normalize import Choice
-from ingest.sentences import SENTENCES
+from isomer_data.ingest.ais import AIS_MESSAGES
+from isomer_data.ingest.normalize import Choice
+from isomer_data.ingest.sentences import SENTENCES
 
 DOC = Path(__file__).parents[2] / "docs" / "signalk-mapping.md"
 

@@ -13,8 +13,8 @@ from fixtures_gdal import (
     write_geotiff,
     write_grib,
 )
+from isomer_data.ingest.charts import ingest_file, is_chart_or_raster
 
-from ingest.charts import ingest_file, is_chart_or_raster
 from isomer_data import catalog
 from isomer_data.database import Database
 from isomer_data.errors import IsomerError

@@ -1,7 +1,8 @@
 """Bad input is counted by reason, with examples, and never raised."""
 
-from ingest.decode import Decoder, decode_lines
-from ingest.report import IngestReport
+from isomer_data.ingest.decode import Decoder, decode_lines
+from isomer_data.ingest.report import IngestReport
+
 from isomer_data.samples.voyage import with_checksum
 
 T0 = 1714564800.0

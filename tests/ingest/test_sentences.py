@@ -3,9 +3,9 @@
 import math
 
 import pytest
+from isomer_data.ingest.decode import Decoder
+from isomer_data.ingest.sentences import SENTENCES
 
-from ingest.decode import Decoder
-from ingest.sentences import SENTENCES
 from isomer_data.samples.voyage import with_checksum
 
 T0 = 1714564800.0  # 2024-05-01T12:00:00Z

@@ -1,9 +1,8 @@
 """Depth/position pairing: nearest fix in time, never beyond the max gap."""
 
 import pytest
-
-from ingest.observation import Observation
-from ingest.soundings import SoundingPairer
+from isomer_data.ingest.observation import Observation
+from isomer_data.ingest.soundings import SoundingPairer
 
 BT = "environment.depth.belowTransducer"
 

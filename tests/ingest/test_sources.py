@@ -6,10 +6,10 @@ import socket
 import time
 
 import pytest
+from isomer_data.ingest.framing import checksum
+from isomer_data.ingest.sources import open_source, parse_source
+from isomer_data.ingest.worker import IngestWorker, LiveSink
 
-from ingest.framing import checksum
-from ingest.sources import open_source, parse_source
-from ingest.worker import IngestWorker, LiveSink
 from isomer_data.errors import IsomerError
 from isomer_data.services.live.state import LiveState
 

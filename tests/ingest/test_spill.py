@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.observation import Observation, Sounding
-from ingest.spill import Spill
+from isomer_data.ingest.observation import Observation, Sounding
+from isomer_data.ingest.spill import Spill
 
 
 def _obs(i: int) -> Observation:

@@ -1,8 +1,9 @@
 """The shipped sample voyage: deterministic, and its depths land where the seabed says."""
 
-from ingest.decode import decode_file
-from ingest.report import IngestReport
-from ingest.soundings import SoundingPairer
+from isomer_data.ingest.decode import decode_file
+from isomer_data.ingest.report import IngestReport
+from isomer_data.ingest.soundings import SoundingPairer
+
 from isomer_data.samples import VOYAGE_NMEA
 from isomer_data.samples.voyage import TRANSDUCER_DEPTH, generate, seabed_depth
 

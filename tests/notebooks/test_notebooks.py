@@ -6,11 +6,11 @@ from pathlib import Path
 import nbformat
 import pytest
 import rasterio
+from isomer_data.ingest.framing import checksum
+from isomer_data.ingest.pipeline import ingest_log
 from nbclient import NotebookClient
 from pymongo import MongoClient
 
-from ingest.framing import checksum
-from ingest.pipeline import ingest_log
 from isomer_data.samples import VOYAGE_NMEA
 from isomer_data.store.vessels import set_vessel
 

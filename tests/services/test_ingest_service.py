@@ -6,8 +6,8 @@ import threading
 import time
 
 import pytest
+from isomer_data.ingest.framing import checksum
 
-from ingest.framing import checksum
 from isomer_data.store.observations import count_observations
 
 

@@ -31,8 +31,8 @@ class IngestService:
         return []
 
     async def start(self) -> None:
-        from ingest.spill import Spill
-        from ingest.worker import IngestWorker, LiveSink, StoreSink
+        from isomer_data.ingest.spill import Spill
+        from isomer_data.ingest.worker import IngestWorker, LiveSink, StoreSink
 
         config = self.platform.config
         for number, url in enumerate(self.urls()):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from ingest.validation import DEFAULT_WINDOW, BadValue, TimeWindow, check_name, check_value
+from isomer_data.ingest.validation import (
+    DEFAULT_WINDOW,
+    BadValue,
+    TimeWindow,
+    check_name,
+    check_value,
+)
 from isomer_data.services.hub.events import ADMIN, EVERYONE, VESSEL, HubError, event
 from isomer_data.services.live.subscriptions import Subscription, SubscriptionError
 
@@ -125,7 +131,7 @@ def observations_from_delta(
     Checked at the edge (:mod:`ingest.validation`): one bad value or timestamp drops that
     item (or that update), never the batch.
     """
-    from ingest.observation import Observation
+    from isomer_data.ingest.observation import Observation
 
     window = window or DEFAULT_WINDOW
     received = time.time()

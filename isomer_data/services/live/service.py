@@ -21,8 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def setup(platform, serverapp) -> None:
-    from ingest.spill import Spill
-    from ingest.worker import StoreSink
+    from isomer_data.ingest.spill import Spill
+    from isomer_data.ingest.worker import StoreSink
 
     platform.live = LiveState()
     platform.fanout = Fanout(platform.live)
