@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 
+from isomer_data.ingest import validation
 from isomer_data.ingest.decode import Decoder
 from isomer_data.ingest.observation import SELF
 from isomer_data.ingest.report import IngestReport
@@ -21,9 +22,27 @@ from isomer_data.ingest.sources import open_source
 
 log = logging.getLogger(__name__)
 
+# What the store can hold whatever the edge allowed: datetimes from year 1 to 9999.
+STORE_WINDOW = validation.TimeWindow(earliest=-62135596800.0, future=float("inf"))
+
+
+def _database_away(exc: BaseException) -> bool:
+    """A failure of the connection (retry later), not of the documents (never succeeds)."""
+    from pymongo.errors import ConnectionFailure
+
+    return isinstance(exc, ConnectionFailure)
+
 
 class StoreSink:
-    """Buffers observations and soundings and writes them as buckets in batches."""
+    """Buffers observations and soundings and writes them as buckets in batches.
+
+    Two kinds of failure are told apart. The database being away (connection refused,
+    timed out) keeps the batch: in memory, or in ``spill`` (a bounded folder on disk)
+    when one is given, replayed in order once the database answers. A document the
+    database or BSON cannot hold never blocks the others: impossible observations are
+    dropped and counted (``invalid``), and a batch that still fails is written bucket by
+    bucket so only the failing bucket is lost (counted in ``failed``, logged).
+    """
 
     def __init__(
         self,
@@ -33,6 +52,7 @@ class StoreSink:
         flush_seconds: float = 5.0,
         max_pending: int = 5000,
         vessel: str = SELF,
+        spill=None,
     ):
         self.db = db
         self.origin = origin or f"live:{time.time():.6f}"
@@ -41,11 +61,15 @@ class StoreSink:
         self.pending: list = []
         self.pending_soundings: list = []
         self.pairer = SoundingPairer(vessel=vessel)
+        self.spill = spill
         self.batch = 0
         self.stored = 0
         self.soundings = 0
         self.errors = 0
+        self.invalid = 0  # observations dropped as impossible to store
+        self.failed = 0  # observations lost with a bucket the database refused
         self.last_error = ""
+        self.database_away = False
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
         self._indexed = False
@@ -55,6 +79,18 @@ class StoreSink:
         for o in observations:
             self.pending_soundings.extend(self.pairer.feed(o))
 
+    @property
+    def accepting(self) -> bool:
+        """Whether new data would be kept: the database answers, or the spill has room."""
+        if not self.database_away:
+            return True
+        return self.spill is not None and self.spill.has_room()
+
+    @property
+    def waiting(self) -> bool:
+        """Anything to write: buffered, or spilled while the database was away."""
+        return bool(self.pending) or (self.spill is not None and self.spill.waiting)
+
     def due(self) -> bool:
         return bool(self.pending) and (
             len(self.pending) >= self.max_pending
@@ -62,40 +98,129 @@ class StoreSink:
         )
 
     def flush(self, final: bool = False) -> None:
-        """Write what is buffered; on a database error keep it for the next try (bounded)."""
-        from isomer_data.store import observations as obs_store
-        from isomer_data.store import soundings as snd_store
-
+        """Write what is buffered, then what was spilled; keep it when the database is away."""
         with self._lock:
             if final:
                 self.pending_soundings.extend(self.pairer.flush())
             batch, self.pending = self.pending, []
             sounds, self.pending_soundings = self.pending_soundings, []
             self._last_flush = time.monotonic()
-            if not batch and not sounds:
-                return
+            if batch or sounds:
+                try:
+                    self._store(batch, sounds)
+                except Exception as exc:
+                    if not _database_away(exc):
+                        # not the documents (handled in _store) nor the connection: say so,
+                        # and never let one batch block every later one
+                        self.errors += 1
+                        self.failed += len(batch)
+                        self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+                        log.exception("store batch of %d observations lost", len(batch))
+                        return
+                    self._away(exc)
+                    if self.spill is not None and self.spill.append(batch, sounds):
+                        return
+                    # no spill, or it is full: keep it in memory for the next try (bounded)
+                    self.pending = (batch + self.pending)[-self.max_pending * 20 :]
+                    self.pending_soundings = sounds + self.pending_soundings
+                    return
+            self._replay()
+
+    def _away(self, exc: BaseException) -> None:
+        self.errors += 1
+        self.database_away = True
+        self.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        log.warning("store write failed, the database is away (%s); keeping the data", exc)
+
+    def _replay(self, most: int = 50) -> None:
+        """Write spilled batches back, oldest first, while the database answers."""
+        spill = self.spill
+        if spill is None or not spill.waiting:
+            self.database_away = False
+            return
+        for path in spill.files()[:most]:
+            kept = spill.read(path)
+            if kept is None:
+                continue
             try:
-                if not self._indexed:
-                    obs_store.ensure_indexes(self.db)
-                    snd_store.ensure_indexes(self.db)
-                    self._indexed = True
+                self._store(*kept)
+            except Exception as exc:
+                if not _database_away(exc):
+                    raise
+                self._away(exc)
+                return
+            spill.remove(path)
+            spill.replayed += len(kept[0])
+        self.database_away = False
+        if spill.waiting:
+            log.info("replaying spilled data: %d bytes still waiting", spill.used)
+
+    def _store(self, batch: list, sounds: list) -> None:
+        """One batch into the database; only a connection failure escapes."""
+        from isomer_data.store import observations as obs_store
+        from isomer_data.store import soundings as snd_store
+
+        if not self._indexed:
+            obs_store.ensure_indexes(self.db)
+            snd_store.ensure_indexes(self.db)
+            self._indexed = True
+        good = [o for o in batch if store_problem(o) is None]
+        if len(good) != len(batch):
+            self.invalid += len(batch) - len(good)
+            log.warning("dropped %d observations the store cannot hold", len(batch) - len(good))
+        number = self.batch
+        self.batch += 1
+        try:
+            self.stored += obs_store.write_observations(
+                self.db, good, origin=self.origin, batch=number
+            )
+        except Exception as exc:
+            if _database_away(exc):
+                self.batch = number  # nothing of it was kept: the retry reuses the ids
+                raise
+            self._store_by_bucket(good, number, exc)
+        try:
+            self.soundings += snd_store.write_soundings(
+                self.db, sounds, origin=self.origin, batch=number
+            )
+        except Exception as exc:
+            if _database_away(exc):
+                # observations are in; keep only the soundings for the retry
+                if self.spill is not None and self.spill.append([], sounds):
+                    self._away(exc)
+                    return
+                raise
+            self.failed += len(sounds)
+            log.error("soundings of batch %d refused by the database: %s", number, exc)
+
+    def _store_by_bucket(self, observations: list, number: int, first: BaseException) -> None:
+        """A batch the database refused: each bucket alone, so one bad one loses only itself."""
+        from isomer_data.store import observations as obs_store
+
+        log.error("a store batch was refused (%s); writing it bucket by bucket", first)
+        groups: dict[tuple, list] = {}
+        for o in observations:
+            groups.setdefault((o.vessel, o.path, o.source), []).append(o)
+        for key, group in groups.items():
+            try:
                 self.stored += obs_store.write_observations(
-                    self.db, batch, origin=self.origin, batch=self.batch
+                    self.db, group, origin=self.origin, batch=number
                 )
-                self.soundings += snd_store.write_soundings(
-                    self.db, sounds, origin=self.origin, batch=self.batch
-                )
-                self.batch += 1
-            except Exception as exc:  # the database went away: keep the data, count, go on
-                self.errors += 1
+            except Exception as exc:
+                if _database_away(exc):
+                    raise
+                self.failed += len(group)
                 self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-                log.warning("ingest store write failed (%s); will retry", self.last_error)
-                self.pending = (batch + self.pending)[-self.max_pending * 20 :]
-                self.pending_soundings = sounds + self.pending_soundings
+                log.error("dropped %d observations of %s: %s", len(group), key[1], exc)
 
     async def tick(self) -> None:
         if self.due():
             await asyncio.to_thread(self.flush)
+
+
+def store_problem(o) -> str | None:
+    """Why the store cannot hold an observation at all (BSON, dates up to year 9999)."""
+    return validation.problem(o, time.time(), STORE_WINDOW)
 
 
 class LiveSink:

@@ -162,6 +162,23 @@ class IsomerConfig(Configurable):
         help="Scheduled backups kept in the instance's backups folder; older ones are deleted.",
     ).tag(config=True, env="ISOMER_BACKUP_KEEP")
 
+    time_future_seconds = Integer(
+        86400,
+        help="Observations stamped more than this many seconds after they arrive are refused "
+        "(a wrong clock would otherwise pin a path's value and poison storage).",
+    ).tag(config=True, env="ISOMER_TIME_FUTURE_SECONDS")
+
+    time_earliest_year = Integer(
+        1980,
+        help="Observations stamped before 1 January of this year are refused.",
+    ).tag(config=True, env="ISOMER_TIME_EARLIEST_YEAR")
+
+    spill_max_bytes = Integer(
+        64 * 1024 * 1024,
+        help="Room on disk (instance folder, spill/) for data vessels publish while the "
+        "database is away; replayed when it returns. When full, publishes are refused.",
+    ).tag(config=True, env="ISOMER_SPILL_MAX_BYTES")
+
     def __init__(self, file_values: dict | None = None, **kwargs):
         # Environment values sit between the instance file and explicit configuration;
         # ``file_values`` stands in for the instance file (a restore checks a backup's).
@@ -204,6 +221,13 @@ class IsomerConfig(Configurable):
         if url and not url.startswith(("mongodb://", "mongodb+srv://")):
             raise IsomerError(50030, f"--db / ISOMER_DB must be a mongodb:// URL, not {url!r}")
         return url
+
+    @validate("time_earliest_year")
+    def _check_earliest_year(self, proposal):
+        year = proposal["value"]
+        if not 1970 <= year <= 2100:
+            raise IsomerError(50030, f"time_earliest_year {year}: use a year from 1970 to 2100")
+        return year
 
     @validate("instance")
     def _check_instance(self, proposal):

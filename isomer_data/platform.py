@@ -7,6 +7,7 @@ child, if any) so that stopping the platform, by any route, stops everything it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ class Platform:
         self._closers: list = []
         # name -> {"stage", "error"} for services whose setup or start raised
         self.failed_services: dict[str, dict] = {}
+        self.supervisor = None
 
     @classmethod
     def open(cls, config: IsomerConfig) -> Platform:
@@ -49,6 +51,25 @@ class Platform:
     def service_failed(self, name: str, stage: str, exc: BaseException) -> None:
         """Record a broken service (the traceback goes to the log, not to the public status)."""
         self.failed_services[name] = {"stage": stage, "error": type(exc).__name__}
+
+    def supervise_database(self, **options) -> None:
+        """Restart the embedded database child if it dies (no-op for an external MongoDB)."""
+        embedded = self.database.embedded
+        if embedded is None or self.supervisor is not None:
+            return
+        from isomer_data.database.supervisor import Supervisor
+
+        self.supervisor = Supervisor(embedded, **options)
+        task = asyncio.get_running_loop().create_task(
+            self.supervisor.run(), name="embedded database supervisor"
+        )
+
+        async def stop():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        self.on_close(stop)
 
     def on_close(self, closer) -> None:
         """Register an async or sync callable run at shutdown, newest first."""
@@ -85,7 +106,24 @@ class Platform:
             status["problem"] = problem
         if self.failed_services:
             status["failed_services"] = self.failed_services
+        status["data"] = self.data_counters()
         return status
+
+    def data_counters(self) -> dict:
+        """What was refused, lost or is waiting for the database: counts only, nothing secret."""
+        counters: dict = {}
+        live = getattr(self, "live", None)
+        if live is not None:
+            counters["rejected"] = live.rejected  # items refused at the edge
+        store = getattr(self, "hub_store", None)
+        if store is not None:
+            counters["store_invalid"] = store.invalid
+            counters["store_failed"] = store.failed
+            if store.spill is not None:
+                counters["spill_bytes"] = store.spill.used
+        if self.supervisor is not None:
+            counters["database_restarts"] = self.supervisor.restarts
+        return counters
 
     async def close(self) -> None:
         while self._closers:

@@ -409,6 +409,40 @@ class EmbeddedMongo:
         if self.process is not None and self.process.poll() is not None:
             raise self._classify_exit()
 
+    # Supervision: restarting a child that died (isomer_data.database.supervisor) --------
+
+    @property
+    def crashed(self) -> bool:
+        """The child exited without ``stop()`` being asked (``stop()`` forgets the process)."""
+        return self.process is not None and self.process.poll() is not None
+
+    def restart(self) -> None:
+        """Start the child again after it died, on the same port and data folder.
+
+        The same port keeps every open client (pymongo reconnects by itself) and the
+        recorded URL valid. Raises the numbered :class:`IsomerError` of :meth:`start` when
+        it cannot come back (the caller decides whether to try again).
+        """
+        dead, self.process = self.process, None
+        if dead is not None:
+            log.error(
+                "embedded database pid %s exited with status %s; restarting it. Log tail:\n%s",
+                dead.pid,
+                dead.poll(),
+                self.log_tail(),
+            )
+            with contextlib.suppress(OSError, ValueError):
+                if json.loads(self.runtime_path.read_text()).get("pid") == dead.pid:
+                    self.runtime_path.unlink()
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        requested, self.requested_port = self.requested_port, self.port or self.requested_port
+        try:
+            self.start()
+        finally:
+            self.requested_port = requested
+
     def stop(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:

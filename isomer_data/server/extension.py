@@ -136,6 +136,7 @@ class IsomerDataApp(ExtensionApp):
             except Exception as exc:  # reported in the status; the others still start
                 self.log.exception("Isomer Data service %r could not start", name)
                 self.platform.service_failed(name, "start", exc)
+        self.platform.supervise_database()
         # What start-up built lives until shutdown; moving it out of the collector's way
         # keeps full collections short, or every live client would wait for them.
         gc.collect()

@@ -300,39 +300,64 @@ def write_observations(
     return write_buckets(db, docs)
 
 
-def _path_filter(patterns: str | Sequence[str] | None):
-    """Signal K wildcards (``navigation.*``) become an anchored regular expression."""
-    if patterns is None:
-        return None
-    if isinstance(patterns, str):
-        patterns = [patterns]
-    exact = [p for p in patterns if "*" not in p]
-    wild = [p for p in patterns if "*" in p]
-    clauses = []
-    if exact:
-        clauses.append({"path": {"$in": exact}})
-    for p in wild:
-        regex = "^" + ".*".join(re.escape(part) for part in p.split("*")) + "$"
-        clauses.append({"path": {"$regex": regex}})
-    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+def resolve_paths(
+    db: MongoDatabase | None, patterns: str | Sequence[str], within: dict | None = None
+) -> list[str]:
+    """The stored paths the patterns name: exact ones as given, wildcards matched here.
+
+    A wildcard is never sent to the database as a regular expression (``.*`` per star
+    backtracks: one request held the embedded server for minutes). The database only
+    lists the distinct stored paths that start with the pattern's literal prefix (an
+    anchored literal, no quantifier) and :class:`~isomer_data.wildcards.Wildcard` picks.
+    ``within`` narrows the listing (the query's vessel and time clauses). Raises
+    :class:`~isomer_data.wildcards.WildcardError` for a pattern beyond the limits.
+    """
+    from isomer_data.wildcards import compile_patterns
+
+    wildcards = compile_patterns(patterns)
+    found = [w.pattern for w in wildcards if w.exact]
+    wild = [w for w in wildcards if not w.exact]
+    if wild:
+        if db is None:
+            raise TypeError("resolving path wildcards needs the database")
+        prefixes = {w.prefix for w in wild}
+        clauses = [within] if within else []
+        if "" not in prefixes:
+            regex = "|".join(re.escape(p) for p in sorted(prefixes))
+            clauses.append({"path": {"$regex": f"^(?:{regex})"}})
+        query = {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+        stored = db[COLLECTION].distinct("path", query)
+        found += [p for p in stored if isinstance(p, str) and any(w.matches(p) for w in wild)]
+    return sorted(set(found))
 
 
 def _to_seconds(value) -> float | None:
+    """POSIX seconds from seconds, a datetime or an ISO 8601 text; ValueError if not a time."""
     if value is None:
         return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a time")
     if isinstance(value, int | float):
-        return float(value)
-    ts = pd.Timestamp(value)
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    return ts.timestamp()
+        seconds = float(value)
+    else:
+        try:
+            ts = pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            raise ValueError(f"{str(value)[:64]!r} is not an ISO 8601 time") from None
+        if ts is pd.NaT:
+            raise ValueError(f"{str(value)[:64]!r} is not an ISO 8601 time")
+        if ts.tzinfo is None:
+            ts = ts.tz_localize("UTC")
+        seconds = ts.timestamp()
+    # datetime (and BSON dates as Python reads them) go from year 1 to 9999
+    if not math.isfinite(seconds) or not -62135596800.0 <= seconds < 253402300800.0:
+        raise ValueError(f"{str(value)[:64]!r} is outside the years 1 to 9999")
+    return seconds
 
 
-def query_filter(paths=None, vessels=None, start=None, end=None, time_source=None) -> dict:
+def query_filter(paths=None, vessels=None, start=None, end=None, time_source=None, db=None) -> dict:
+    """The bucket query; ``db`` resolves path wildcards against what is stored."""
     clauses: list[dict] = []
-    path_clause = _path_filter(paths)
-    if path_clause:
-        clauses.append(path_clause)
     if vessels is not None:
         vessels = [vessels] if isinstance(vessels, str) else list(vessels)
         clauses.append({"vessel": {"$in": vessels}})
@@ -344,6 +369,9 @@ def query_filter(paths=None, vessels=None, start=None, end=None, time_source=Non
         clauses.append({"end": {"$gte": _dt(t0)}})
     if t1 is not None:
         clauses.append({"start": {"$lte": _dt(t1)}})
+    if paths is not None:
+        within = {"$and": list(clauses)} if clauses else None
+        clauses.insert(0, {"path": {"$in": resolve_paths(db, paths, within)}})
     return {"$and": clauses} if clauses else {}
 
 
@@ -378,7 +406,7 @@ def query_observations(
     """
     t0, t1 = _to_seconds(start), _to_seconds(end)
     cursor = db[COLLECTION].find(
-        query_filter(paths, vessels, start, end, time_source),
+        query_filter(paths, vessels, start, end, time_source, db=db),
         {
             "_id": 0,
             "vessel": 1,
@@ -453,7 +481,7 @@ def query_observations(
 
 def count_observations(db: MongoDatabase, **query) -> int:
     pipeline = [
-        {"$match": query_filter(**query)},
+        {"$match": query_filter(**query, db=db)},
         {"$group": {"_id": None, "n": {"$sum": "$count"}}},
     ]
     result = list(db[COLLECTION].aggregate(pipeline))

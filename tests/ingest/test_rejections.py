@@ -95,3 +95,16 @@ def test_random_bytes_never_raise():
         decoder.feed(with_checksum(body), received=T0)
     assert decoder.report.lines >= 300  # blank lines are not counted
     assert decoder.report.rejected_total + sum(decoder.report.accepted.values()) >= 300
+
+
+def test_impossible_times_and_numbers_are_counted_not_stored():
+    """A clock sentence dated 9999 (or before 1980) would pin live values and break storage."""
+    out, report = feed(
+        with_checksum("GPZDA,000006.00,02,05,9999,00,00"),
+        with_checksum("GPZDA,000006.00,02,05,1975,00,00"),
+        with_checksum("SDDBT,1e999,f,1e999,M,,F"),
+        with_checksum("GPZDA,000006.00,01,05,2024,00,00"),
+    )
+    assert report.rejected["impossible_time"] == 2
+    assert report.rejected["not_a_number"] + report.rejected["malformed_field"] >= 1
+    assert [o.path for o in out] == ["navigation.datetime"]

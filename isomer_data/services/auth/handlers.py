@@ -9,6 +9,7 @@ from tornado import web
 
 from isomer_data.services.auth.login import JSONLoginHandler, LogoutHandler
 from isomer_data.services.auth.roles import roles_of
+from isomer_data.services.database_errors import DatabaseErrorsMixin
 
 
 def _jsonable(doc: dict) -> dict:
@@ -31,7 +32,7 @@ class WhoAmIHandler(APIHandler):
         )
 
 
-class TokensHandler(APIHandler):
+class TokensHandler(DatabaseErrorsMixin, APIHandler):
     """A user's own tokens: for notebooks, scripts and the vessels they run."""
 
     async def _me(self) -> dict:

@@ -21,6 +21,7 @@ from jupyter_server.auth.logout import LogoutHandler as JupyterLogoutHandler
 from jupyter_server.base.handlers import JupyterHandler
 
 from isomer_data.services.auth.identity import SIGNALK_COOKIE, bootstrap_admin, user_from_doc
+from isomer_data.services.database_errors import DatabaseErrorsMixin
 from isomer_data.services.hub.events import HubError
 from isomer_data.services.hub.parsing import parse as parse_json
 
@@ -122,7 +123,7 @@ box-sizing:border-box}} button{{margin-top:1.5em;width:100%;font-size:1.1em;padd
 </form></body></html>"""
 
 
-class LoginHandler(LoginFormHandler):
+class LoginHandler(DatabaseErrorsMixin, LoginFormHandler):
     """Jupyter's login page, with a user name: one login for panels and notebooks."""
 
     def _render(self, message=None):
@@ -160,7 +161,7 @@ class LoginHandler(LoginFormHandler):
         self._redirect_safe(self.get_argument("next", default=self.base_url))
 
 
-class JSONLoginHandler(JupyterHandler):
+class JSONLoginHandler(DatabaseErrorsMixin, JupyterHandler):
     """``POST /isomer/api/login`` and ``/signalk/v1/auth/login``: credentials in, a token out.
 
     The token is a normal platform token (revocable, listed among the user's tokens) so
@@ -205,7 +206,7 @@ class JSONLoginHandler(JupyterHandler):
         self.finish(json.dumps({"token": token, "timeToLive": TOKEN_TTL_SECONDS}))
 
 
-class LogoutHandler(JupyterHandler):
+class LogoutHandler(DatabaseErrorsMixin, JupyterHandler):
     """``PUT /signalk/v1/auth/logout`` and ``POST /isomer/api/logout``: end this login."""
 
     def check_xsrf_cookie(self):

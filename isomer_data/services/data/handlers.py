@@ -16,14 +16,24 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import math
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from isomer_data.services.auth.roles import ADMIN, CREW, SCIENTIST, roles_of
+from isomer_data.services.hub.hub import database_error
 
-QUERY_ROLES = {ADMIN, CREW, SCIENTIST}
+# Who may read data through this API. Deliberately not VESSEL: a vessel identity is a
+# machine that feeds data (live/publish, Signal K updates); a stolen vessel token must not
+# read the fleet's history. Anonymous callers never reach a handler (401).
+QUERY_ROLES = frozenset({ADMIN, CREW, SCIENTIST})
 PARQUET = "application/vnd.apache.parquet"
+MAX_VALUES = 256  # path or vessel parameters in one query
+
+
+class InvalidQuery(ValueError):
+    """A query parameter the caller got wrong: 400 ``invalid`` with this message."""
 
 
 def may_query(user) -> bool:
@@ -36,7 +46,9 @@ def observations_table(frame):
     import pandas as pd
 
     values = frame["value"].to_numpy(dtype=object)
-    numeric = np.array([isinstance(v, int | float) and not isinstance(v, bool) for v in values])
+    numeric = np.array(
+        [isinstance(v, int | float) and not isinstance(v, bool) for v in values], dtype=bool
+    )
     number = np.full(len(values), np.nan)
     number[numeric] = values[numeric].astype(float)
     text = [None if n else json.dumps(v) for v, n in zip(values, numeric, strict=True)]
@@ -62,9 +74,20 @@ def to_parquet(frame) -> bytes:
 
 
 class _DataHandler(APIHandler):
+    """Shared checks and the error shape: ``{"error": {"code", "message"}}`` with a status.
+
+    Bad parameters are the caller's (400 ``invalid``) and are found before the database is
+    asked; only a database that does not answer is 503 ``database_unavailable`` (50020).
+    """
+
     def check(self) -> None:
         if not may_query(self.current_user):
             raise web.HTTPError(403, "querying data needs the crew, scientist or admin role")
+
+    def fail(self, status: int, code: str, message: str) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": {"code": code, "message": message}, "message": message}))
 
     def bbox(self) -> tuple[float, float, float, float] | None:
         text = self.get_argument("bbox", None)
@@ -72,23 +95,67 @@ class _DataHandler(APIHandler):
             return None
         try:
             bbox = tuple(float(x) for x in text.split(","))
-            if len(bbox) != 4:
+            if len(bbox) != 4 or not all(math.isfinite(x) for x in bbox):
                 raise ValueError
         except ValueError:
-            raise web.HTTPError(400, "bbox is W,S,E,N in degrees") from None
+            raise InvalidQuery("bbox is W,S,E,N in degrees (four finite numbers)") from None
+        west, south, east, north = bbox
+        if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+            raise InvalidQuery("bbox: longitudes within ±180, latitudes within ±90, S ≤ N")
         return bbox
+
+    def time_arg(self, name: str) -> str | None:
+        from isomer_data.store.observations import _to_seconds
+
+        text = self.get_argument(name, None)
+        if text is None:
+            return None
+        try:
+            _to_seconds(text)
+        except ValueError as exc:
+            raise InvalidQuery(f"{name}: {exc}") from None
+        return text
 
     def args(self, name: str):
         values = self.get_arguments(name)
+        if len(values) > MAX_VALUES:
+            raise InvalidQuery(f"at most {MAX_VALUES} {name} values")
         return values or None
 
-    async def send_parquet(self, make) -> None:
+    async def run(self, make):
+        """Run ``make`` in a thread; the result, or None once an error has been answered."""
+        from pymongo.errors import ConnectionFailure, PyMongoError
+
+        from isomer_data.errors import IsomerError
+
         try:
-            body = await asyncio.to_thread(make)
-        except ValueError as exc:
-            raise web.HTTPError(400, str(exc)) from None
+            return await asyncio.to_thread(make)
+        except (ValueError, InvalidQuery) as exc:
+            self.fail(400, "invalid", str(exc))
+        except ConnectionFailure as exc:
+            self.fail(503, "database_unavailable", database_error(exc).message)
+        except PyMongoError as exc:
+            self.log.warning("data query refused by the database: %s", exc)
+            self.fail(
+                500, "database_error", f"the database refused the query ({type(exc).__name__})"
+            )
+        except IsomerError as exc:
+            self.fail(404 if exc.code == 61004 else 400, "invalid", str(exc))
+        return None
+
+    async def send_parquet(self, make) -> None:
+        body = await self.run(make)
+        if body is None:
+            return
         self.set_header("Content-Type", PARQUET)
         self.finish(body)
+
+    def write_error(self, status_code, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, InvalidQuery):
+            self.fail(400, "invalid", str(exc))
+            return
+        super().write_error(status_code, **kwargs)
 
 
 class ObservationsHandler(_DataHandler):
@@ -96,10 +163,16 @@ class ObservationsHandler(_DataHandler):
     async def get(self):
         self.check()
         from isomer_data.store.observations import query_observations
+        from isomer_data.wildcards import WildcardError, compile_patterns
 
         db = self.settings["isomer"].database.db
         paths, vessels = self.args("path"), self.args("vessel")
-        start, end = self.get_argument("start", None), self.get_argument("end", None)
+        if paths:
+            try:
+                compile_patterns(paths)
+            except WildcardError as exc:
+                raise InvalidQuery(f"path: {exc}") from None
+        start, end = self.time_arg("start"), self.time_arg("end")
 
         def make():
             frame = query_observations(db, paths=paths, vessels=vessels, start=start, end=end)
@@ -117,7 +190,7 @@ class SoundingsHandler(_DataHandler):
         db = self.settings["isomer"].database.db
         bbox = self.bbox()
         vessels = self.args("vessel")
-        start, end = self.get_argument("start", None), self.get_argument("end", None)
+        start, end = self.time_arg("start"), self.time_arg("end")
 
         def make():
             return to_parquet(query_soundings(db, bbox=bbox, start=start, end=end, vessels=vessels))
@@ -131,8 +204,10 @@ class VesselsHandler(_DataHandler):
         self.check()
         from isomer_data.store.vessels import vessel_offsets
 
-        offsets = await asyncio.to_thread(vessel_offsets, self.settings["isomer"].database.db)
-        self.finish(json.dumps(offsets, default=str))
+        db = self.settings["isomer"].database.db
+        offsets = await self.run(lambda: vessel_offsets(db))
+        if offsets is not None:
+            self.finish(json.dumps(offsets, default=str))
 
 
 class ChartLayerHandler(_DataHandler):
@@ -150,7 +225,9 @@ class ChartLayerHandler(_DataHandler):
             frame = chart_layer(db, layer, bbox)
             return frame.to_json(drop_id=True, to_wgs84=False)
 
-        body = await asyncio.to_thread(make)
+        body = await self.run(make)
+        if body is None:
+            return
         self.set_header("Content-Type", "application/geo+json")
         self.finish(body)
 

@@ -32,7 +32,17 @@ MAX_SESSIONS = 10_000
 
 
 def database_error(exc: Exception) -> HubError:
-    """The database went away or refused: say so with the numbered error, nothing lost."""
+    """The database went away, or refused the request: say which, with the numbered error.
+
+    Only a database that does not answer is ``database_unavailable`` (50020). A request
+    the server answered with a refusal (a filter value of the wrong type, say) is the
+    caller's to fix: ``invalid``, so nobody waits for a database that is in fact there.
+    """
+    from pymongo.errors import ExecutionTimeout, OperationFailure, WTimeoutError
+
+    if isinstance(exc, OperationFailure) and not isinstance(exc, ExecutionTimeout | WTimeoutError):
+        reason = str(getattr(exc, "details", None) and exc.details.get("errmsg") or exc)
+        return HubError("invalid", f"the database refused this request: {reason[:200]}")
     return HubError(
         "database_unavailable",
         f"50020: the database did not answer ({type(exc).__name__}); nothing was changed, "

@@ -32,13 +32,19 @@ class IngestService:
         return []
 
     async def start(self) -> None:
+        from isomer_data.ingest.spill import Spill
         from isomer_data.ingest.worker import IngestWorker, LiveSink, StoreSink
 
-        for url in self.urls():
+        config = self.platform.config
+        for number, url in enumerate(self.urls()):
             # The run's start time is part of the origin: bucket ids derive from origin and
             # batch number, and batch numbers restart with the platform.
             origin = f"live:{url}:{time.time():.6f}"
-            sinks = [StoreSink(self.platform.database.db, origin=origin)]
+            # instruments keep talking while the database is away: keep it on disk (bounded)
+            spill = Spill(
+                config.instance_dir / "spill" / f"ingest-{number}", config.spill_max_bytes
+            )
+            sinks = [StoreSink(self.platform.database.db, origin=origin, spill=spill)]
             live = getattr(self.platform, "live", None)
             if live is not None:
                 sinks.append(LiveSink(live))

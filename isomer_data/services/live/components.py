@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import math
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 
+from isomer_data.ingest.validation import (
+    DEFAULT_WINDOW,
+    BadValue,
+    TimeWindow,
+    check_name,
+    check_value,
+)
 from isomer_data.services.hub.events import ADMIN, EVERYONE, VESSEL, HubError, event
 from isomer_data.services.live.subscriptions import Subscription, SubscriptionError
+
+MAX_SUBSCRIBE = 256  # paths in one subscribe request
 
 
 def split_full_path(path: str, context: str) -> tuple[str, str]:
@@ -33,6 +41,10 @@ def parse_subscriptions(data) -> list[Subscription]:
         specs = [{**common, "path": p} for p in paths]
     if not isinstance(specs, list) or not specs:
         raise HubError("invalid", "nothing to subscribe to", {"field": "subscribe"})
+    if len(specs) > MAX_SUBSCRIBE:
+        raise HubError(
+            "invalid", f"at most {MAX_SUBSCRIBE} paths per subscribe", {"field": "subscribe"}
+        )
     subs = []
     for i, spec in enumerate(specs):
         try:
@@ -66,7 +78,10 @@ def snapshot_for(client, subs: list[Subscription]) -> None:
 async def subscribe(client, data):
     """Subscribe to paths (wildcards ``*``), each with period, policy and minPeriod in ms."""
     subs = parse_subscriptions(data)
-    client.subscribe(subs)
+    try:
+        client.subscribe(subs)
+    except SubscriptionError as exc:
+        raise HubError("invalid", str(exc), {"field": "subscribe"}) from None
     if client.timed:
         client.platform.fanout.ensure_ticker()
     snapshot_for(client, subs)
@@ -78,7 +93,10 @@ async def unsubscribe(client, data):
     """Remove subscriptions matching ``{context, path}`` (both default to ``*``)."""
     data = data if isinstance(data, dict) else {}
     context, path = split_full_path(str(data.get("path", "*")), str(data.get("context", "*")))
-    return {"removed": client.unsubscribe(context, path)}
+    try:
+        return {"removed": client.unsubscribe(context, path)}
+    except SubscriptionError as exc:
+        raise HubError("invalid", str(exc), {"field": "path"}) from None
 
 
 @event("live", "snapshot", roles=EVERYONE)
@@ -88,38 +106,98 @@ async def snapshot(client, data):
     return client.platform.live.snapshot(vessel)
 
 
-def _seconds(stamp) -> float:
+MAX_REPORTED = 20  # per-item errors listed in one reply; the count covers all of them
+
+
+def _seconds(stamp, received: float) -> float:
     if stamp is None:
-        return time.time()
+        return received
+    if not isinstance(stamp, str) or len(stamp) > 64:
+        raise BadValue(f"timestamp {str(stamp)[:64]!r} is not ISO 8601")
     try:
-        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise HubError("invalid", f"timestamp {stamp!r} is not ISO 8601") from None
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        if moment.tzinfo is None:  # Signal K times are UTC; never the server's local time
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    except (ValueError, OverflowError):
+        raise BadValue(f"timestamp {stamp!r} is not ISO 8601") from None
 
 
-def observations_from_delta(data: dict, vessel: str, source: str) -> list:
+def observations_from_delta(
+    data: dict, vessel: str, source: str, window: TimeWindow | None = None
+) -> tuple[list, list[dict]]:
+    """The good observations of a Signal K delta, and one error per refused item.
+
+    Checked at the edge (:mod:`isomer_data.ingest.validation`): one bad value or timestamp drops that
+    item (or that update), never the batch.
+    """
     from isomer_data.ingest.observation import Observation
 
+    window = window or DEFAULT_WINDOW
+    received = time.time()
     updates = data.get("updates")
     if not isinstance(updates, list):
         raise HubError("invalid", "a delta needs an updates list", {"field": "updates"})
-    out = []
+    out: list = []
+    errors: list[dict] = []
+    try:
+        check_name(vessel, "context")
+    except BadValue as exc:
+        raise HubError("invalid", str(exc), {"field": "context"}) from None
     for i, update in enumerate(updates):
         if not isinstance(update, dict) or not isinstance(update.get("values"), list):
-            raise HubError("invalid", "each update needs a values list", {"field": f"updates[{i}]"})
-        t = _seconds(update.get("timestamp"))
+            errors.append({"field": f"updates[{i}]", "message": "each update needs a values list"})
+            continue
+        try:
+            t = _seconds(update.get("timestamp"), received)
+            window.check(t, received)
+        except BadValue as exc:
+            errors.append({"field": f"updates[{i}].timestamp", "message": str(exc)})
+            continue
         for j, item in enumerate(update["values"]):
-            if not isinstance(item, dict) or not isinstance(item.get("path"), str):
-                raise HubError(
-                    "invalid", "each value needs a path", {"field": f"updates[{i}].values[{j}]"}
-                )
-            value = item.get("value")
-            if isinstance(value, float) and not math.isfinite(value):
-                raise HubError(
-                    "invalid", "values must be finite", {"field": f"updates[{i}].values[{j}]"}
-                )
+            field = f"updates[{i}].values[{j}]"
+            if not isinstance(item, dict):
+                errors.append({"field": field, "message": "each value needs a path"})
+                continue
+            try:
+                check_name(item.get("path"), "path")
+                value = item.get("value")
+                check_value(value)
+            except BadValue as exc:
+                errors.append({"field": field, "message": str(exc)})
+                continue
             out.append(Observation(t, vessel, item["path"], value, source))
-    return out
+    return out, errors
+
+
+def window_of(platform) -> TimeWindow:
+    config = platform.config
+    earliest = datetime(config.time_earliest_year, 1, 1, tzinfo=UTC).timestamp()
+    return TimeWindow(earliest=earliest, future=float(config.time_future_seconds))
+
+
+def publish_delta(platform, data: dict, vessel: str, source: str) -> dict:
+    """Validate, publish live, store; the reply says what was kept and what was not."""
+    observations, errors = observations_from_delta(data, vessel, source, window_of(platform))
+    store = platform.hub_store
+    if observations and not store.accepting:
+        spill = store.spill
+        room = f"the spill of {spill.max_bytes // (1024 * 1024)} MiB is full" if spill else ""
+        raise HubError(
+            "database_unavailable",
+            f"50020: the database is away and {room or 'nothing can be kept'}; "
+            "nothing of this delta was kept, send it again later",
+        )
+    if errors:
+        platform.live.rejected += len(errors)
+    if observations:
+        platform.hub_store.write(observations)
+        platform.live.publish(observations)
+    reply = {"accepted": len(observations)}
+    if errors:
+        reply["rejected"] = len(errors)
+        reply["errors"] = errors[:MAX_REPORTED]
+    return reply
 
 
 @event("live", "publish", roles={VESSEL, ADMIN})
@@ -131,7 +209,4 @@ async def publish(client, data):
     if not isinstance(context, str) or not context.startswith("vessels."):
         raise HubError("invalid", "context must be vessels.<id>", {"field": "context"})
     vessel = context.split(".", 1)[1]
-    observations = observations_from_delta(data, vessel, f"hub.{client.user.username}")
-    client.platform.live.publish(observations)
-    client.platform.hub_store.write(observations)
-    return {"accepted": len(observations)}
+    return publish_delta(client.platform, data, vessel, f"hub.{client.user.username}")

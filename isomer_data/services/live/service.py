@@ -1,7 +1,9 @@
 """Puts the live state on the platform (``platform.live``) with its subscriber fan-out.
 
 Deltas that vessels publish over the hub or Signal K are also stored, through the same
-bucketed store sink the ingest workers use, flushed every few seconds off the event loop.
+bucketed store sink the ingest workers use, flushed every few seconds off the event loop;
+while the database is away they are spilled to ``<instance>/spill/hub`` (bounded by
+``spill_max_bytes``) and replayed when it returns.
 """
 
 from __future__ import annotations
@@ -9,18 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
 import time
 
 from isomer_data.services.live.state import LiveState
 from isomer_data.services.live.subscriptions import Fanout
 
+log = logging.getLogger(__name__)
+
 
 def setup(platform, serverapp) -> None:
+    from isomer_data.ingest.spill import Spill
     from isomer_data.ingest.worker import StoreSink
 
     platform.live = LiveState()
     platform.fanout = Fanout(platform.live)
-    platform.hub_store = StoreSink(platform.database.db, origin=f"hub:{time.time():.6f}")
+    # While the database is away, what vessels publish waits on disk (bounded) instead of
+    # being acknowledged and lost; it is written when the database answers again.
+    spill = Spill(platform.config.instance_dir / "spill" / "hub", platform.config.spill_max_bytes)
+    platform.hub_store = StoreSink(
+        platform.database.db, origin=f"hub:{time.time():.6f}", spill=spill
+    )
 
 
 async def start(platform) -> None:
@@ -46,5 +57,8 @@ async def start(platform) -> None:
 async def _flush(sink) -> None:
     while True:
         await asyncio.sleep(sink.flush_seconds)
-        if sink.pending:
-            await asyncio.to_thread(sink.flush)
+        if sink.waiting:
+            try:
+                await asyncio.to_thread(sink.flush)
+            except Exception:  # never let the flusher die: the next round tries again
+                log.exception("hub store flush failed")

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 
 log = logging.getLogger(__name__)
+
+CLOCK_SKEW = 60.0  # seconds a stored latest value may be ahead of this clock and still win
 
 
 class LiveState:
@@ -20,6 +23,7 @@ class LiveState:
         self.latest: dict[tuple[str, str], tuple[float, object, str]] = {}
         self.listeners: list[Callable[[list], None]] = []
         self.published = 0
+        self.rejected = 0  # items refused at the edge (bad values, impossible times)
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -31,9 +35,13 @@ class LiveState:
         if not batch:
             return
         latest = self.latest
+        # A value stamped ahead of our clock (a wrong instrument clock, or a vessel's) must
+        # not hide the real instrument's newer values until that time comes: once it is
+        # ahead by more than the skew allowed, any new value replaces it.
+        ahead = time.time() + CLOCK_SKEW
         for o in batch:
             current = latest.get((o.vessel, o.path))
-            if current is None or current[0] <= o.time:
+            if current is None or current[0] <= o.time or current[0] > ahead:
                 latest[(o.vessel, o.path)] = (o.time, o.value, o.source)
         self.published += len(batch)
         for listener in list(self.listeners):

@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+from isomer_data.wildcards import Wildcard, WildcardError
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ POLICIES = ("instant", "ideal", "fixed")
 DEFAULT_PERIOD = 1.0
 MAX_IN_FLIGHT = 256
 MAX_BYTES_IN_FLIGHT = 4 * 1024 * 1024
+MAX_SUBSCRIPTIONS = 1024  # per connection
 TICK_SECONDS = 0.05
 COALESCE_ABOVE = 0.005  # a flush slower than this makes the next one wait and coalesce
 MAX_COALESCE = 0.05
@@ -38,11 +40,6 @@ MAX_COALESCE = 0.05
 
 def iso_time(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def pattern_regex(pattern: str) -> re.Pattern:
-    """Signal K wildcards: ``*`` matches any run of characters, dots included."""
-    return re.compile("^" + ".*".join(re.escape(part) for part in pattern.split("*")) + "$")
 
 
 _frames: dict[str, bytes] = {}
@@ -100,8 +97,8 @@ class Subscription:
     policy: str = "ideal"
     period: float = DEFAULT_PERIOD  # seconds
     min_period: float = 0.0  # seconds
-    _context_re: re.Pattern = field(init=False, repr=False)
-    _path_re: re.Pattern = field(init=False, repr=False)
+    _context: Wildcard = field(init=False, repr=False)
+    _path: Wildcard = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -110,8 +107,11 @@ class Subscription:
             raise SubscriptionError("path must be a non-empty string")
         if self.period <= 0 or self.min_period < 0:
             raise SubscriptionError("period must be > 0 and minPeriod ≥ 0")
-        self._context_re = pattern_regex(self.context)
-        self._path_re = pattern_regex(self.path)
+        try:
+            self._context = Wildcard(self.context)
+            self._path = Wildcard(self.path)
+        except WildcardError as exc:
+            raise SubscriptionError(str(exc)) from None
 
     @classmethod
     def parse(cls, context: str, spec: dict) -> Subscription:
@@ -145,7 +145,7 @@ class Subscription:
         }
 
     def matches(self, context: str, path: str) -> bool:
-        return bool(self._context_re.match(context)) and bool(self._path_re.match(path))
+        return self._context.matches(context) and self._path.matches(path)
 
     @property
     def timed(self) -> bool:
@@ -206,6 +206,16 @@ class Subscriber:
     # subscriptions -------------------------------------------------------------------
 
     def subscribe(self, subs: list[Subscription]) -> None:
+        """Add subscriptions; all or none, and at most ``MAX_SUBSCRIPTIONS`` in all.
+
+        Every new (vessel, path) is matched against each subscription once, so their
+        number is bounded like everything else a client sends.
+        """
+        keys = set(self.subscriptions) | {sub.key for sub in subs}
+        if len(keys) > MAX_SUBSCRIPTIONS:
+            raise SubscriptionError(
+                f"at most {MAX_SUBSCRIPTIONS} subscriptions per connection; unsubscribe first"
+            )
         for sub in subs:
             self.subscriptions[sub.key] = sub
         self._match_cache.clear()
@@ -227,11 +237,14 @@ class Subscriber:
 
     def unsubscribe(self, context: str = "*", path: str = "*") -> int:
         """Remove subscriptions whose context and path match the given patterns."""
-        context_re, path_re = pattern_regex(context), pattern_regex(path)
+        try:
+            context_pattern, path_pattern = Wildcard(context), Wildcard(path)
+        except WildcardError as exc:
+            raise SubscriptionError(str(exc)) from None
         gone = [
             key
             for key, sub in self.subscriptions.items()
-            if context_re.match(sub.context) and path_re.match(sub.path)
+            if context_pattern.matches(sub.context) and path_pattern.matches(sub.path)
         ]
         for key in gone:
             del self.subscriptions[key]

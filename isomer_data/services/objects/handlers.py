@@ -56,8 +56,9 @@ class _Base(APIHandler):
             self.finish(json.dumps({"error": exc.to_json()}, default=str))
             return
         except PyMongoError as exc:
-            self.set_status(503)
-            self.finish(json.dumps({"error": database_error(exc).to_json()}))
+            error = database_error(exc)
+            self.set_status(STATUS.get(error.code, 503))
+            self.finish(json.dumps({"error": error.to_json()}))
             return
         self.set_status(status)
         self.finish(json.dumps(result, default=str))

@@ -21,6 +21,7 @@ from isomer_data.services.hub.events import HubError
 from isomer_data.services.hub.guard import CLOSE_NO_ROLE, CLOSE_TRY_LATER, credential_of
 from isomer_data.services.hub.hub import TokenBucket
 from isomer_data.services.hub.parsing import parse as parse_json
+from isomer_data.services.live.components import MAX_SUBSCRIBE
 from isomer_data.services.live.subscriptions import (
     Subscriber,
     Subscription,
@@ -205,12 +206,19 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         try:
             if "subscribe" in msg:
                 context = self._context(str(msg.get("context", "vessels.self")))
+                if not isinstance(msg["subscribe"], list) or len(msg["subscribe"]) > MAX_SUBSCRIBE:
+                    raise SubscriptionError(f"subscribe is a list of at most {MAX_SUBSCRIBE}")
                 subs = [Subscription.parse(context, s) for s in msg["subscribe"]]
                 self.client.subscribe(subs)
                 if self.client.timed:
                     self.settings["isomer"].fanout.ensure_ticker()
             elif "unsubscribe" in msg:
                 context = self._context(str(msg.get("context", "*")))
+                if (
+                    not isinstance(msg["unsubscribe"], list)
+                    or len(msg["unsubscribe"]) > MAX_SUBSCRIBE
+                ):
+                    raise SubscriptionError(f"unsubscribe is a list of at most {MAX_SUBSCRIBE}")
                 for spec in msg["unsubscribe"]:
                     self.client.unsubscribe(context, str(spec.get("path", "*")))
             elif "updates" in msg:
@@ -223,7 +231,7 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
             self._error(exc.message)
 
     def _publish(self, msg: dict) -> None:
-        from isomer_data.services.live.components import observations_from_delta
+        from isomer_data.services.live.components import publish_delta
 
         if not ({VESSEL, ADMIN} & set(roles_of(self.current_user))):
             self._error("only vessel identities may send updates")
@@ -231,9 +239,20 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         context = self._context(str(msg.get("context", "vessels.self")))
         vessel = context.split(".", 1)[1] if context.startswith("vessels.") else "self"
         platform = self.settings["isomer"]
-        observations = observations_from_delta(msg, vessel, f"signalk.{self.current_user.username}")
-        platform.live.publish(observations)
-        platform.hub_store.write(observations)
+        reply = publish_delta(platform, msg, vessel, f"signalk.{self.current_user.username}")
+        if reply.get("rejected"):
+            # Signal K has no reply to updates; say what was refused, item by item
+            self.write_message(
+                json.dumps(
+                    {
+                        "error": {
+                            "message": f"{reply['rejected']} value(s) refused, "
+                            f"{reply['accepted']} kept",
+                            "errors": reply["errors"],
+                        }
+                    }
+                )
+            )
 
     def on_close(self) -> None:
         if self.guarded:
