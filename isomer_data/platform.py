@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from isomer_data import __version__
 from isomer_data.config import IsomerConfig
 from isomer_data.database import Database, open_database
+from isomer_data.store.collections import STORE
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ class Platform:
         # name -> {"stage", "error"} for services whose setup or start raised
         self.failed_services: dict[str, dict] = {}
         self.supervisor = None
+        # Every collection the platform writes, created before the first request (see
+        # isomer_data.store.collections); services add theirs at setup.
+        self.collections: set[str] = set(STORE)
 
     @classmethod
     def open(cls, config: IsomerConfig) -> Platform:

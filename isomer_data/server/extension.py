@@ -27,10 +27,12 @@ import os
 from importlib.metadata import entry_points
 
 from jupyter_server.extension.application import ExtensionApp
+from pymongo.errors import PyMongoError
 
 from isomer_data import __version__
 from isomer_data.config import IsomerConfig
 from isomer_data.platform import Platform
+from isomer_data.store.collections import ensure_collections
 
 # The server must use these for platform users and roles to mean anything (``isomer
 # launch`` and the tests set them; a plain ``jupyter server`` would not).
@@ -112,6 +114,10 @@ class IsomerDataApp(ExtensionApp):
             except Exception as exc:  # a broken service is reported; the others go on
                 self.log.exception("Isomer Data service %r could not be set up", name)
                 self.platform.service_failed(name, "setup", exc)
+        try:
+            ensure_collections(self.platform.database.db, self.platform.collections)
+        except PyMongoError as exc:  # the database is away: start anyway, report unhealthy
+            self.log.warning("could not create the platform's collections: %s", exc)
         self.log.info(
             "Isomer Data %s: instance %r, %s database %s",
             __version__,

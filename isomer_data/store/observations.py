@@ -29,11 +29,14 @@ import pandas as pd
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.database import Database as MongoDatabase
 
-COLLECTION = "observations"
+from isomer_data.store.collections import OBSERVATIONS
+from isomer_data.store.collections import TRACKS as _TRACKS
+
+COLLECTION = OBSERVATIONS
 # Footprints of position buckets, under the 2dsphere index. Kept apart because the embedded
 # server checks every insert into a collection with a 2dsphere index (≈3× slower writes),
 # and only position buckets have a place.
-TRACKS = "tracks"
+TRACKS = _TRACKS
 BUCKET_SECONDS = 3600.0
 KIND_NUMBER, KIND_POSITION, KIND_OTHER = "number", "position", "other"
 

@@ -20,9 +20,10 @@ import pandas as pd
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.database import Database as MongoDatabase
 
+from isomer_data.store.collections import SOUNDINGS
 from isomer_data.store.observations import BUCKET_SECONDS, _bucket_id, _to_seconds, track_geometry
 
-COLLECTION = "soundings"
+COLLECTION = SOUNDINGS
 FIELDS = (
     "depth_below_transducer",
     "depth_below_surface",

@@ -71,3 +71,13 @@ def test_builtin_services_come_first_and_cannot_be_replaced(broken_services):
     assert list(services)[: len(extension.SERVICES)] == list(extension.SERVICES)
     assert services["auth"] == "isomer_data.services.auth"
     assert services["at_setup"] == "broken_services.at_setup"
+
+
+def test_collections_exist_before_the_first_request(jp_serverapp):
+    """SecantusDB 0.7 deadlocks when an index build and an insert create one collection at
+    once; the platform creates every collection it writes before it serves (start hooks,
+    which build indexes, have not run here yet)."""
+    platform = jp_serverapp.web_app.settings["isomer"]
+    names = set(platform.database.db.list_collection_names())
+    assert {"users", "tokens", "logbook", "observations", "tracks", "soundings"} <= names
+    assert platform.collections <= names

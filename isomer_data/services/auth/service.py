@@ -6,13 +6,14 @@ import logging
 
 from isomer_data.services.auth import logscrub, pages
 from isomer_data.services.auth.identity import IsomerIdentityProvider
-from isomer_data.services.auth.users import UserStore
+from isomer_data.services.auth.users import TOKENS, USERS, UserStore
 
 log = logging.getLogger(__name__)
 
 
 def setup(platform, serverapp) -> None:
     platform.users = UserStore(platform.adb)
+    platform.collections.update((USERS, TOKENS))
     platform.identity = serverapp.identity_provider
     pages.install(serverapp)
     # Jupyter's access log already hides ?token= (any parameter naming "token", "auth",

@@ -11,6 +11,9 @@ from isomer_data.services.objects.schemas import SchemaRegistry
 def setup(platform, serverapp) -> None:
     platform.schemas = SchemaRegistry()
     platform.objects = ObjectManager(platform, platform.schemas)
+    platform.collections.update(
+        platform.objects.collection(name).name for name in platform.schemas.object_schemas
+    )
 
 
 async def start(platform) -> None:
