@@ -124,10 +124,10 @@ def test_sigterm_leaves_no_database_child_and_data_survives(isomer_home):
     assert not pid_alive(info["pid"])
 
 
-def test_second_launch_of_a_running_instance_is_refused_with_50026(isomer_home):
+def test_second_launch_of_a_running_instance_is_refused_with_50026(isomer_home, tmp_path):
     env = dict(os.environ)
     first_port, second_port = free_port(), free_port()
-    proc = launch(first_port, env)
+    proc = launch(first_port, env, tmp_path / "first.log")
     try:
         wait_status(first_port, proc)
         started = time.monotonic()
@@ -144,7 +144,7 @@ def test_second_launch_of_a_running_instance_is_refused_with_50026(isomer_home):
         proc.communicate(timeout=30)
     # Stopped: the instance is free again, and says nobody runs it.
     assert not (Path(isomer_home) / "instances" / "default" / "platform.json").exists()
-    proc = launch(first_port, env)
+    proc = launch(first_port, env, tmp_path / "again.log")
     try:
         assert wait_status(first_port, proc)["healthy"] is True
     finally:
@@ -158,7 +158,7 @@ def test_instance_and_runtime_files_are_private(isomer_home, tmp_path):
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
     instance = Path(isomer_home) / "instances" / "default"
     port = free_port()
-    proc = launch(port, env)
+    proc = launch(port, env, tmp_path / "platform.log")
     try:
         wait_status(port, proc)
         mode = lambda path: stat.S_IMODE(path.stat().st_mode)  # noqa: E731
