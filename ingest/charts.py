@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 from isomer_data.store.datasets import register_dataset, replace_chart_features
 
 # The object classes taken by default; others can be asked for by name.

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 from isomer_data.store.datasets import RASTER_READ_OPTIONS, register_dataset
 
 RASTER_DRIVERS = ("GTiff", "COG", "BAG", "GRIB")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 log = logging.getLogger(__name__)
 

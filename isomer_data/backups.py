@@ -34,7 +34,7 @@ from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 
 from isomer_data import __version__
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 FORMAT = "isomer-data-backup"
 SCHEMA_VERSION = 1

@@ -202,7 +202,7 @@ class RemoteClient(Client):
         import urllib.parse
         import urllib.request
 
-        from isomer_data.errors import IsomerError
+        from isomer_data.core.errors import IsomerError
 
         query = urllib.parse.urlencode([(k, v) for k, v in params if v is not None])
         request = urllib.request.Request(
@@ -385,14 +385,14 @@ def connect(
     Client
     """
     from isomer_data.config import IsomerConfig
+    from isomer_data.core.errors import IsomerError
     from isomer_data.database.embedded import read_runtime
-    from isomer_data.errors import IsomerError
 
     url = url or os.environ.get(ENV_URL) or os.environ.get(ENV_DB)
     if url and url.startswith(("http://", "https://")):
         token = token or os.environ.get(ENV_TOKEN)
         if not token:
-            from isomer_data.errors import IsomerError
+            from isomer_data.core.errors import IsomerError
 
             raise IsomerError(
                 50030,

@@ -21,7 +21,7 @@ from pathlib import Path
 from traitlets import Bool, Integer, List, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 CONFIG_FILE = "isomer_config.json"
 # These say where the instance file is, so they cannot come from it.

@@ -15,7 +15,7 @@ from pathlib import Path
 from traitlets.config import Config
 
 from isomer_data.config import IsomerConfig, read_config_file, write_config_file
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 
 def instance_config(name: str, home: str | None = None, **values) -> IsomerConfig:

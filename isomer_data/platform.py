@@ -11,11 +11,27 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from isomer_data import __version__
 from isomer_data.config import IsomerConfig
+from isomer_data.core.events import EventTable
 from isomer_data.database import Database, open_database
 from isomer_data.store.collections import STORE
+
+if TYPE_CHECKING:  # the services import the platform's module, not the other way round
+    from isomer_data.ingest.worker import StoreSink
+    from isomer_data.services.auth.guard import SocketGuard
+    from isomer_data.services.auth.identity import IsomerIdentityProvider
+    from isomer_data.services.auth.users import UserStore
+    from isomer_data.services.backup.service import BackupService
+    from isomer_data.services.hub.hub import Hub
+    from isomer_data.services.ingest.service import IngestService
+    from isomer_data.services.live.state import LiveState
+    from isomer_data.services.live.subscriptions import Fanout
+    from isomer_data.services.objects.manager import ObjectManager
+    from isomer_data.services.objects.schemas import SchemaRegistry
+    from isomer_data.services.signalk.access import AccessRequests
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +39,26 @@ HEALTH_CACHE_SECONDS = 1.0
 
 
 class Platform:
+    """What lives from start to stop; each service sets its part at setup.
+
+    The parts are declared here, typed, rather than attached ad hoc: a part whose service
+    is not loaded (or failed, see ``failed_services``) is ``None``, and code that can run
+    without it checks for that.
+    """
+
+    users: UserStore | None = None  # auth
+    identity: IsomerIdentityProvider | None = None  # auth
+    schemas: SchemaRegistry | None = None  # objects
+    objects: ObjectManager | None = None  # objects
+    live: LiveState | None = None  # live
+    fanout: Fanout | None = None  # live
+    hub_store: StoreSink | None = None  # live: what vessels publish, stored
+    hub: Hub | None = None  # hub
+    guard: SocketGuard | None = None  # hub: open sockets re-check who they are
+    access: AccessRequests | None = None  # signalk: device access requests
+    ingest: IngestService | None = None  # ingest
+    backups: BackupService | None = None  # backup: scheduled backups
+
     def __init__(self, config: IsomerConfig, database: Database):
         self.config = config
         self.database = database
@@ -34,6 +70,8 @@ class Platform:
         # name -> {"stage", "error"} for services whose setup or start raised
         self.failed_services: dict[str, dict] = {}
         self.supervisor = None
+        # This platform's hub events, from the services and modules it loaded.
+        self.events = EventTable()
         # Every collection the platform writes, created before the first request (see
         # isomer_data.store.collections); services add theirs at setup.
         self.collections: set[str] = set(STORE)
@@ -116,10 +154,10 @@ class Platform:
     def data_counters(self) -> dict:
         """What was refused, lost or is waiting for the database: counts only, nothing secret."""
         counters: dict = {}
-        live = getattr(self, "live", None)
+        live = self.live
         if live is not None:
             counters["rejected"] = live.rejected  # items refused at the edge
-        store = getattr(self, "hub_store", None)
+        store = self.hub_store
         if store is not None:
             counters["store_invalid"] = store.invalid
             counters["store_failed"] = store.failed

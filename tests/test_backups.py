@@ -27,7 +27,7 @@ from isomer_data.backups import (
 )
 from isomer_data.cli.main import main
 from isomer_data.config import IsomerConfig, write_config_file
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 from isomer_data.samples import VOYAGE_NMEA
 
 sys.path.insert(0, str(Path(__file__).parent / "ingest"))

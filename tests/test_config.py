@@ -2,7 +2,7 @@ import pytest
 from traitlets.config import Config
 
 from isomer_data.config import IsomerConfig, redact
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 
 def test_environment_variables_set_traits(monkeypatch, tmp_path):

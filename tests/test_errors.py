@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from isomer_data.errors import ERRORS, IsomerError, markdown_table
+from isomer_data.core.errors import ERRORS, IsomerError, markdown_table
 
 DOCS = Path(__file__).parents[1] / "docs" / "errors" / "README.md"
 

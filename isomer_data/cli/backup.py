@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from isomer_data.cli.options import DATA_OPTIONS, add_config_options, config_from_args
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 
 def register(subparsers) -> None:

@@ -13,7 +13,7 @@ from traitlets.config import Config
 
 from isomer_data.cli.options import DATA_OPTIONS, SERVER_OPTIONS, add_config_options
 from isomer_data.config import NOT_IN_FILE, IsomerConfig, shown_value, write_config_file
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")

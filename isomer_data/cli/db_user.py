@@ -18,8 +18,8 @@ import os
 import sys
 
 from isomer_data.cli.options import add_config_options, config_from_args
-from isomer_data.errors import IsomerError
-from isomer_data.services.auth.roles import ADMIN, CREW, ROLES
+from isomer_data.core.errors import IsomerError
+from isomer_data.core.roles import ADMIN, CREW, ROLES
 
 PASSWORD_VARIABLE = "ISOMER_PASSWORD"
 

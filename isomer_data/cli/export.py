@@ -15,7 +15,7 @@ import sys
 from isomer_data.cli.options import add_config_options, config_from_args
 from isomer_data.cli.outputs import check_writable, output_format, writing
 from isomer_data.cli.times import parse_time
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 from isomer_data.ingest.clock import TIME_SOURCES
 
 EXPORT_COMMANDS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from isomer_data.cli.options import add_config_options, config_from_args
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 FORMATS = ("netcdf", "geotiff", "cog")
 # Finer than 1e-6° (≈ 0.1 m) is below any sounder's footprint; coarser than 1° is no map.

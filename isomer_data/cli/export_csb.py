@@ -9,7 +9,7 @@ from isomer_data.cli.export import nothing_found, selection
 from isomer_data.cli.export_bathymetry import parse_bbox
 from isomer_data.cli.options import add_config_options, config_from_args
 from isomer_data.cli.outputs import check_writable, writing
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 FORMATS = ("geojson", "dcdb-csv")
 SUFFIXES = {".json": "geojson", ".geojson": "geojson", ".csv": "dcdb-csv"}

@@ -66,8 +66,8 @@ def argparse_bool():
 
 def run(args) -> int:
     from isomer_data.cli.times import parse_date, parse_time
+    from isomer_data.core.errors import IsomerError
     from isomer_data.database import open_database
-    from isomer_data.errors import IsomerError
 
     args.start = parse_time(args.start, "--start")
     args.date = parse_date(args.date, "--date")
@@ -138,7 +138,7 @@ def _file(db, path: Path, args) -> int:
         recognised = report.accepted or report.unmapped
         lines = report.lines
     if not recognised:
-        from isomer_data.errors import IsomerError
+        from isomer_data.core.errors import IsomerError
 
         raise IsomerError(60101, f"{path}: {lines} lines, no NMEA 0183 or AIS sentence among them")
     return 0

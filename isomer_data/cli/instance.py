@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 
 def register(subparsers) -> None:

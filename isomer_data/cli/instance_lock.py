@@ -14,7 +14,7 @@ import json
 import os
 from pathlib import Path
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 LOCK_FILE = "platform.lock"
 INFO_FILE = "platform.json"

@@ -8,7 +8,7 @@ import os
 import sys
 
 from isomer_data import __version__
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 # Each module has ``register(subparsers)`` which adds its parser and sets ``func``.
 COMMAND_MODULES = [

@@ -12,7 +12,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 # Every format an export writes and the suffixes that name it.
 SUFFIXES = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Years the platform can store and export (pandas' nanosecond range, with margin).

@@ -15,8 +15,8 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from isomer_data.config import IsomerConfig, redact
+from isomer_data.core.errors import IsomerError
 from isomer_data.database.embedded import EmbeddedMongo, read_runtime
-from isomer_data.errors import IsomerError
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 from isomer_data.config import redact
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 log = logging.getLogger(__name__)
 

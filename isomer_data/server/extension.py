@@ -107,12 +107,15 @@ class IsomerDataApp(ExtensionApp):
         self.services = discover_services()
         for name, package in self.services.items():
             try:
-                _service_module(package, "components")  # registers the service's hub events
+                components = _service_module(package, "components")
+                if components is not None:
+                    self.platform.events.add_module(components, name)
                 module = _service_module(package, "service")
                 if module is not None and hasattr(module, "setup"):
                     module.setup(self.platform, self.serverapp)
             except Exception as exc:  # a broken service is reported; the others go on
                 self.log.exception("Isomer Data service %r could not be set up", name)
+                self.platform.events.remove_owner(name)
                 self.platform.service_failed(name, "setup", exc)
         try:
             ensure_collections(self.platform.database.db, self.platform.collections)

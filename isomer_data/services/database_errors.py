@@ -21,7 +21,7 @@ class DatabaseErrorsMixin:
         if not isinstance(exc, PyMongoError):
             super().write_error(status_code, **kwargs)
             return
-        from isomer_data.services.hub.hub import database_error
+        from isomer_data.core.errors import database_error
 
         error = database_error(exc)
         self.set_status(503)

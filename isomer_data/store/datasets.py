@@ -28,7 +28,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, GEOSPHERE, ReturnDocument
 from pymongo.database import Database as MongoDatabase
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 CATALOG = "datasets"
 CHART_FEATURES = "chart_features"

@@ -11,9 +11,9 @@ from pymongo import MongoClient
 from traitlets.config import Config
 
 from isomer_data.config import IsomerConfig
+from isomer_data.core.errors import IsomerError
 from isomer_data.database import EmbeddedMongo, open_database
 from isomer_data.database.embedded import pid_alive
-from isomer_data.errors import IsomerError
 
 
 def test_data_survives_a_restart(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 import tornado.httpclient
 import tornado.websocket
 
-from isomer_data.services.auth.roles import ROLES
+from isomer_data.core.roles import ROLES
 
 PASSWORD = "correct horse battery"
 

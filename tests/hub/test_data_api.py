@@ -1,6 +1,6 @@
 """``/isomer/api/data``: who may read, and bad parameters answered as the caller's mistake.
 
-The role policy is explicit (``QUERY_ROLES`` in ``services/data/handlers.py``): admins,
+The role policy is the Authorizer's (resource ``isomer.data``, read): admins,
 crew and scientists read; a vessel identity feeds data and reads nothing here; anonymous
 callers are refused. Unknown paths are an empty answer, not a 500; bad times, boxes and
 counts are 400 ``invalid``, never ``database_unavailable``.
@@ -19,8 +19,11 @@ import tornado.httpclient
 from isomer_data.ingest.observation import Observation
 from tornado.httpclient import HTTPClientError
 
-from isomer_data.services.data.handlers import QUERY_ROLES
+from isomer_data.core.roles import ROLES
+from isomer_data.services.auth.authorizer import DATA, allowed
 from isomer_data.store.observations import ensure_indexes, write_observations
+
+QUERY_ROLES = {role for role in ROLES if allowed((role,), "read", DATA)}
 
 ENDPOINTS = [
     (("observations",), {"path": "environment.*"}),

@@ -1,7 +1,7 @@
 """100,000-deep JSON to the other JSON entry points: an error answer, never a 500 or a close.
 
 Python's json raises RecursionError (not ValueError) on deep nesting; every place that
-parses a client's JSON goes through ``isomer_data.services.hub.parsing.parse``.
+parses a client's JSON goes through ``isomer_data.core.parsing.parse``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import json
 import pytest
 import tornado.httpclient
 
-from isomer_data.services.auth.roles import ROLES
+from isomer_data.core.roles import ROLES
 
 ANONYMOUS = "anonymous"
 PEOPLE = ("crew", "scientist")

@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from isomer_data.services.hub.events import HubError
-from isomer_data.services.hub.parsing import MAX_DEPTH, deeper_than, parse
+from isomer_data.core.events import DomainError
+from isomer_data.core.parsing import MAX_DEPTH, deeper_than, parse
 from isomer_data.services.objects.manager import (
     MAX_OBJECT_BYTES,
     MAX_OBJECT_DEPTH,
@@ -53,23 +53,23 @@ def test_parse_limits_depth_and_reports_numbered_bad_json():
         '{"a":' * 100_000 + "1" + "}" * 100_000,
         ("[" * 100_000).encode(),
     ):
-        with pytest.raises(HubError) as err:
+        with pytest.raises(DomainError) as err:
             parse(raw)
         assert err.value.code == "bad_json"
         assert err.value.message.startswith("40202")
     # brackets inside strings do not count
     assert parse(json.dumps(["[" * 1000, "{" * 1000])) == ["[" * 1000, "{" * 1000]
-    with pytest.raises(HubError) as err:
+    with pytest.raises(DomainError) as err:
         parse("{nope")
     assert err.value.message.startswith("40201")
-    with pytest.raises(HubError):
+    with pytest.raises(DomainError):
         parse(b"\xff\xfe\xff")
 
 
 def test_strict_parse_refuses_nan_and_infinity():
     assert parse("[NaN]")[0] != parse("[NaN]")[0]  # lenient: a NaN
     for text in ("[NaN]", '{"a": Infinity}', "[-Infinity]"):
-        with pytest.raises(HubError) as err:
+        with pytest.raises(DomainError) as err:
             parse(text, strict=True)
         assert err.value.code == "bad_json"
     assert parse(b'{"a": 1.5}', strict=True) == {"a": 1.5}
@@ -89,7 +89,7 @@ def test_strict_parse_refuses_nan_and_infinity():
     ],
 )
 def test_documents_that_must_never_be_stored(doc, number, field):
-    with pytest.raises(HubError) as err:
+    with pytest.raises(DomainError) as err:
         check_document(doc)
     assert err.value.message.startswith(str(number))
     assert err.value.details == {"field": field}
@@ -101,13 +101,13 @@ def test_documents_are_bounded_in_depth_and_size():
     for _ in range(MAX_OBJECT_DEPTH - 1):
         nested = {"x": nested}
     check_document(nested)
-    with pytest.raises(HubError) as err:
+    with pytest.raises(DomainError) as err:
         check_document({"x": nested})
     assert err.value.message.startswith("40213")
-    with pytest.raises(HubError) as err:
+    with pytest.raises(DomainError) as err:
         check_document({"s": ["x" * 1000] * (MAX_OBJECT_BYTES // 1000)})
     assert err.value.code == "too_large"
     assert err.value.message.startswith("40212")
     # multi-byte characters count as their UTF-8 size
-    with pytest.raises(HubError):
+    with pytest.raises(DomainError):
         check_document({"s": "€" * (MAX_OBJECT_BYTES // 2)})

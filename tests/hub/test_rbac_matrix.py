@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from isomer_data.core.roles import ALL_ROLES
 from isomer_data.services.auth.authorizer import ACTIONS, RESOURCES, allowed
-from isomer_data.services.auth.roles import ALL_ROLES
-from isomer_data.services.hub.events import EVENTS
 
 A, C, S, V, N = "admin", "crew", "scientist", "vessel", "anonymous"
 LOGGED_IN = {A, C, S, V}
@@ -62,13 +61,13 @@ EXPECTED_JUPYTER = {
 
 
 def test_the_tables_cover_everything_declared(started):
-    assert set(EXPECTED_EVENTS) == set(EVENTS)
+    assert set(EXPECTED_EVENTS) == set(started.events)
     assert set(EXPECTED_JUPYTER) == set(RESOURCES)
 
 
 async def test_every_event_for_every_role(started, tokens, hub_connect):
     failures = []
-    for key in sorted(EVENTS):
+    for key in sorted(started.events):
         for role in ALL_ROLES:
             client = await hub_connect(None if role == N else tokens[role])
             reply = await client.call(*key, None)

@@ -16,7 +16,7 @@ from isomer_data.ingest.charts import ingest_file, is_chart_or_raster, read_cell
 from pymongo.errors import PyMongoError
 
 from isomer_data import catalog
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 from isomer_data.store.datasets import CHART_FEATURES, get_dataset, replace_chart_features
 
 CELL = "GB4TEST1"

@@ -16,8 +16,8 @@ from fixtures_gdal import (
 from isomer_data.ingest.charts import ingest_file, is_chart_or_raster
 
 from isomer_data import catalog
+from isomer_data.core.errors import IsomerError
 from isomer_data.database import Database
-from isomer_data.errors import IsomerError
 from isomer_data.store.datasets import get_dataset
 
 STEP_TIMES = [np.datetime64(GRIB_REF_TIME + 3600 * h, "s") for h in GRIB_STEPS]

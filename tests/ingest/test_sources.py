@@ -10,7 +10,7 @@ from isomer_data.ingest.framing import checksum
 from isomer_data.ingest.sources import open_source, parse_source
 from isomer_data.ingest.worker import IngestWorker, LiveSink
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 from isomer_data.services.live.state import LiveState
 
 

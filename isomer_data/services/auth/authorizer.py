@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from jupyter_server.auth.authorizer import Authorizer
 
-from isomer_data.services.auth.roles import ADMIN, CREW, SCIENTIST, VESSEL, roles_of
+from isomer_data.core.roles import ADMIN, CREW, SCIENTIST, VESSEL, roles_of
 
 READ, WRITE, EXECUTE = "read", "write", "execute"
 ACTIONS = (READ, WRITE, EXECUTE)
@@ -32,21 +32,38 @@ RESOURCES = (
     "terminals",
 )
 
+# The platform's own REST resources (handlers declare ``auth_resource`` and ``@authorized``;
+# GET is "read", POST/PUT/PATCH/DELETE "write"). Per-object rules stay the object
+# manager's: "write" on objects lets a role try; the object's permissions decide.
+OBJECTS = "isomer.objects"  # /isomer/api/objects/…, the same roles as the objects/* events
+SCHEMAS = "isomer.schemas"  # /isomer/api/schemas
+TOKENS = "isomer.tokens"  # /isomer/api/tokens: each user's own (admins: anyone's)
+IDENTITY = "isomer.identity"  # /isomer/api/whoami
+DATA = "isomer.data"  # /isomer/api/data/…: the stored history
+PANELS = "isomer.panels"  # /isomer/: the crew panels page
+ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS)
+
+R, RW = frozenset({READ}), frozenset({READ, WRITE})
+
 # role → resource → allowed actions; admin may do everything, unknown resources nothing.
 POLICY: dict[str, dict[str, frozenset]] = {
     SCIENTIST: {
         resource: EVERYTHING for resource in RESOURCES if resource not in ("server", "config")
     }
-    | {"config": frozenset({READ})},
+    | {"config": R}
+    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R},
     CREW: {
-        "api": frozenset({READ}),
-        "config": frozenset({READ}),
-        "contents": frozenset({READ}),
-        "csp": frozenset({READ, WRITE}),  # browsers post CSP violation reports
-        "kernelspecs": frozenset({READ}),
-        "sessions": frozenset({READ}),
-    },
-    VESSEL: {"api": frozenset({READ})},
+        "api": R,
+        "config": R,
+        "contents": R,
+        "csp": RW,  # browsers post CSP violation reports
+        "kernelspecs": R,
+        "sessions": R,
+    }
+    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R},
+    # A machine identity feeds data: it reads objects it is given (its vessel record) and
+    # the schemas, manages its own tokens, and never reads the fleet's history.
+    VESSEL: {"api": R, OBJECTS: R, SCHEMAS: R, TOKENS: RW, IDENTITY: R},
 }
 
 

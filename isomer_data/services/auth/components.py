@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from isomer_data.core.events import ANYONE, EVERYONE, DomainError, event
+from isomer_data.services.auth.guard import Credential
 from isomer_data.services.auth.identity import user_from_doc
 from isomer_data.services.auth.login import TOKEN_TTL_SECONDS, attempt_succeeded, begin_attempt
-from isomer_data.services.hub.events import ANYONE, EVERYONE, HubError, event
-from isomer_data.services.hub.guard import Credential
 
 # A token made over a websocket lives at most this long, and never beyond the token the
 # socket logged in with: a socket's credential cannot be stretched into a longer one.
@@ -22,11 +22,11 @@ def _address(client) -> str:
 async def login(client, data):
     """Log this connection in with ``{username, password}`` (or ``{token}``); returns a token."""
     if not isinstance(data, dict):
-        raise HubError("bad_request", 'expected {"username", "password"} or {"token"}')
+        raise DomainError("bad_request", 'expected {"username", "password"} or {"token"}')
     users = client.platform.users
     address = _address(client)
     if not begin_attempt(address):
-        raise HubError("throttled", "too many failed logins: wait a minute")
+        raise DomainError("throttled", "too many failed logins: wait a minute")
     token = None
     if "token" in data:
         doc = await users.user_for_token(str(data["token"]))
@@ -41,7 +41,7 @@ async def login(client, data):
                 doc, name="hub login", ttl=TOKEN_TTL_SECONDS, password_bound=True
             )
     if doc is None:
-        raise HubError("unauthenticated", "wrong user name, password or token")
+        raise DomainError("unauthenticated", "wrong user name, password or token")
     attempt_succeeded(address)
     client.user = user_from_doc(doc)
     # The connection now rests on this token: revoking it ends the connection.
@@ -65,7 +65,7 @@ async def logout(client, data):
 async def _me(client) -> dict:
     doc = await client.platform.users.get_by_id(getattr(client.user, "user_id", ""))
     if doc is None:
-        raise HubError("forbidden", "tokens belong to platform users; log in as one")
+        raise DomainError("forbidden", "tokens belong to platform users; log in as one")
     return doc
 
 
@@ -82,17 +82,17 @@ async def create_token(client, data):
     data = data if isinstance(data, dict) else {}
     kind = data.get("kind", "person")
     if kind not in ("person", "device"):
-        raise HubError("invalid", 'kind must be "person" or "device"', {"field": "kind"})
+        raise DomainError("invalid", 'kind must be "person" or "device"', {"field": "kind"})
     ttl = data.get("ttl", SOCKET_TOKEN_SECONDS)
     if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl < 1e10:
-        raise HubError("invalid", "ttl must be a positive number of seconds", {"field": "ttl"})
+        raise DomainError("invalid", "ttl must be a positive number of seconds", {"field": "ttl"})
     now = datetime.now(UTC)
     expires = now + timedelta(seconds=min(ttl, SOCKET_TOKEN_SECONDS))
     credential = client.credential
     if credential.expires is not None:
         expires = min(expires, credential.expires)
     if expires <= now:
-        raise HubError("unauthenticated", "this connection's login has expired; log in again")
+        raise DomainError("unauthenticated", "this connection's login has expired; log in again")
     token, record = await client.platform.users.issue_token(
         await _me(client),
         name=str(data.get("name", ""))[:100],
@@ -113,9 +113,9 @@ async def create_token(client, data):
 async def revoke_token(client, data):
     """Revoke one of this user's tokens by id (admins: anyone's)."""
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):
-        raise HubError("bad_request", 'expected {"id": "<token id>"}')
+        raise DomainError("bad_request", 'expected {"id": "<token id>"}')
     me = await _me(client)
     ok = await client.platform.users.revoke_token(me, data["id"], any_user="admin" in client.roles)
     if not ok:
-        raise HubError("not_found", f"no token {data['id']}")
+        raise DomainError("not_found", f"no token {data['id']}")
     return {"revoked": data["id"]}

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from isomer_data.core.roles import roles_of
+from isomer_data.services.auth.authorizer import IDENTITY, TOKENS
 from isomer_data.services.auth.login import JSONLoginHandler, LogoutHandler
-from isomer_data.services.auth.roles import roles_of
 from isomer_data.services.database_errors import DatabaseErrorsMixin
 
 
@@ -17,7 +19,10 @@ def _jsonable(doc: dict) -> dict:
 
 
 class WhoAmIHandler(APIHandler):
+    auth_resource = IDENTITY
+
     @web.authenticated
+    @authorized
     async def get(self):
         user = self.current_user
         self.finish(
@@ -33,6 +38,8 @@ class WhoAmIHandler(APIHandler):
 
 
 class TokensHandler(DatabaseErrorsMixin, APIHandler):
+    auth_resource = TOKENS
+
     """A user's own tokens: for notebooks, scripts and the vessels they run."""
 
     async def _me(self) -> dict:
@@ -43,12 +50,14 @@ class TokensHandler(DatabaseErrorsMixin, APIHandler):
         return doc
 
     @web.authenticated
+    @authorized
     async def get(self):
         me = await self._me()
         tokens = await self.settings["isomer"].users.list_tokens(me)
         self.finish(json.dumps([_jsonable(t) for t in tokens]))
 
     @web.authenticated
+    @authorized
     async def post(self):
         me = await self._me()
         body = self.get_json_body() or {}
@@ -69,6 +78,7 @@ class TokensHandler(DatabaseErrorsMixin, APIHandler):
         )
 
     @web.authenticated
+    @authorized
     async def delete(self, token_id: str):
         me = await self._me()
         admin = "admin" in roles_of(self.current_user)

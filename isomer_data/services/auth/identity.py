@@ -34,7 +34,7 @@ from jupyter_server.auth.identity import IdentityProvider
 from pymongo.errors import PyMongoError
 from traitlets import Type
 
-from isomer_data.services.auth.roles import ADMIN, IsomerUser
+from isomer_data.core.roles import ADMIN, IsomerUser
 
 SIGNALK_COOKIE = "JAUTHENTICATION"
 # Who the current request is, for code deeper down that Jupyter calls without the handler
@@ -70,7 +70,7 @@ def bootstrap_admin() -> IsomerUser:
 
 def _users(handler):
     platform = handler.settings.get("isomer")
-    return getattr(platform, "users", None)
+    return platform.users if platform is not None else None
 
 
 def _wants_page(handler) -> bool:

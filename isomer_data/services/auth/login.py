@@ -20,10 +20,10 @@ from jupyter_server.auth.login import LoginFormHandler
 from jupyter_server.auth.logout import LogoutHandler as JupyterLogoutHandler
 from jupyter_server.base.handlers import JupyterHandler
 
+from isomer_data.core.events import DomainError
+from isomer_data.core.parsing import parse as parse_json
 from isomer_data.services.auth.identity import SIGNALK_COOKIE, bootstrap_admin, user_from_doc
 from isomer_data.services.database_errors import DatabaseErrorsMixin
-from isomer_data.services.hub.events import HubError
-from isomer_data.services.hub.parsing import parse as parse_json
 
 MAX_FAILURES = 5
 FAILURE_WINDOW = 60.0
@@ -179,7 +179,7 @@ class JSONLoginHandler(DatabaseErrorsMixin, JupyterHandler):
         try:
             body = parse_json(self.request.body or b"{}")  # bounded depth
             username, password = str(body["username"]), str(body["password"])
-        except (HubError, KeyError, TypeError):
+        except (DomainError, KeyError, TypeError):
             self.set_status(400)
             self.finish(json.dumps({"message": 'expected JSON {"username": …, "password": …}'}))
             return

@@ -36,8 +36,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from isomer_data.errors import IsomerError
-from isomer_data.services.auth.roles import ROLES
+from isomer_data.core.errors import IsomerError
+from isomer_data.core.roles import ROLES
 
 USERS = "users"
 TOKENS = "tokens"
@@ -88,7 +88,7 @@ def check_roles(roles) -> list[str]:
 def username_rule() -> dict:
     """The user name's JSON Schema, from ``schemas/user.json``: the rule the panel's user form
     (the object manager validates users against that schema) and the command line share."""
-    from isomer_data.services.objects.schemas import schema_dir
+    from isomer_data.core.schemas import schema_dir
 
     schema = json.loads((schema_dir() / "user.json").read_text())
     return schema["properties"]["username"]

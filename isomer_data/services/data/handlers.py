@@ -18,26 +18,22 @@ import io
 import json
 import math
 
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from isomer_data.services.auth.roles import ADMIN, CREW, SCIENTIST, roles_of
-from isomer_data.services.hub.hub import database_error
+from isomer_data.core.errors import database_error
+from isomer_data.services.auth.authorizer import DATA
 
 # Who may read data through this API. Deliberately not VESSEL: a vessel identity is a
 # machine that feeds data (live/publish, Signal K updates); a stolen vessel token must not
 # read the fleet's history. Anonymous callers never reach a handler (401).
-QUERY_ROLES = frozenset({ADMIN, CREW, SCIENTIST})
 PARQUET = "application/vnd.apache.parquet"
 MAX_VALUES = 256  # path or vessel parameters in one query
 
 
 class InvalidQuery(ValueError):
     """A query parameter the caller got wrong: 400 ``invalid`` with this message."""
-
-
-def may_query(user) -> bool:
-    return bool(QUERY_ROLES & set(roles_of(user)))
 
 
 def observations_table(frame):
@@ -80,9 +76,7 @@ class _DataHandler(APIHandler):
     asked; only a database that does not answer is 503 ``database_unavailable`` (50020).
     """
 
-    def check(self) -> None:
-        if not may_query(self.current_user):
-            raise web.HTTPError(403, "querying data needs the crew, scientist or admin role")
+    auth_resource = DATA
 
     def fail(self, status: int, code: str, message: str) -> None:
         self.set_status(status)
@@ -126,7 +120,7 @@ class _DataHandler(APIHandler):
         """Run ``make`` in a thread; the result, or None once an error has been answered."""
         from pymongo.errors import ConnectionFailure, PyMongoError
 
-        from isomer_data.errors import IsomerError
+        from isomer_data.core.errors import IsomerError
 
         try:
             return await asyncio.to_thread(make)
@@ -160,8 +154,8 @@ class _DataHandler(APIHandler):
 
 class ObservationsHandler(_DataHandler):
     @web.authenticated
+    @authorized
     async def get(self):
-        self.check()
         from isomer_data.store.observations import query_observations
         from isomer_data.wildcards import WildcardError, compile_patterns
 
@@ -183,8 +177,8 @@ class ObservationsHandler(_DataHandler):
 
 class SoundingsHandler(_DataHandler):
     @web.authenticated
+    @authorized
     async def get(self):
-        self.check()
         from isomer_data.store.soundings import query_soundings
 
         db = self.settings["isomer"].database.db
@@ -200,8 +194,8 @@ class SoundingsHandler(_DataHandler):
 
 class VesselsHandler(_DataHandler):
     @web.authenticated
+    @authorized
     async def get(self):
-        self.check()
         from isomer_data.store.vessels import vessel_offsets
 
         db = self.settings["isomer"].database.db
@@ -214,8 +208,8 @@ class ChartLayerHandler(_DataHandler):
     """``GET /isomer/api/data/chart/LAYER[?bbox=W,S,E,N]``: an S-57 layer as GeoJSON."""
 
     @web.authenticated
+    @authorized
     async def get(self, layer: str):
-        self.check()
         from isomer_data.catalog import chart_layer
 
         db = self.settings["isomer"].database.db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from isomer_data.services.hub.events import ANYONE, EVERYONE, HubError, event
+from isomer_data.core.events import ANYONE, EVERYONE, DomainError, event
 
 MAX_ECHO = 1024  # bytes of echoed data (as JSON): a ping measures latency, it is no mirror
 
@@ -15,7 +15,7 @@ async def ping(client, data):
     """Latency check: echoes ``data`` (up to 1 KiB as JSON) with the server's time (POSIX s)."""
     size = len(json.dumps(data, separators=(",", ":"), default=str))
     if size > MAX_ECHO:
-        raise HubError(
+        raise DomainError(
             "too_large", f"ping echoes at most {MAX_ECHO} bytes of data, not {size}: send less"
         )
     return {"echo": data, "time": time.time()}
@@ -48,5 +48,5 @@ async def status(client, data):
 async def resume(client, data):
     """Restore the live and object subscriptions of an earlier connection's session."""
     if not isinstance(data, dict) or not isinstance(data.get("session"), str):
-        raise HubError("bad_request", 'expected {"session": "<id from the old hello>"}')
+        raise DomainError("bad_request", 'expected {"session": "<id from the old hello>"}')
     return client.hub.resume(client, data["session"])

@@ -12,8 +12,8 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.base.handlers import JupyterHandler
 from tornado import websocket
 
-from isomer_data.services.auth.roles import ANONYMOUS, roles_of
-from isomer_data.services.hub.guard import CLOSE_TRY_LATER, credential_of
+from isomer_data.core.roles import ANONYMOUS, roles_of
+from isomer_data.services.auth.guard import CLOSE_TRY_LATER, credential_of
 
 
 class HubSocket(JupyterHandler, websocket.WebSocketHandler):

@@ -19,35 +19,16 @@ from collections import OrderedDict
 from pymongo.errors import PyMongoError
 
 from isomer_data import __version__
-from isomer_data.services.auth.roles import ANONYMOUS, roles_of
-from isomer_data.services.hub.events import EVENTS, HubError
-from isomer_data.services.hub.guard import CLOSE_NO_ROLE, Credential, SocketGuard
-from isomer_data.services.hub.parsing import parse as parse_json
+from isomer_data.core.errors import DomainError, database_error
+from isomer_data.core.parsing import parse as parse_json
+from isomer_data.core.roles import ANONYMOUS, roles_of
+from isomer_data.services.auth.guard import CLOSE_NO_ROLE, Credential, SocketGuard
 from isomer_data.services.live.subscriptions import Subscriber, Subscription, write_text_frame
 
 log = logging.getLogger(__name__)
 
 SESSION_SECONDS = 600.0
 MAX_SESSIONS = 10_000
-
-
-def database_error(exc: Exception) -> HubError:
-    """The database went away, or refused the request: say which, with the numbered error.
-
-    Only a database that does not answer is ``database_unavailable`` (50020). A request
-    the server answered with a refusal (a filter value of the wrong type, say) is the
-    caller's to fix: ``invalid``, so nobody waits for a database that is in fact there.
-    """
-    from pymongo.errors import ExecutionTimeout, OperationFailure, WTimeoutError
-
-    if isinstance(exc, OperationFailure) and not isinstance(exc, ExecutionTimeout | WTimeoutError):
-        reason = str(getattr(exc, "details", None) and exc.details.get("errmsg") or exc)
-        return HubError("invalid", f"the database refused this request: {reason[:200]}")
-    return HubError(
-        "database_unavailable",
-        f"50020: the database did not answer ({type(exc).__name__}); nothing was changed, "
-        "try again in a moment",
-    )
 
 
 class TokenBucket:
@@ -140,7 +121,7 @@ class HubClient(Subscriber):
             )
         )
 
-    def reply(self, request: dict, data=None, error: HubError | None = None) -> None:
+    def reply(self, request: dict, data=None, error: DomainError | None = None) -> None:
         message = {"component": request.get("component"), "action": request.get("action")}
         if "id" in request:
             message["id"] = request["id"]
@@ -172,7 +153,7 @@ class HubClient(Subscriber):
             self.errors += 1
             self.reply(
                 {"component": "hub", "action": "receive"},
-                error=HubError(
+                error=DomainError(
                     "too_large", f"message of {len(raw)} bytes exceeds the limit of {limit}"
                 ),
             )
@@ -184,7 +165,7 @@ class HubClient(Subscriber):
                 self._last_flood_notice = now
                 self.reply(
                     {"component": "hub", "action": "receive"},
-                    error=HubError(
+                    error=DomainError(
                         "flood",
                         f"more than {self.hub.config.ws_rate} messages/s: "
                         f"{self.flooded} ignored so far; slow down",
@@ -193,7 +174,7 @@ class HubClient(Subscriber):
             return
         try:
             request = parse_json(raw)  # bounded depth: never a RecursionError
-        except HubError as exc:
+        except DomainError as exc:
             self.errors += 1
             self.reply({"component": "hub", "action": "receive"}, error=exc)
             return
@@ -205,7 +186,7 @@ class HubClient(Subscriber):
             self.errors += 1
             self.reply(
                 {"component": "hub", "action": "receive"},
-                error=HubError(
+                error=DomainError(
                     "bad_request",
                     'expected {"component": string, "action": string, "data": …}',
                 ),
@@ -215,19 +196,19 @@ class HubClient(Subscriber):
 
     async def dispatch(self, request: dict) -> None:
         key = (request["component"], request["action"])
-        ev = EVENTS.get(key)
+        ev = self.hub.platform.events.get(key)
         self.hub.counts[key] = self.hub.counts.get(key, 0) + 1
         try:
             if ev is None:
-                raise HubError("unknown", f"no event {key[0]}/{key[1]}")
+                raise DomainError("unknown", f"no event {key[0]}/{key[1]}")
             if not ev.allows(self.roles):
                 if self.anonymous:
-                    raise HubError("unauthenticated", f"{key[0]}/{key[1]} needs a login")
-                raise HubError(
+                    raise DomainError("unauthenticated", f"{key[0]}/{key[1]} needs a login")
+                raise DomainError(
                     "forbidden", f"{key[0]}/{key[1]} is not allowed for roles {list(self.roles)}"
                 )
             result = await ev.handler(self, request.get("data"))
-        except HubError as exc:
+        except DomainError as exc:
             self.errors += 1
             self.reply(request, error=exc)
             return
@@ -239,7 +220,7 @@ class HubClient(Subscriber):
         except Exception as exc:
             self.errors += 1
             log.exception("hub event %s/%s failed", *key)
-            self.reply(request, error=HubError("internal", f"{type(exc).__name__}: {exc}"))
+            self.reply(request, error=DomainError("internal", f"{type(exc).__name__}: {exc}"))
             return
         self.reply(request, result)
 
@@ -297,7 +278,7 @@ class Hub:
             del self.sessions[sid]
         saved = self.sessions.get(session)
         if saved is None or saved["user"] != getattr(client.user, "username", None):
-            raise HubError("unknown_session", "no such session to resume (expired or not yours)")
+            raise DomainError("unknown_session", "no such session to resume (expired or not yours)")
         del self.sessions[session]
         client.subscribe([Subscription.parse(s["context"], s) for s in saved["live"]])
         client.object_subscriptions.update(tuple(x) for x in saved["objects"])

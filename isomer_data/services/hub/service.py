@@ -15,7 +15,7 @@ def setup(platform, serverapp) -> None:
 
 
 async def start(platform) -> None:
-    users = getattr(platform, "users", None)
+    users = platform.users
     if users is not None and hasattr(users, "listeners"):
         users.listeners.append(platform.guard.user_changed)
     platform.guard.start()

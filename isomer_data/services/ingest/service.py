@@ -45,7 +45,7 @@ class IngestService:
                 config.instance_dir / "spill" / f"ingest-{number}", config.spill_max_bytes
             )
             sinks = [StoreSink(self.platform.database.db, origin=origin, spill=spill)]
-            live = getattr(self.platform, "live", None)
+            live = self.platform.live
             if live is not None:
                 sinks.append(LiveSink(live))
             worker = IngestWorker(url, sinks=sinks, clock=self.clock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from isomer_data.core.events import ADMIN, EVERYONE, VESSEL, DomainError, event
 from isomer_data.ingest.validation import (
     DEFAULT_WINDOW,
     BadValue,
@@ -12,7 +13,6 @@ from isomer_data.ingest.validation import (
     check_name,
     check_value,
 )
-from isomer_data.services.hub.events import ADMIN, EVERYONE, VESSEL, HubError, event
 from isomer_data.services.live.subscriptions import Subscription, SubscriptionError
 
 MAX_SUBSCRIBE = 256  # paths in one subscribe request
@@ -30,19 +30,19 @@ def split_full_path(path: str, context: str) -> tuple[str, str]:
 def parse_subscriptions(data) -> list[Subscription]:
     """``{context?, subscribe: [{path, period, policy, minPeriod}]}`` or ``{paths: [...]}``."""
     if not isinstance(data, dict):
-        raise HubError("bad_request", 'expected {"subscribe": [{"path": …}]} or {"paths": […]}')
+        raise DomainError("bad_request", 'expected {"subscribe": [{"path": …}]} or {"paths": […]}')
     context = data.get("context", "vessels.self")
     if not isinstance(context, str):
-        raise HubError("invalid", "context must be a string", {"field": "context"})
+        raise DomainError("invalid", "context must be a string", {"field": "context"})
     specs = data.get("subscribe")
     if specs is None and "paths" in data:
         common = {k: data[k] for k in ("period", "policy", "minPeriod") if k in data}
         paths = data["paths"] if isinstance(data["paths"], list) else [data["paths"]]
         specs = [{**common, "path": p} for p in paths]
     if not isinstance(specs, list) or not specs:
-        raise HubError("invalid", "nothing to subscribe to", {"field": "subscribe"})
+        raise DomainError("invalid", "nothing to subscribe to", {"field": "subscribe"})
     if len(specs) > MAX_SUBSCRIBE:
-        raise HubError(
+        raise DomainError(
             "invalid", f"at most {MAX_SUBSCRIBE} paths per subscribe", {"field": "subscribe"}
         )
     subs = []
@@ -53,7 +53,7 @@ def parse_subscriptions(data) -> list[Subscription]:
             ctx, path = split_full_path(spec["path"], context)
             subs.append(Subscription.parse(ctx, {**spec, "path": path}))
         except SubscriptionError as exc:
-            raise HubError("invalid", str(exc), {"field": f"subscribe[{i}]"}) from None
+            raise DomainError("invalid", str(exc), {"field": f"subscribe[{i}]"}) from None
     return subs
 
 
@@ -81,7 +81,7 @@ async def subscribe(client, data):
     try:
         client.subscribe(subs)
     except SubscriptionError as exc:
-        raise HubError("invalid", str(exc), {"field": "subscribe"}) from None
+        raise DomainError("invalid", str(exc), {"field": "subscribe"}) from None
     if client.timed:
         client.platform.fanout.ensure_ticker()
     snapshot_for(client, subs)
@@ -96,7 +96,7 @@ async def unsubscribe(client, data):
     try:
         return {"removed": client.unsubscribe(context, path)}
     except SubscriptionError as exc:
-        raise HubError("invalid", str(exc), {"field": "path"}) from None
+        raise DomainError("invalid", str(exc), {"field": "path"}) from None
 
 
 @event("live", "snapshot", roles=EVERYONE)
@@ -137,13 +137,13 @@ def observations_from_delta(
     received = time.time()
     updates = data.get("updates")
     if not isinstance(updates, list):
-        raise HubError("invalid", "a delta needs an updates list", {"field": "updates"})
+        raise DomainError("invalid", "a delta needs an updates list", {"field": "updates"})
     out: list = []
     errors: list[dict] = []
     try:
         check_name(vessel, "context")
     except BadValue as exc:
-        raise HubError("invalid", str(exc), {"field": "context"}) from None
+        raise DomainError("invalid", str(exc), {"field": "context"}) from None
     for i, update in enumerate(updates):
         if not isinstance(update, dict) or not isinstance(update.get("values"), list):
             errors.append({"field": f"updates[{i}]", "message": "each update needs a values list"})
@@ -183,7 +183,7 @@ def publish_delta(platform, data: dict, vessel: str, source: str) -> dict:
     if observations and not store.accepting:
         spill = store.spill
         room = f"the spill of {spill.max_bytes // (1024 * 1024)} MiB is full" if spill else ""
-        raise HubError(
+        raise DomainError(
             "database_unavailable",
             f"50020: the database is away and {room or 'nothing can be kept'}; "
             "nothing of this delta was kept, send it again later",
@@ -204,9 +204,9 @@ def publish_delta(platform, data: dict, vessel: str, source: str) -> dict:
 async def publish(client, data):
     """A vessel feeds a Signal K delta; it lands in the live state and the database."""
     if not isinstance(data, dict):
-        raise HubError("bad_request", "expected a Signal K delta")
+        raise DomainError("bad_request", "expected a Signal K delta")
     context = data.get("context", "vessels.self")
     if not isinstance(context, str) or not context.startswith("vessels."):
-        raise HubError("invalid", "context must be vessels.<id>", {"field": "context"})
+        raise DomainError("invalid", "context must be vessels.<id>", {"field": "context"})
     vessel = context.split(".", 1)[1]
     return publish_delta(client.platform, data, vessel, f"hub.{client.user.username}")

@@ -6,12 +6,12 @@ per-object permissions, these events only who may call them at all.
 
 from __future__ import annotations
 
-from isomer_data.services.hub.events import EVERYONE, PEOPLE, HubError, event
+from isomer_data.core.events import EVERYONE, PEOPLE, DomainError, event
 
 
 def _args(data) -> dict:
     if not isinstance(data, dict):
-        raise HubError("bad_request", 'expected {"schema": …, …}')
+        raise DomainError("bad_request", 'expected {"schema": …, …}')
     return data
 
 
@@ -100,5 +100,5 @@ async def get_schema(client, data):
     d = _args(data)
     registry = client.platform.schemas
     if d.get("schema") not in registry.schemas:
-        raise HubError("unknown_schema", f"no schema {d.get('schema')!r}")
+        raise DomainError("unknown_schema", f"no schema {d.get('schema')!r}")
     return registry.describe(d["schema"])

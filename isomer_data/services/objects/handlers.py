@@ -14,50 +14,43 @@ from __future__ import annotations
 
 import json
 
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from pymongo.errors import PyMongoError
 from tornado import web
 
-from isomer_data.services.auth.roles import roles_of
-from isomer_data.services.hub.events import EVENTS, HubError
-from isomer_data.services.hub.hub import database_error
-from isomer_data.services.hub.parsing import coded, parse
+from isomer_data.core.errors import DomainError, database_error
+from isomer_data.core.parsing import coded, parse
+from isomer_data.services.auth.authorizer import OBJECTS, SCHEMAS
 
 MAX_BODY = 1 << 20
 
-STATUS = {
-    "bad_request": 400,
-    "invalid": 400,
-    "unauthenticated": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "unknown_schema": 404,
-    "exists": 409,
-    "too_large": 413,
-}
-
 
 class _Base(APIHandler):
+    auth_resource = OBJECTS
+
     def write_error(self, status_code, **kwargs):
         exc = kwargs.get("exc_info", (None, None))[1]
-        if isinstance(exc, HubError):
+        if isinstance(exc, DomainError):
             self.finish(json.dumps({"error": exc.to_json()}))
+            return
+        if status_code == 403:  # the Authorizer said no (@authorized): the same shape
+            message = "not allowed for your roles"
+            self.finish(json.dumps({"error": {"code": "forbidden", "message": message}}))
             return
         super().write_error(status_code, **kwargs)
 
-    async def _call(self, action: str, call, status: int = 200):
-        """Run ``call()`` (a coroutine function) as the hub event ``objects/<action>``."""
+    async def _call(self, call, status: int = 200):
+        """Run ``call()`` (a coroutine function); domain errors become their HTTP status."""
         try:
-            if not EVENTS[("objects", action)].allows(roles_of(self.current_user)):
-                raise HubError("forbidden", f"objects/{action} is not allowed for your roles")
             result = await call()
-        except HubError as exc:
-            self.set_status(STATUS.get(exc.code, 400))
+        except DomainError as exc:
+            self.set_status(exc.http_status)
             self.finish(json.dumps({"error": exc.to_json()}, default=str))
             return
         except PyMongoError as exc:
             error = database_error(exc)
-            self.set_status(STATUS.get(error.code, 503))
+            self.set_status(error.http_status)
             self.finish(json.dumps({"error": error.to_json()}))
             return
         self.set_status(status)
@@ -76,10 +69,11 @@ class _Base(APIHandler):
 
 class ObjectListHandler(_Base):
     @web.authenticated
+    @authorized
     async def get(self, schema: str):
         text = self.get_argument("q", None)
         if text is not None:
-            await self._call("search", lambda: self.objects.search(self.current_user, schema, text))
+            await self._call(lambda: self.objects.search(self.current_user, schema, text))
             return
 
         async def getlist():
@@ -88,7 +82,7 @@ class ObjectListHandler(_Base):
                 skip = int(self.get_argument("skip", "0"))
                 limit = int(self.get_argument("limit", "100"))
             except ValueError:
-                raise HubError("invalid", "skip and limit are integers") from None
+                raise DomainError("invalid", "skip and limit are integers") from None
             return await self.objects.getlist(
                 self.current_user,
                 schema,
@@ -98,36 +92,40 @@ class ObjectListHandler(_Base):
                 limit=limit,
             )
 
-        await self._call("getlist", getlist)
+        await self._call(getlist)
 
     @web.authenticated
+    @authorized
     async def post(self, schema: str):
         await self._call(
-            "put", lambda: self.objects.put(self.current_user, schema, self._json_body()), 201
+            lambda: self.objects.put(self.current_user, schema, self._json_body()), 201
         )
 
 
 class ObjectHandler(_Base):
     @web.authenticated
+    @authorized
     async def get(self, schema: str, object_id: str):
-        await self._call("get", lambda: self.objects.get(self.current_user, schema, object_id))
+        await self._call(lambda: self.objects.get(self.current_user, schema, object_id))
 
     @web.authenticated
+    @authorized
     async def patch(self, schema: str, object_id: str):
         await self._call(
-            "change",
             lambda: self.objects.change(self.current_user, schema, object_id, self._json_body()),
         )
 
     @web.authenticated
+    @authorized
     async def delete(self, schema: str, object_id: str):
-        await self._call(
-            "delete", lambda: self.objects.delete(self.current_user, schema, object_id)
-        )
+        await self._call(lambda: self.objects.delete(self.current_user, schema, object_id))
 
 
 class SchemasHandler(_Base):
+    auth_resource = SCHEMAS
+
     @web.authenticated
+    @authorized
     async def get(self, name: str | None = None):
         registry = self.settings["isomer"].schemas
         if name is None:

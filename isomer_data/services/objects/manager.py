@@ -28,9 +28,9 @@ from datetime import UTC, datetime
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from isomer_data.services.auth.roles import ADMIN, roles_of
-from isomer_data.services.hub.events import HubError
-from isomer_data.services.hub.parsing import coded
+from isomer_data.core.events import DomainError
+from isomer_data.core.parsing import coded
+from isomer_data.core.roles import ADMIN, roles_of
 
 OPS = ("read", "write", "list", "delete")
 MAX_LIMIT = 1000
@@ -112,7 +112,7 @@ class ObjectManager:
 
     def _schema(self, name) -> dict:
         if not isinstance(name, str) or name not in self.schemas.object_schemas:
-            raise HubError(
+            raise DomainError(
                 "unknown_schema",
                 f"no object schema {name!r}; known: {', '.join(self.schemas.object_schemas)}",
             )
@@ -158,7 +158,7 @@ class ObjectManager:
     def _check(self, name: str, doc: dict) -> None:
         problems = self.schemas.errors(name, doc)
         if problems:
-            raise HubError(
+            raise DomainError(
                 "invalid",
                 "; ".join(f"{p['field'] or '(object)'}: {p['message']}" for p in problems),
                 problems,
@@ -171,10 +171,10 @@ class ObjectManager:
 
     async def _find(self, name: str, object_id) -> dict:
         if not isinstance(object_id, str) or not object_id:
-            raise HubError("bad_request", "uuid must be a non-empty string", {"field": "uuid"})
+            raise DomainError("bad_request", "uuid must be a non-empty string", {"field": "uuid"})
         doc = await self.collection(name).find_one({"uuid": object_id})
         if doc is None:
-            raise HubError("not_found", f"no {name} {object_id}")
+            raise DomainError("not_found", f"no {name} {object_id}")
         return doc
 
     # operations --------------------------------------------------------------------------
@@ -182,25 +182,27 @@ class ObjectManager:
     async def get(self, user, name: str, object_id: str) -> dict:
         doc = await self._find(name, object_id)
         if not self.can(user, "read", name, doc):
-            raise HubError("forbidden", f"you may not read this {name}")
+            raise DomainError("forbidden", f"you may not read this {name}")
         return self.public(name, doc)
 
     def _filter(self, name: str, filter_) -> dict:
         if filter_ in (None, {}):
             return {}
         if not isinstance(filter_, dict):
-            raise HubError("invalid", "filter must be an object", {"field": "filter"})
+            raise DomainError("invalid", "filter must be an object", {"field": "filter"})
         props = set(self.schemas.schemas[name].get("properties", {})) - self.schemas.write_only(
             name
         )
         out = {}
         for key, value in filter_.items():
             if not isinstance(key, str) or key.split(".")[0] not in props:
-                raise HubError("invalid", f"cannot filter on {key!r}", {"field": f"filter.{key}"})
+                raise DomainError(
+                    "invalid", f"cannot filter on {key!r}", {"field": f"filter.{key}"}
+                )
             if isinstance(value, dict):
                 bad = [op for op in value if op not in FILTER_OPERATORS]
                 if bad:
-                    raise HubError(
+                    raise DomainError(
                         "invalid",
                         f"operator {bad[0]!r} not allowed; use {sorted(FILTER_OPERATORS)}",
                         {"field": f"filter.{key}"},
@@ -222,7 +224,7 @@ class ObjectManager:
                 or item[0] not in props
                 or item[1] not in (1, -1)
             ):
-                raise HubError("invalid", "sort is [[field, 1|-1], …]", {"field": "sort"})
+                raise DomainError("invalid", "sort is [[field, 1|-1], …]", {"field": "sort"})
             out.append((item[0], ASCENDING if item[1] == 1 else DESCENDING))
         return out
 
@@ -231,11 +233,11 @@ class ObjectManager:
     ) -> dict:
         self._schema(name)
         if not isinstance(skip, int) or not 0 <= skip < MAX_SKIP:
-            raise HubError(
+            raise DomainError(
                 "invalid", f"skip is an integer from 0 to {MAX_SKIP - 1}", {"field": "skip"}
             )
         if not isinstance(limit, int) or limit < 1:
-            raise HubError("invalid", "limit is an integer ≥ 1", {"field": "limit"})
+            raise DomainError("invalid", "limit is an integer ≥ 1", {"field": "limit"})
         limit = min(limit, MAX_LIMIT)
         query = self._filter(name, filter)
         visible = self._visible_query(user, name, "list")
@@ -250,9 +252,9 @@ class ObjectManager:
     async def search(self, user, name: str, text: str, limit: int = 50) -> dict:
         meta = self._schema(name)
         if not isinstance(text, str):
-            raise HubError("invalid", "search text must be a string", {"field": "text"})
+            raise DomainError("invalid", "search text must be a string", {"field": "text"})
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-            raise HubError("invalid", "limit is an integer ≥ 1", {"field": "limit"})
+            raise DomainError("invalid", "limit is an integer ≥ 1", {"field": "limit"})
         pattern = {"$regex": re.escape(text), "$options": "i"}
         query = {"$or": [{field: pattern} for field in meta.get("search", [])] or [{}]}
         visible = self._visible_query(user, name, "list")
@@ -264,10 +266,10 @@ class ObjectManager:
     async def put(self, user, name: str, obj) -> dict:
         meta = self._schema(name)
         if not isinstance(obj, dict):
-            raise HubError("invalid", "the object must be a JSON object", {"field": ""})
+            raise DomainError("invalid", "the object must be a JSON object", {"field": ""})
         roles = roles_of(user)
         if ADMIN not in roles and not any(r in meta.get("create", ()) for r in roles):
-            raise HubError("forbidden", f"your roles may not create a {name}")
+            raise DomainError("forbidden", f"your roles may not create a {name}")
         check_document(obj)
         if ADMIN not in roles:
             for key in obj:
@@ -294,17 +296,17 @@ class ObjectManager:
             stored["author"] = getattr(user, "username", "")
         unique = meta.get("unique")
         if unique and await self.collection(name).find_one({unique: doc.get(unique)}):
-            raise HubError("exists", f"a {name} with {unique} {doc.get(unique)!r} exists")
+            raise DomainError("exists", f"a {name} with {unique} {doc.get(unique)!r} exists")
         await self.collection(name).insert_one(stored)
         result = self.public(name, stored)
         self._emit("objectcreation", name, stored)
         return result
 
     async def _create_user(self, doc: dict) -> dict:
-        from isomer_data.errors import IsomerError
+        from isomer_data.core.errors import IsomerError
 
         if "password" not in doc:
-            raise HubError(
+            raise DomainError(
                 "invalid",
                 "password: required for a new user",
                 [{"field": "password", "message": "'password' is a required property"}],
@@ -315,22 +317,22 @@ class ObjectManager:
                 doc["username"], doc["password"], doc["roles"], name=doc.get("name", ""), **extra
             )
         except IsomerError as exc:
-            raise HubError(
+            raise DomainError(
                 "exists" if exc.code == 70001 else "invalid", str(exc.spec.title)
             ) from None
         except DuplicateKeyError:
-            raise HubError("exists", f"user {doc['username']!r} exists") from None
+            raise DomainError("exists", f"user {doc['username']!r} exists") from None
         self._emit("objectcreation", "user", created)
         return created
 
     async def change(self, user, name: str, object_id: str, patch) -> dict:
         self._schema(name)
         if not isinstance(patch, dict):
-            raise HubError("invalid", "the change must be a JSON object", {"field": ""})
+            raise DomainError("invalid", "the change must be a JSON object", {"field": ""})
         check_document(patch, "change")
         doc = await self._find(name, object_id)
         if not self.can(user, "write", name, doc):
-            raise HubError("forbidden", f"you may not change this {name}")
+            raise DomainError("forbidden", f"you may not change this {name}")
         fixed = SERVER_FIELDS | self.schemas.read_only(name)
         touched = [k for k in patch if k in fixed]
         if touched:
@@ -344,7 +346,7 @@ class ObjectManager:
                 if key in patch and (key in secret or patch[key] != doc.get(key)):
                     raise coded("forbidden", 40220, key, {"field": key})
         if "perms" in patch and not (is_admin or doc.get("owner") == _user_id(user)):
-            raise HubError("forbidden", "only the owner or an admin may change permissions")
+            raise DomainError("forbidden", "only the owner or an admin may change permissions")
         merged = {k: v for k, v in doc.items() if k not in fixed and k != "password"}
         merged.update({k: v for k, v in patch.items() if v is not None})
         for key in [k for k, v in patch.items() if v is None]:
@@ -364,7 +366,7 @@ class ObjectManager:
         new = await self.collection(name).find_one_and_update(
             {"uuid": object_id}, update, return_document=ReturnDocument.AFTER
         )
-        if name == "user" and getattr(self.platform, "identity", None) is not None:
+        if name == "user" and self.platform.identity is not None:
             self.platform.identity.forget(new.get("_id"))
             self.platform.users.forget_cached()
         self._emit("objectchange", name, new)
@@ -374,10 +376,10 @@ class ObjectManager:
         self._schema(name)
         doc = await self._find(name, object_id)
         if not self.can(user, "delete", name, doc):
-            raise HubError("forbidden", f"you may not delete this {name}")
+            raise DomainError("forbidden", f"you may not delete this {name}")
         if name == "user":
             await self.platform.users.delete(doc["username"])
-            if getattr(self.platform, "identity", None) is not None:
+            if self.platform.identity is not None:
                 self.platform.identity.forget(doc["_id"])
         else:
             await self.collection(name).delete_one({"uuid": object_id})

@@ -15,20 +15,14 @@ Validation reports every problem with the field it concerns (``position.latitude
 from __future__ import annotations
 
 import json
-import os
-from importlib.resources import files
 from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
+from isomer_data.core.schemas import schema_dir
+
 ADMIN_ONLY = "x-isomer-admin-only"
-# The built-in schemas ship inside the package (``isomer_data.schemas``, from ``schemas/``).
-SCHEMA_DIR = Path(str(files("isomer_data.schemas")))
-
-
-def schema_dir() -> Path:
-    return Path(os.environ.get("ISOMER_SCHEMAS", SCHEMA_DIR))
 
 
 def field_name(path) -> str:

@@ -17,7 +17,7 @@ def setup(platform, serverapp) -> None:
 
 
 async def start(platform) -> None:
-    hub = getattr(platform, "hub", None)
+    hub = platform.hub
     if hub is not None:
         platform.objects.listeners.append(hub.object_event)
     for name in platform.schemas.object_schemas:

@@ -10,14 +10,20 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import FileFindHandler, JupyterHandler
 from tornado import web
+
+from isomer_data.services.auth.authorizer import PANELS
 
 WEB = Path(__file__).resolve().parent / "web"
 
 
 class PanelsHandler(JupyterHandler):
+    auth_resource = PANELS
+
     @web.authenticated
+    @authorized
     def get(self):
         user = html.escape(getattr(self.current_user, "username", ""))
         page = (WEB / "index.html").read_text()

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 
 from pymongo import ReturnDocument
 
-from isomer_data.errors import IsomerError
-from isomer_data.services.hub.events import HubError
+from isomer_data.core.errors import IsomerError
+from isomer_data.core.events import DomainError
 
 COLLECTION = "access_requests"
 PERMISSIONS = {"readonly": ["crew"], "readwrite": ["crew", "vessel"], "admin": ["admin"]}
@@ -56,17 +56,17 @@ class AccessRequests:
 
     async def request(self, body, address: str) -> dict:
         if not isinstance(body, dict):
-            raise HubError("invalid", 'expected {"clientId", "description", "permissions"}')
+            raise DomainError("invalid", 'expected {"clientId", "description", "permissions"}')
         client_id = body.get("clientId")
         if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
-            raise HubError(
+            raise DomainError(
                 "invalid",
                 "clientId must be 8–64 letters, digits or _ . @ - (a UUID will do)",
                 {"field": "clientId"},
             )
         permissions = body.get("permissions", "readonly")
         if permissions not in PERMISSIONS:
-            raise HubError(
+            raise DomainError(
                 "invalid",
                 f"permissions must be one of {sorted(PERMISSIONS)}",
                 {"field": "permissions"},
@@ -77,14 +77,14 @@ class AccessRequests:
             {"clientId": client_id, "state": {"$in": ["PENDING", "DECIDING"]}}, {"_id": 1}
         )
         if existing is not None:
-            raise HubError(
+            raise DomainError(
                 "conflict",
                 f"a request for clientId {client_id} is already pending; the device that made "
                 "it polls with its requestId",
                 {"field": "clientId"},
             )
         if await self.coll.count_documents({"state": "PENDING"}) >= MAX_PENDING:
-            raise HubError("flood", "too many pending access requests; ask the admin")
+            raise DomainError("flood", "too many pending access requests; ask the admin")
         doc = {
             "_id": secrets.token_hex(16),  # the claim ticket: 128 random bits
             "clientId": client_id,
@@ -119,7 +119,7 @@ class AccessRequests:
     async def decide(self, request_id: str, approve: bool, permissions=None) -> dict:
         """Approve or deny; ``permissions``, when given, must be what the admin was shown."""
         if permissions is not None and permissions not in PERMISSIONS:
-            raise HubError(
+            raise DomainError(
                 "invalid",
                 f"permissions must be one of {sorted(PERMISSIONS)}",
                 {"field": "permissions"},
@@ -131,10 +131,10 @@ class AccessRequests:
             return_document=ReturnDocument.BEFORE,
         )
         if doc is None:
-            raise HubError("not_found", f"no pending access request {request_id}")
+            raise DomainError("not_found", f"no pending access request {request_id}")
         if permissions is not None and permissions != doc["permissions"]:
             await self.coll.update_one({"_id": request_id}, {"$set": {"state": "PENDING"}})
-            raise HubError(
+            raise DomainError(
                 "conflict",
                 f"the request asks for {doc['permissions']}, not {permissions}; nothing decided",
                 {"field": "permissions"},
@@ -168,4 +168,4 @@ class AccessRequests:
             except IsomerError as exc:
                 if exc.code != 70001:  # anything but "exists" is a real problem
                     raise
-        raise HubError("internal", "could not find a free device user name; try again")
+        raise DomainError("internal", "could not find a free device user name; try again")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from isomer_data.services.hub.events import ADMIN, HubError, event
+from isomer_data.core.events import ADMIN, DomainError, event
 
 
 @event("access", "list", roles={ADMIN})
@@ -13,7 +13,7 @@ async def pending(client, data):
 
 async def _decide(client, data, approve: bool):
     if not isinstance(data, dict) or not isinstance(data.get("requestId"), str):
-        raise HubError("bad_request", 'expected {"requestId": …}')
+        raise DomainError("bad_request", 'expected {"requestId": …}')
     return await client.platform.access.decide(
         data["requestId"], approve, data.get("permissions") if approve else None
     )

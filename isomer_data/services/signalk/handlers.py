@@ -15,12 +15,12 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web, websocket
 
 from isomer_data import __version__
+from isomer_data.core.events import DomainError
+from isomer_data.core.parsing import parse as parse_json
+from isomer_data.core.roles import ADMIN, VESSEL, roles_of
+from isomer_data.services.auth.guard import CLOSE_NO_ROLE, CLOSE_TRY_LATER, credential_of
 from isomer_data.services.auth.login import JSONLoginHandler, LogoutHandler
-from isomer_data.services.auth.roles import ADMIN, VESSEL, roles_of
-from isomer_data.services.hub.events import HubError
-from isomer_data.services.hub.guard import CLOSE_NO_ROLE, CLOSE_TRY_LATER, credential_of
 from isomer_data.services.hub.hub import TokenBucket
-from isomer_data.services.hub.parsing import parse as parse_json
 from isomer_data.services.live.components import MAX_SUBSCRIBE
 from isomer_data.services.live.subscriptions import (
     Subscriber,
@@ -106,7 +106,7 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
     def max_message_size(self) -> int:
         return max(4 * self.settings["isomer"].config.ws_max_message, 1 << 20)
 
-    # what the socket guard needs (isomer_data.services.hub.guard) ---------------------------
+    # what the socket guard needs (isomer_data.services.auth.guard) ---------------------------
 
     @property
     def address(self) -> str:
@@ -200,7 +200,7 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
             msg = parse_json(message)  # bounded depth: never a RecursionError
             if not isinstance(msg, dict):
                 raise ValueError("not an object")
-        except (HubError, ValueError) as exc:
+        except (DomainError, ValueError) as exc:
             self._error(f"not a JSON object: {exc}")
             return
         try:
@@ -227,7 +227,7 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                 self._error("expected subscribe, unsubscribe or updates")
         except (SubscriptionError, TypeError, AttributeError) as exc:
             self._error(f"bad subscription: {exc}")
-        except HubError as exc:
+        except DomainError as exc:
             self._error(exc.message)
 
     def _publish(self, msg: dict) -> None:
@@ -288,7 +288,7 @@ class AccessRequestHandler(JupyterHandler):
             self.set_status(400)
             self.finish(json.dumps({"message": "body is not JSON"}))
             return
-        except HubError as exc:
+        except DomainError as exc:
             self.set_status({"flood": 429, "conflict": 409}.get(exc.code, 400))
             self.finish(json.dumps({"message": exc.message}))
             return

@@ -136,7 +136,7 @@ class SocketGuard:
         sockets = [
             s for s in (self.sockets if sockets is None else sockets) if s.credential.checkable
         ]
-        users = getattr(self.platform, "users", None)
+        users = self.platform.users
         if not sockets or users is None:
             return 0
         user_ids = list({s.credential.user_id for s in sockets})

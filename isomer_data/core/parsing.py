@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import json
 
-from isomer_data.errors import ERRORS
-from isomer_data.services.hub.events import HubError
+from isomer_data.core.errors import ERRORS, DomainError
 
 MAX_DEPTH = 64
 
@@ -27,12 +26,12 @@ _BRACKETS = bytes.maketrans(b"{}", b"[]")
 _NOT_BRACKETS = bytes(c for c in range(128) if chr(c) not in "[]{}")
 
 
-def coded(code: str, number: int, detail: str = "", details=None) -> HubError:
-    """A hub error whose message starts with its number from ``isomer_data.errors``."""
+def coded(code: str, number: int, detail: str = "", details=None) -> DomainError:
+    """A hub error whose message starts with its number from ``isomer_data.core.errors``."""
     message = f"{number}: {ERRORS[number].title}"
     if detail:
         message += f" ({detail})"
-    return HubError(code, message, details)
+    return DomainError(code, message, details)
 
 
 def deeper_than(text: str, limit: int) -> bool:
@@ -61,7 +60,7 @@ def _refuse_constant(name: str):
 
 
 def parse(raw: str | bytes | bytearray, *, max_depth: int = MAX_DEPTH, strict: bool = False):
-    """``raw`` as Python values, or a ``bad_json`` :class:`HubError` saying what is wrong.
+    """``raw`` as Python values, or a ``bad_json`` :class:`DomainError` saying what is wrong.
 
     ``strict`` also refuses ``NaN``, ``Infinity`` and ``-Infinity``.
     """

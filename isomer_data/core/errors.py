@@ -3,7 +3,7 @@
 Codes follow the original Isomer tool (``50020: No database is available``) so that people
 who search for a number find the same meaning. Exit statuses above 255 are truncated by the
 OS, so commands print the numbered code in the message and exit with a small status.
-``python -m isomer_data.errors`` prints the table as Markdown for ``docs/errors/``.
+``python -m isomer_data.core.errors`` prints the table as Markdown for ``docs/errors/``.
 """
 
 from __future__ import annotations
@@ -378,11 +378,77 @@ class IsomerError(Exception):
         return f"{text}\n  Remedy: {self.spec.remedy}"
 
 
+class DomainError(Exception):
+    """A request that cannot be carried out, in words the caller can act on.
+
+    Raised by managers and services (objects, users, live data, access requests); each
+    transport translates it: the hub replies ``{"error": {code, message, details?}}`` to
+    that client only, REST answers ``HTTP_STATUS[code]`` with the same JSON. ``code`` is a
+    short machine word (``forbidden``, ``invalid``…), ``message`` is for people and starts
+    with the numbered code of :data:`ERRORS` where there is one.
+    """
+
+    def __init__(self, code: str, message: str, details=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+    @property
+    def http_status(self) -> int:
+        return HTTP_STATUS.get(self.code, 400)
+
+    def to_json(self) -> dict:
+        out = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            out["details"] = self.details
+        return out
+
+
+# The HTTP status each domain error code gets over REST (anything else: 400).
+HTTP_STATUS = {
+    "bad_request": 400,
+    "bad_json": 400,
+    "invalid": 400,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "unknown": 404,
+    "unknown_schema": 404,
+    "conflict": 409,
+    "exists": 409,
+    "too_large": 413,
+    "throttled": 429,
+    "flood": 429,
+    "internal": 500,
+    "database_unavailable": 503,
+}
+
+
+def database_error(exc: Exception) -> DomainError:
+    """The database went away, or refused the request: say which, with the numbered error.
+
+    Only a database that does not answer is ``database_unavailable`` (50020). A request
+    the server answered with a refusal (a filter value of the wrong type, say) is the
+    caller's to fix: ``invalid``, so nobody waits for a database that is in fact there.
+    """
+    from pymongo.errors import ExecutionTimeout, OperationFailure, WTimeoutError
+
+    if isinstance(exc, OperationFailure) and not isinstance(exc, ExecutionTimeout | WTimeoutError):
+        reason = str(getattr(exc, "details", None) and exc.details.get("errmsg") or exc)
+        return DomainError("invalid", f"the database refused this request: {reason[:200]}")
+    return DomainError(
+        "database_unavailable",
+        f"50020: the database did not answer ({type(exc).__name__}); nothing was changed, "
+        "try again in a moment",
+    )
+
+
 def markdown_table() -> str:
     lines = [
         "# Error codes",
         "",
-        "Generated from `isomer_data/errors.py` by `python -m isomer_data.errors`; "
+        "Generated from `isomer_data/core/errors.py` by `python -m isomer_data.core.errors`; "
         "do not edit by hand.",
         "",
         "| code | meaning | remedy |",
