@@ -100,6 +100,11 @@ class FastPackets:
         self.pending: dict[tuple[int, int, int], tuple[int, int, bytearray]] = {}
         self.lost = 0
 
+    def expects(self, pgn: int, src: int, header: int) -> bool:
+        """Whether a frame with this first byte continues a packet in progress."""
+        got = self.pending.get((src, pgn, header >> 5))
+        return got is not None and got[1] == header & 0x1F
+
     def push(self, pgn: int, src: int, data: bytes) -> bytes | None:
         if not data:
             self.lost += 1
@@ -213,7 +218,7 @@ class Decoder:
             report.reject(UNKNOWN_PGN, line)
             return []
         data = raw.data
-        if kind == "Fast" and (raw.frame or self._looks_like_frame(data)):
+        if kind == "Fast" and (raw.frame or self._looks_like_frame(raw.pgn, raw.src, data)):
             lost = self.fast.lost
             data = self.fast.push(raw.pgn, raw.src, data)
             if self.fast.lost > lost:
@@ -229,11 +234,15 @@ class Decoder:
             return []
         return self.message(raw.pgn, raw.src, raw.dst, raw.prio, data, time, line)
 
-    @staticmethod
-    def _looks_like_frame(data: bytes) -> bool:
+    def _looks_like_frame(self, pgn: int, src: int, data: bytes) -> bool:
         # canboat plain text holds complete payloads, except where a tool logged the CAN
-        # frames of a fast packet as they were: 8 bytes that start a fast-packet header.
-        return len(data) == 8 and (data[0] & 0x1F != 0 or data[1] > 6)
+        # frames of a fast packet as they were: 8 bytes that start a fast packet (frame 0
+        # announcing more than 6 bytes) or continue the one in progress.
+        if len(data) != 8:
+            return False
+        if data[0] & 0x1F == 0:
+            return 6 < data[1] <= formats.MAX_PAYLOAD
+        return self.fast.expects(pgn, src, data[0])
 
     # -- time ------------------------------------------------------------------------
 

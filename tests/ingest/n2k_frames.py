@@ -18,8 +18,18 @@ FAST = {
 
 
 def payload(pgn_id: str, fields: dict, sets=None) -> bytes:
-    from nmea2000 import backend
+    """The PGN payload canboat's database encodes for these field values (SI units).
 
+    BINARY fields the caller leaves out are given as zero bits: nmea2000 2026.10.3 writes
+    an omitted BINARY field with the wrong width, shifting every field after it (seen
+    with 129038's communicationState), while its decoder reads canboat's layout.
+    """
+    from nmea2000 import _canboat, backend
+
+    fields = dict(fields)
+    for f in backend.DATABASE.pgn_info(pgn_id).fields:
+        if f.field_type == "BINARY" and f.id not in fields:
+            fields[f.id] = _canboat.Raw(0)
     return backend.DATABASE.encode(pgn_id, fields, sets=sets)
 
 
