@@ -332,3 +332,17 @@ def test_nmea0183_is_not_sniffed_as_n2k():
     assert sniff(log_lines(WRITERS["ydraw"], messages())) == "ydraw"
     assert sniff(log_lines(WRITERS["candump_plain"], messages())) == "candump"
     assert sniff(log_lines(WRITERS["canboat"], messages())) == "canboat"
+
+
+def test_mapping_doc_lists_exactly_the_n2k_table():
+    from pathlib import Path
+
+    from isomer_data.ingest.n2k.mapping import documented_pairs
+
+    doc = Path(__file__).parents[2] / "docs" / "signalk-mapping.md"
+    pairs = set()
+    for line in doc.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].isdigit() and len(cells[0]) == 6:
+            pairs.add((int(cells[0]), cells[2]))
+    assert pairs == documented_pairs()
