@@ -5,17 +5,25 @@ realistic bus: every second a position (129025), COG/SOG (129026), heading (1272
 wind (130306), depth (128267), a GNSS fix (129029, fast packet) and now and then an AIS
 class A report (129038, fast packet). The baseline is ``nmea2000.NMEA2000Decoder`` fed
 the same lines one by one (it parses and decodes every field into its message objects);
-ours also maps to Signal K paths and builds Observations. canboatjs (node) is not
-compared here: see docs/benchmarks.md.
+ours also maps to Signal K paths and builds Observations. The same log goes through
+canboat's own decoder, ``@canboat/canboatjs`` under node (``FromPgn.parseString`` per
+line, installed into ``bench/npm`` by ``scripts/install --dev``), when node has it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
+import subprocess
+import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from bench.results import Result
+
+NPM = Path(__file__).parent / "npm"
 
 
 def _payload(pgn_id: str, fields: dict) -> bytes:
@@ -89,6 +97,28 @@ def _rates(functions: dict, lines: list[str], repeat: int) -> dict[str, float]:
     return {name: len(lines) / seconds for name, seconds in best.items()}
 
 
+def canboatjs_rate(lines: list[str], repeat: int) -> float | None:
+    """canboatjs lines/s on the same log, or None when node or the package is missing."""
+    node = shutil.which("node")
+    if node is None or not (NPM / "node_modules" / "@canboat" / "canboatjs").is_dir():
+        print("canboatjs not installed (scripts/install --dev installs it into bench/npm)")
+        return None
+    with tempfile.NamedTemporaryFile("w", suffix=".log") as log:
+        log.write("\n".join(lines) + "\n")
+        log.flush()
+        done = subprocess.run(
+            [node, str(NPM / "canboat_decode.js"), log.name, str(repeat)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=True,
+        )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["decoded"] != len(lines):
+        print(f"canboatjs decoded {result['decoded']} of {len(lines)} lines")
+    return float(result["rate"])
+
+
 def run(quick: bool) -> list[Result]:
     logging.getLogger("nmea2000").setLevel(logging.ERROR)
     lines = workload(300 if quick else 3000)
@@ -97,6 +127,7 @@ def run(quick: bool) -> list[Result]:
         lines,
         repeat=1 if quick else 3,
     )
+    canboatjs = canboatjs_rate(lines, repeat=1 if quick else 3)
     notes = f"{len(lines):,} canboat plain lines (7 PGNs, 2 fast-packet)"
     rows = [
         Result(
@@ -117,6 +148,19 @@ def run(quick: bool) -> list[Result]:
             notes=notes,
         ),
     ]
+    if canboatjs is not None:
+        rows.insert(
+            0,
+            Result(
+                "NMEA 2000 decode, Decoder → Observations vs canboatjs",
+                "PGNs/s",
+                rates["objects"],
+                canboatjs,
+                "@canboat/canboatjs FromPgn.parseString (node)",
+                goal=1.0,
+                notes=notes + "; canboatjs decodes fields only, ours also maps to Signal K",
+            ),
+        )
     for row in rows:
         print(f"{row.figure}: {row.project:,.0f}/s vs {row.baseline:,.0f}/s = {row.ratio:.2f}x")
     return rows

@@ -21,7 +21,7 @@ from typing import Any
 from isomer_data.ingest import report as reasons
 from isomer_data.ingest.n2k import formats
 from isomer_data.ingest.n2k.formats import FormatError, Raw
-from isomer_data.ingest.n2k.mapping import AIS_PGNS, LAST_CALCULATION, MAPPING, apply
+from isomer_data.ingest.n2k.mapping import AIS_PGNS, COMPILED, LAST_CALCULATION, apply
 from isomer_data.ingest.observation import SELF, Observation, mmsi_urn
 from isomer_data.ingest.report import IngestReport
 
@@ -38,26 +38,22 @@ HALF_DAY = 43200.0
 DATED_PGNS = frozenset({126992, 129029, 129033})
 
 
-class _Field:
-    """What the codec builds per field; only id, value and raw value are kept."""
-
-    __slots__ = ("id", "value", "raw")
-
-    def __init__(self, id, name, description, unit, value, raw, quantity, kind, key):  # noqa: A002
-        self.id, self.value, self.raw = id, value, raw
+def _field(id, name, description, unit, value, raw, *rest):  # noqa: A002
+    """What the codec builds per field: ``(id, (value, raw))``, nothing else kept."""
+    return id, (value, raw)
 
 
-def _message(**kwargs: Any) -> list:
-    return kwargs["fields"]
+def _message(**kwargs: Any) -> dict:
+    return dict(kwargs["fields"])
 
 
 @cache
 def _codec():
-    """canboat's compiled codec in SI units, building light field records (import on use)."""
+    """canboat's compiled codec in SI units, building plain tuples (imported on first use)."""
     from nmea2000 import _canboat, backend
 
-    return _canboat, _canboat.MessageCodec(
-        lambda pgn_id: backend._template(pgn_id, "si"), _Field, _message, "si"
+    return _canboat.MessageCodec(
+        lambda pgn_id: backend._template(pgn_id, "si"), _field, _message, "si"
     )
 
 
@@ -73,17 +69,10 @@ def packet_type(pgn: int) -> str | None:
 def fields_of(pgn: int, data: bytes, src: int = 0, dst: int = 255, prio: int = 6) -> dict:
     """Decode one complete payload: field id → (value in SI or label, raw wire value).
 
-    Repeating sets come as a list of such dicts under ``"##list##"``.
+    A repeating set comes under ``"##list##"`` as a list of dicts of field id →
+    ``(id, (value, raw))``.
     """
-    canboat, codec = _codec()
-    fields = codec.decode(pgn, data, src, dst, prio)
-    out = {}
-    for f in fields:
-        value = f.value
-        if type(value) is list:
-            value = [{k: (v.value, v.raw) for k, v in entry.items()} for entry in value]
-        out[f.id] = (value, f.raw)
-    return out
+    return _codec().decode(pgn, data, src, dst, prio)
 
 
 class FastPackets:
@@ -283,7 +272,7 @@ class Decoder:
     ) -> list[Observation]:
         """Decode and map one complete PGN payload."""
         report = self.report
-        rules = MAPPING.get(pgn)
+        rules = COMPILED.get(pgn)
         if rules is None:
             report.unmapped[f"PGN{pgn}"] += 1
             return []

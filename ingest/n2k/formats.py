@@ -113,13 +113,35 @@ def _iso(text: str) -> float:
     return when.timestamp()
 
 
+_SECONDS: dict[str, float] = {}
+
+
+def _iso_fast(text: str) -> float:
+    """:func:`_iso` with the whole seconds cached: a log repeats them for many lines."""
+    if len(text) >= 20 and text[-1] == "Z" and text[19] == ".":
+        head = text[:19]
+        base = _SECONDS.get(head)
+        if base is None:
+            if len(_SECONDS) > 4096:
+                _SECONDS.clear()
+            base = _SECONDS[head] = _iso(head + "Z")
+        return base + float("0" + text[19:-1])
+    return _iso(text)
+
+
 def parse_canboat(line: str) -> Raw:
     parts = line.split(",")
     if len(parts) < 7:
         raise FormatError(MALFORMED)
     try:
-        time = _iso(parts[0])
-        prio, pgn, src, dst, length = (int(p) for p in parts[1:6])
+        time = _iso_fast(parts[0])
+        prio, pgn, src, dst, length = (
+            int(parts[1]),
+            int(parts[2]),
+            int(parts[3]),
+            int(parts[4]),
+            int(parts[5]),
+        )
     except ValueError:
         raise FormatError(MALFORMED) from None
     data = _hex("".join(parts[6:]))

@@ -514,7 +514,7 @@ def value_of(rule: Rule, fields: dict) -> Any:
             return None
         satellites = []
         for entry in got[0]:
-            values = {k: v[0] for k, v in entry.items()}
+            values = {k: v[1][0] for k, v in entry.items()}
             if values.get("prn") is None:
                 continue
             satellites.append(
@@ -557,18 +557,49 @@ def resolve_path(rule: Rule, fields: dict) -> str | None:
     return path
 
 
-def apply(rules: tuple[Rule, ...], fields: dict) -> list[tuple[str, Any]]:
+def compile_rules(rules: tuple[Rule, ...]) -> tuple[tuple[str | None, Rule, str | None], ...]:
+    """Each row with its path when fixed and its field when it is a plain number."""
+    return tuple(
+        (
+            None if rule.keys else rule.path,
+            rule,
+            rule.value if rule.kind == NUM and isinstance(rule.value, str) else None,
+        )
+        for rule in rules
+    )
+
+
+_INF = math.inf
+
+
+def apply(compiled, fields: dict) -> list[tuple[str, Any]]:
     """Every (path, value) the rows give for one decoded message's fields.
 
-    ``fields`` maps field id → (value, raw): value as canboat reports it in SI (labels for
-    lookups), raw the number on the wire.
+    ``compiled`` is a :data:`COMPILED` entry (or a tuple of rules); ``fields`` maps field
+    id → (value, raw): value as canboat reports it in SI (labels for lookups), raw the
+    number on the wire.
     """
+    if compiled and isinstance(compiled[0], Rule):
+        compiled = compile_rules(compiled)
     out = []
-    for rule in rules:
+    for path, rule, number in compiled:
         if rule.when and not all(_holds(c, fields) for c in rule.when):
             continue
-        path = resolve_path(rule, fields)
         if path is None:
+            path = resolve_path(rule, fields)
+            if path is None:
+                continue
+        if number is not None:  # the common case, inline
+            got = fields.get(number)
+            if got is None:
+                continue
+            x = got[0]
+            t = type(x)
+            if t is int:
+                x = float(x)
+            elif t is not float or x != x or x == _INF or x == -_INF:
+                continue
+            out.append((path, x))
             continue
         value = value_of(rule, fields)
         if value is not None:
@@ -579,3 +610,6 @@ def apply(rules: tuple[Rule, ...], fields: dict) -> list[tuple[str, Any]]:
 def documented_pairs() -> set[tuple[int, str]]:
     """(PGN, path template) of every row, for the documentation check."""
     return {(pgn, rule.path) for pgn, rules in MAPPING.items() for rule in rules}
+
+
+COMPILED = {pgn: compile_rules(rules) for pgn, rules in MAPPING.items()}
