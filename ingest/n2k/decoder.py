@@ -299,12 +299,74 @@ class Decoder:
         source = self._labels.get(src)
         if source is None:
             source = self._labels[src] = f"{self.source}.{src}"
-        out = [
-            Observation(time, vessel, path, value, source) for path, value in apply(rules, fields)
-        ]
-        report.accepted[f"PGN{pgn}"] += 1
-        report.observations += len(out)
-        return out
+        pairs = apply(rules, fields)
+        name = _PGN_NAMES.get(pgn)
+        if name is None:
+            name = _PGN_NAMES[pgn] = f"PGN{pgn}"
+        report.accepted[name] += 1
+        report.observations += len(pairs)
+        return self._out(time, vessel, source, pairs)
+
+    def _out(self, time: float, vessel: str, source: str, pairs: list) -> list[Observation]:
+        return [Observation(time, vessel, path, value, source) for path, value in pairs]
+
+
+_PGN_NAMES: dict[int, str] = {}
+
+
+class ColumnDecoder(Decoder):
+    """A :class:`Decoder` that appends to columns instead of building Observations (files)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rows: list[tuple] = []
+        self._vessels: dict[str, int] = {}
+        self._paths: dict[str, int] = {}
+        self._sources: dict[str, int] = {}
+
+    def _out(self, time: float, vessel: str, source: str, pairs: list) -> list[Observation]:
+        v = self._vessels.get(vessel)
+        if v is None:
+            v = self._vessels[vessel] = len(self._vessels)
+        s = self._sources.get(source)
+        if s is None:
+            s = self._sources[source] = len(self._sources)
+        paths, append = self._paths, self.rows.append
+        for path, value in pairs:
+            p = paths.get(path)
+            if p is None:
+                p = paths[path] = len(paths)
+            append((time, v, p, s, value))
+        return _NOTHING
+
+    def columns(self):
+        """What was decoded, as :class:`~isomer_data.ingest.fastpath.ObservationColumns`."""
+        from isomer_data.ingest.fastpath import ObservationColumns
+
+        rows = self.rows
+        cols = ObservationColumns(
+            len(rows), list(self._vessels), list(self._paths), list(self._sources)
+        )
+        if not rows:
+            return cols
+        time, vessel, path, source, values = zip(*rows, strict=True)
+        cols.time[:] = time
+        cols.vessel[:] = vessel
+        cols.path[:] = path
+        cols.source[:] = source
+        number, latitude, longitude, text = cols.number, cols.latitude, cols.longitude, cols.text
+        for i, value in enumerate(values):
+            if type(value) is float:
+                number[i] = value
+            elif type(value) is dict and len(value) == 2 and "latitude" in value:
+                latitude[i] = value["latitude"]
+                longitude[i] = value["longitude"]
+            else:
+                text[i] = value
+        return cols
+
+
+_NOTHING: list[Observation] = []
 
 
 def decode_lines(
@@ -321,9 +383,11 @@ def decode_lines(
 
 def decode_batch(lines, *, vessel: str = SELF, source: str = "n2k", report=None, base_time=None):
     """A whole log as :class:`~isomer_data.ingest.fastpath.ObservationColumns` (file ingest)."""
-    return to_columns(
-        decode_lines(lines, vessel=vessel, source=source, report=report, base_time=base_time)
-    )
+    decoder = ColumnDecoder(vessel=vessel, source=source, report=report, base_time=base_time)
+    feed = decoder.feed
+    for line in lines:
+        feed(line)
+    return decoder.columns()
 
 
 def to_columns(observations: list[Observation]):

@@ -130,7 +130,7 @@ def _iso_fast(text: str) -> float:
 
 
 def parse_canboat(line: str) -> Raw:
-    parts = line.split(",")
+    parts = line.split(",", 6)
     if len(parts) < 7:
         raise FormatError(MALFORMED)
     try:
@@ -144,7 +144,7 @@ def parse_canboat(line: str) -> Raw:
         )
     except ValueError:
         raise FormatError(MALFORMED) from None
-    data = _hex("".join(parts[6:]))
+    data = _hex(parts[6].replace(",", " "))
     if length != len(data) or length > MAX_PAYLOAD or not 0 <= src <= 255:
         raise FormatError(MALFORMED)
     return Raw(False, time, None, prio, pgn, src, dst, data)

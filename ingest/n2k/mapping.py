@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from isomer_data.ingest.ais import NAV_STATE, ship_type_name
@@ -424,10 +425,19 @@ ATON_NAMES = {
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@lru_cache(maxsize=64)
+def _iso_day(days: int) -> str:
+    return (EPOCH + timedelta(days=days)).strftime("%Y-%m-%dT")
+
+
 def iso_datetime(days: float, seconds: float) -> str:
     """canboat's DATE (days since 1970) and TIME (seconds of day) as ISO 8601 UTC."""
-    when = EPOCH + timedelta(days=days, seconds=seconds)
-    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    millis = round(seconds * 1000)
+    day, millis = divmod(millis, 86_400_000)
+    s, ms = divmod(millis, 1000)
+    h, s = divmod(s, 3600)
+    m, s = divmod(s, 60)
+    return f"{_iso_day(int(days) + day)}{h:02d}:{m:02d}:{s:02d}.{ms:03d}Z"
 
 
 def _holds(cond: tuple[str, str, Any], fields: dict) -> bool:
@@ -557,16 +567,27 @@ def resolve_path(rule: Rule, fields: dict) -> str | None:
     return path
 
 
-def compile_rules(rules: tuple[Rule, ...]) -> tuple[tuple[str | None, Rule, str | None], ...]:
-    """Each row with its path when fixed and its field when it is a plain number."""
-    return tuple(
-        (
-            None if rule.keys else rule.path,
-            rule,
-            rule.value if rule.kind == NUM and isinstance(rule.value, str) else None,
+def compile_rules(rules: tuple[Rule, ...]) -> tuple[tuple, ...]:
+    """Each row as ``(path, number field, switch field, switch label, rule)``.
+
+    ``path`` is None when keys fill it in; ``number field`` is set when the value is a
+    plain number; ``switch`` is a single equality condition (the reference fields that
+    pick headingTrue or headingMagnetic), checked inline; ``rule`` is None when nothing
+    else is left to do, so the common rows never call out of :func:`apply`.
+    """
+    out = []
+    for rule in rules:
+        number = rule.value if rule.kind == NUM and isinstance(rule.value, str) else None
+        switch = label = None
+        rest = rule.when
+        if len(rest) == 1 and rest[0][1] == "==":
+            switch, label = rest[0][0], rest[0][2]
+            rest = ()
+        simple = number is not None and not rest and not rule.keys
+        out.append(
+            (None if rule.keys else rule.path, number, switch, label, None if simple else rule)
         )
-        for rule in rules
-    )
+    return tuple(out)
 
 
 _INF = math.inf
@@ -582,28 +603,34 @@ def apply(compiled, fields: dict) -> list[tuple[str, Any]]:
     if compiled and isinstance(compiled[0], Rule):
         compiled = compile_rules(compiled)
     out = []
-    for path, rule, number in compiled:
-        if rule.when and not all(_holds(c, fields) for c in rule.when):
-            continue
-        if path is None:
-            path = resolve_path(rule, fields)
+    get = fields.get
+    for path, number, switch, label, rule in compiled:
+        if switch is not None:
+            got = get(switch)
+            if got is None or got[0] != label:
+                continue
+        if rule is not None:
+            if rule.when and switch is None and not all(_holds(c, fields) for c in rule.when):
+                continue
             if path is None:
+                path = resolve_path(rule, fields)
+                if path is None:
+                    continue
+            if number is None:
+                value = value_of(rule, fields)
+                if value is not None:
+                    out.append((path, value))
                 continue
-        if number is not None:  # the common case, inline
-            got = fields.get(number)
-            if got is None:
-                continue
-            x = got[0]
-            t = type(x)
-            if t is int:
-                x = float(x)
-            elif t is not float or x != x or x == _INF or x == -_INF:
-                continue
-            out.append((path, x))
+        got = get(number)
+        if got is None:
             continue
-        value = value_of(rule, fields)
-        if value is not None:
-            out.append((path, value))
+        x = got[0]
+        t = type(x)
+        if t is int:
+            x = float(x)
+        elif t is not float or x != x or x == _INF or x == -_INF:
+            continue
+        out.append((path, x))
     return out
 
 
