@@ -63,13 +63,13 @@ def parse_source(url: str) -> SourceSpec:
         # can://can0 (SocketCAN), can://virtual/<channel> (python-can's virtual bus)
         target = (parts.netloc + parts.path).strip("/")
         if not target:
-            raise IsomerError(60001, f"{url}: can:// needs an interface, e.g. can://can0")
+            raise IsomerError(60201, f"{url}: can:// needs an interface, e.g. can://can0")
         return SourceSpec("can", target, {**options, "format": "can"})
     fmt, _, transport = parts.scheme.partition("+")
     if fmt in N2K_GATEWAYS and transport in ("tcp", "udp"):
         # ydraw+tcp://host:port, actisense+udp://0.0.0.0:port: NMEA 2000 gateways
         if not parts.hostname or not parts.port:
-            raise IsomerError(60001, f"{url}: {parts.scheme}:// needs HOST:PORT")
+            raise IsomerError(60201, f"{url}: {parts.scheme}:// needs HOST:PORT")
         return SourceSpec(transport, f"{parts.hostname}:{parts.port}", {**options, "format": fmt})
     raise IsomerError(60001, f"{url}: unknown scheme {parts.scheme!r}")
 

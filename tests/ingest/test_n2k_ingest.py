@@ -98,12 +98,10 @@ def test_source_urls():
     assert (spec.kind, spec.target, spec.option("format")) == ("tcp", "192.0.2.1:1457", "ydraw")
     spec = parse_source("actisense+udp://0.0.0.0:2000")
     assert (spec.kind, spec.option("format")) == ("udp", "actisense")
-    with pytest.raises(IsomerError):
-        parse_source("ydraw+tcp://nohost")
-    with pytest.raises(IsomerError):
-        parse_source("can://")
-    with pytest.raises(IsomerError):
-        parse_source("bogus+tcp://h:1")
+    for bad, code in (("ydraw+tcp://nohost", 60201), ("can://", 60201), ("bogus+tcp://h:1", 60001)):
+        with pytest.raises(IsomerError) as caught:
+            parse_source(bad)
+        assert caught.value.code == code
 
 
 class Collect:
