@@ -28,9 +28,9 @@ from isomer_data.ingest.report import IngestReport
 # Reason codes of this decoder (IngestReport keys, like those of isomer_data.ingest.report).
 NOT_N2K = formats.NOT_N2K
 MALFORMED = formats.MALFORMED
-UNKNOWN_PGN = "n2k_unknown_pgn"
-FAST_PACKET_LOST = "n2k_fast_packet_lost"
-DECODE_ERROR = "n2k_decode_error"
+UNKNOWN_PGN = reasons.N2K_UNKNOWN_PGN
+FAST_PACKET_LOST = reasons.N2K_FAST_PACKET_LOST
+DECODE_ERROR = reasons.N2K_DECODE_ERROR
 NO_TIME = reasons.NO_TIME
 
 DAY = 86400.0
@@ -176,7 +176,12 @@ class Decoder:
         report = self.report
         report.lines += 1
         if hasattr(line, "arbitration_id"):  # a python-can Message
-            if not line.is_extended_id or line.is_error_frame or line.is_remote_frame:
+            if (
+                not line.is_extended_id
+                or line.is_error_frame
+                or line.is_remote_frame
+                or len(line.data) > 8  # CAN FD frames are not NMEA 2000
+            ):
                 report.reject(MALFORMED, f"CAN id {line.arbitration_id:x}")
                 return []
             prio, pgn, src, dst = formats.split_can_id(line.arbitration_id)

@@ -21,6 +21,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+from isomer_data.ingest import report as reasons
+
 CANBOAT, ACTISENSE, YDRAW, CANDUMP = "canboat", "actisense", "ydraw", "candump"
 FORMATS = (CANBOAT, ACTISENSE, YDRAW, CANDUMP)
 
@@ -48,8 +50,8 @@ class Raw(NamedTuple):
     data: bytes
 
 
-NOT_N2K = "not_n2k"
-MALFORMED = "n2k_malformed_frame"
+NOT_N2K = reasons.NOT_N2K
+MALFORMED = reasons.N2K_MALFORMED_FRAME
 
 
 def split_can_id(can_id: int) -> tuple[int, int, int, int]:

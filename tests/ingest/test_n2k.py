@@ -346,3 +346,21 @@ def test_mapping_doc_lists_exactly_the_n2k_table():
         if len(cells) == 5 and cells[0].isdigit() and len(cells[0]) == 6:
             pairs.add((int(cells[0]), cells[2]))
     assert pairs == documented_pairs()
+
+
+def test_can_messages_that_are_not_nmea2000_are_counted():
+    import can
+
+    decoder = n2k.Decoder()
+    depth = payload("waterDepth", {"depth": 3.0})
+    good = can.Message(arbitration_id=0x09F50B09, data=depth, is_extended_id=True)
+    bad = [
+        can.Message(arbitration_id=0x123, data=b"\x01", is_extended_id=False),  # 11-bit id
+        can.Message(arbitration_id=0x09F50B09, is_extended_id=True, is_remote_frame=True),
+        can.Message(arbitration_id=0x09F50B09, data=bytes(64), is_extended_id=True, is_fd=True),
+    ]
+    assert [o.path for o in decoder.feed(good, received=T0)] == [
+        "environment.depth.belowTransducer"
+    ]
+    assert all(decoder.feed(m, received=T0) == [] for m in bad)
+    assert decoder.report.rejected[n2k.MALFORMED] == 3
