@@ -167,6 +167,8 @@ class Decoder:
         self._labels: dict[int, str] = {}
         self._day: float | None = None  # UTC midnight for times of day
         self._last_tod: float | None = None
+        self._first_day: float | None = None  # the day guessed for the first time of day
+        self.correction: float | None = None  # first dated PGN's day minus the guessed one
         self._calculation: str | None = None
 
     # -- input -------------------------------------------------------------------------
@@ -254,7 +256,7 @@ class Decoder:
             # the day that puts this time of day nearest the hint
             candidates = (day - DAY + tod, day + tod, day + DAY + tod)
             best = min(candidates, key=lambda t: abs(t - hint))
-            self._day = best - tod
+            self._day = self._first_day = best - tod
         elif self._last_tod is not None and tod < self._last_tod - HALF_DAY:
             self._day += DAY  # midnight passed
         elif self._last_tod is not None and tod > self._last_tod + HALF_DAY:
@@ -267,7 +269,11 @@ class Decoder:
         date, tod = fields.get("date"), fields.get("time")
         if date is None or tod is None or date[1] is None or tod[1] is None:
             return
-        self._day = float(date[1]) * DAY
+        day = float(date[1]) * DAY
+        if self.correction is None:
+            # how far the guess from base_time was off: also true for the lines before
+            self.correction = 0.0 if self._day is None else day - self._day
+        self._day = day
         self._last_tod = float(tod[1])
 
     # -- decoding --------------------------------------------------------------------
@@ -329,6 +335,20 @@ class ColumnDecoder(Decoder):
         self._paths: dict[str, int] = {}
         self._sources: dict[str, int] = {}
 
+    def look_ahead(self, lines, limit: int = 100_000) -> None:
+        """Date the times of day before the first dated PGN by that PGN, not by base_time.
+
+        A throwaway decoder reads up to the first 126992/129029/129033 (within ``limit``
+        lines); how far its base_time guess was off moves this decoder's first day.
+        """
+        probe = Decoder(base_time=self.base_time, report=IngestReport())
+        for n, line in enumerate(lines):
+            probe.feed(line)
+            if probe.correction is not None or n >= limit:
+                break
+        if probe.correction and probe._first_day is not None:
+            self._day = self._first_day = probe._first_day + probe.correction
+
     def _out(self, time: float, vessel: str, source: str, pairs: list) -> list[Observation]:
         v = self._vessels.get(vessel)
         if v is None:
@@ -389,6 +409,7 @@ def decode_lines(
 def decode_batch(lines, *, vessel: str = SELF, source: str = "n2k", report=None, base_time=None):
     """A whole log as :class:`~isomer_data.ingest.fastpath.ObservationColumns` (file ingest)."""
     decoder = ColumnDecoder(vessel=vessel, source=source, report=report, base_time=base_time)
+    decoder.look_ahead(lines)
     feed = decoder.feed
     for line in lines:
         feed(line)

@@ -364,3 +364,20 @@ def test_can_messages_that_are_not_nmea2000_are_counted():
     ]
     assert all(decoder.feed(m, received=T0) == [] for m in bad)
     assert decoder.report.rejected[n2k.MALFORMED] == 3
+
+
+def test_times_of_day_before_the_first_dated_pgn_are_dated_by_it():
+    """A file ingest looks ahead: the 129029 two minutes in dates the depths before it."""
+    day = 19884 * 86400.0
+    depth = payload("waterDepth", {"depth": 5.0})
+    lines = []
+    for i in range(120):
+        lines += WRITERS["actisense"](day + 3600 + i, 3, 128267, 2, 255, depth)
+    gnss = payload(
+        "gnssPositionData", {"date": 19884, "time": 3720, "latitude": 1.0, "longitude": 2.0}
+    )
+    lines += WRITERS["actisense"](day + 3720, 3, 129029, 1, 255, gnss)
+    cols = n2k.decode_batch(lines, base_time=day + 5 * 86400)  # mtime five days later
+    times = cols.time[cols.path == cols.paths.index("environment.depth.belowTransducer")]
+    assert times[0] == pytest.approx(day + 3600)
+    assert times[-1] == pytest.approx(day + 3719)
