@@ -15,6 +15,7 @@ GPSs at addresses 3 and 5 keep apart as ``n2k.3`` and ``n2k.5``.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any
 
@@ -169,6 +170,9 @@ class Decoder:
         self._last_tod: float | None = None
         self._first_day: float | None = None  # the day guessed for the first time of day
         self.correction: float | None = None  # first dated PGN's day minus the guessed one
+        # the parser of the log's format, when known (file ingest): skips telling lines apart
+        self.parser = None
+        self._decode = _codec().decode
         self._calculation: str | None = None
 
     # -- input -------------------------------------------------------------------------
@@ -201,10 +205,16 @@ class Decoder:
             report.lines -= 1  # blank lines and comments are not data
             return []
         try:
-            raw = formats.parse(text)
+            raw = self.parser(text) if self.parser is not None else formats.parse(text)
         except FormatError as error:
-            report.reject(error.reason, line)
-            return []
+            if self.parser is None:
+                report.reject(error.reason, line)
+                return []
+            try:  # a line of another format in a log (or a bad one): the general way
+                raw = formats.parse(text)
+            except FormatError as error:
+                report.reject(error.reason, line)
+                return []
         return self._raw(raw, received, line)
 
     def _raw(self, raw: Raw, received: float | None, line: str) -> list[Observation]:
@@ -288,7 +298,7 @@ class Decoder:
             report.unmapped[f"PGN{pgn}"] += 1
             return []
         try:
-            fields = fields_of(pgn, data, src, dst, prio)
+            fields = self._decode(pgn, data, src, dst, prio)
         except Exception:  # canboat's DecodeError and anything a corrupt payload provokes
             report.reject(DECODE_ERROR, line)
             return []
@@ -379,15 +389,28 @@ class ColumnDecoder(Decoder):
         cols.vessel[:] = vessel
         cols.path[:] = path
         cols.source[:] = source
-        number, latitude, longitude, text = cols.number, cols.latitude, cols.longitude, cols.text
-        for i, value in enumerate(values):
+        nan = math.nan
+        number, latitude, longitude, text = [], [], [], []
+        for value in values:
             if type(value) is float:
-                number[i] = value
+                number.append(value)
+                latitude.append(nan)
+                longitude.append(nan)
+                text.append(None)
             elif type(value) is dict and len(value) == 2 and "latitude" in value:
-                latitude[i] = value["latitude"]
-                longitude[i] = value["longitude"]
+                number.append(nan)
+                latitude.append(value["latitude"])
+                longitude.append(value["longitude"])
+                text.append(None)
             else:
-                text[i] = value
+                number.append(nan)
+                latitude.append(nan)
+                longitude.append(nan)
+                text.append(value)
+        cols.number[:] = number
+        cols.latitude[:] = latitude
+        cols.longitude[:] = longitude
+        cols.text[:] = text
         return cols
 
 
@@ -409,6 +432,8 @@ def decode_lines(
 def decode_batch(lines, *, vessel: str = SELF, source: str = "n2k", report=None, base_time=None):
     """A whole log as :class:`~isomer_data.ingest.fastpath.ObservationColumns` (file ingest)."""
     decoder = ColumnDecoder(vessel=vessel, source=source, report=report, base_time=base_time)
+    kind = formats.sniff(lines[:50])
+    decoder.parser = formats.PARSERS.get(kind) if kind else None
     decoder.look_ahead(lines)
     feed = decoder.feed
     for line in lines:
