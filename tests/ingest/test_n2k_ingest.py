@@ -157,3 +157,20 @@ async def test_frames_on_the_virtual_bus_are_decoded_live():
         "longitude": pytest.approx(24.5),
     }
     assert worker.report.rejected_total == 0
+
+
+def test_isomer_ingest_reads_an_n2k_log_and_exports_its_values(tmp_path, db_url, capsys):
+    """The same `isomer ingest FILE` as for NMEA 0183; `isomer export` gives the values back."""
+    import json
+
+    from isomer_data.cli.main import main
+
+    log = tmp_path / "bus.log"
+    log.write_text("\n".join(line for m in voyage()[:8] for line in WRITERS["ydraw"](*m)) + "\n")
+    assert main(["ingest", str(log), "--db", db_url]) == 0
+    printed = capsys.readouterr().out
+    assert "PGN128267 2" in printed and "rejected" in printed
+    out = tmp_path / "out.jsonl"
+    assert main(["export", "observations", "--db", db_url, "-o", str(out), "--path", "environment.depth.belowTransducer"]) == 0  # fmt: skip
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["value"] for r in rows] == [pytest.approx(10.0), pytest.approx(10.1)]
