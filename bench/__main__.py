@@ -19,6 +19,7 @@ BENCHMARKS = [
     "bench.idle_memory",
     "bench.ingest_parse",
     "bench.ingest_e2e",
+    "bench.n2k_decode",
     "bench.gridding",
     "bench.query",
     "bench.websocket_fanout",

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from time import time as _now
 
 import pyais
 import pynmea2
@@ -42,7 +41,7 @@ from isomer_data.ingest.normalize import SentenceTime, check, iso_time
 from isomer_data.ingest.observation import SELF, Observation, mmsi_urn
 from isomer_data.ingest.report import IngestReport
 from isomer_data.ingest.sentences import SENTENCES
-from isomer_data.ingest.validation import EARLIEST, FUTURE, MAX_ABS
+from isomer_data.ingest.validation import EARLIEST, FUTURE
 
 # Talker sentences pynmea2 knows: valid NMEA we simply do not map (GSV, GSA, ...).
 KNOWN_UNMAPPED = frozenset(pynmea2.TalkerSentence.sentence_types) - SENTENCES.keys()
@@ -188,17 +187,13 @@ class Decoder:
         except (ValueError, IndexError, ArithmeticError):
             report.reject(reasons.MALFORMED_FIELD, line)
             return []
-        # The same bounds as every other entry point (ingest.validation): a clock sentence
-        # dated 9999 or a number beyond any instrument would poison storage and live state.
-        latest = (received if received is not None else _now()) + FUTURE
-        if not EARLIEST <= time <= latest:
+        # Live input gets the same time window as every other live entry point
+        # (ingest.validation): a clock sentence dated 9999 would pin live values. The window
+        # is relative to the receive time; a file has none (its times are bounded by the
+        # sentence formats), so file decoding, per line or in columns, never applies it.
+        if received is not None and not EARLIEST <= time <= received + FUTURE:
             report.reject(reasons.IMPOSSIBLE_TIME, line)
             return []
-        for o in out:
-            v = o.value
-            if type(v) is float and not -MAX_ABS <= v <= MAX_ABS:  # NaN fails too
-                report.reject(reasons.NOT_A_NUMBER, line)
-                return []
         for o in out:
             o.time_source = time_source
         if dated:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from isomer_data.ingest import report as reasons
 from isomer_data.ingest.observation import Observation
+from isomer_data.ingest.validation import MAX_ABS
 
 if TYPE_CHECKING:  # numpy is imported by the column evaluations only, off the live path
     import numpy as np
@@ -65,13 +66,13 @@ class Range:
     reason: str
 
     def admits(self, value: float) -> bool:
-        return self.low <= value <= self.high
+        return self.low <= value <= self.high and -MAX_ABS <= value <= MAX_ABS
 
     def admits_columns(self, values: np.ndarray) -> np.ndarray:
-        """:meth:`admits` for a float column, finite values only (±inf go per line)."""
+        """:meth:`admits` for a float column (NaN, ±inf and huge values go per line)."""
         import numpy as np
 
-        return np.isfinite(values) & (values >= self.low) & (values <= self.high)
+        return (np.abs(values) <= MAX_ABS) & (values >= self.low) & (values <= self.high)
 
 
 _TURN = 2.0 * math.pi + 1e-9  # headings of exactly 360.0° are common; rounding allowed for
@@ -85,8 +86,8 @@ _RELATIVE = Range(-math.pi - 1e-9, math.pi + 1e-9, reasons.IMPOSSIBLE_ANGLE)
 # Above absolute zero: the smallest positive float, so 0 K itself is refused.
 _KELVIN = Range(math.nextafter(0.0, 1.0), math.inf, reasons.IMPOSSIBLE_TEMPERATURE)
 
-# Physically impossible values per path. Every number must also be finite (NaN and ±inf
-# are refused as ``not_a_number``); positions are held to LATITUDE and LONGITUDE.
+# Physically impossible values per path. Every number must also be finite and within
+# ±MAX_ABS (NaN, ±inf and larger are refused as ``not_a_number``); positions are held to LATITUDE and LONGITUDE.
 LIMITS: dict[str, Range] = {
     **dict.fromkeys(
         (
@@ -653,10 +654,13 @@ class Sentence:
                     continue
             path, low, high, reason = target
             if type(value) is float:
-                if low <= value <= high and value - value == 0.0:
+                if low <= value <= high and -MAX_ABS <= value <= MAX_ABS:
                     append(Observation(time, vessel, path, value, source))
                 else:
-                    reject(reasons.NOT_A_NUMBER if value - value != 0.0 else reason, line)
+                    # NaN, ±inf and magnitudes no instrument reports (BSON and every client
+                    # must hold them): not a number; otherwise the quantity's own reason.
+                    huge = not -MAX_ABS <= value <= MAX_ABS
+                    reject(reasons.NOT_A_NUMBER if huge else reason, line)
             elif type(value) is dict:
                 lat, lon = value["latitude"], value["longitude"]
                 if LATITUDE.low <= lat <= LATITUDE.high and LONGITUDE.low <= lon <= LONGITUDE.high:

@@ -147,17 +147,30 @@ def ingest_log(
     report = IngestReport()
     with open_log(path) as handle:
         lines = handle.readlines() if hasattr(handle, "readlines") else list(handle)
-    first, rule = log_start(
-        lines, date=date, start=start, mtime=path.stat().st_mtime, now=time.time()
-    )
-    cols = decode_batch(
-        lines,
-        vessel=vessel,
-        source=source or path.stem,
-        report=report,
-        start=first,
-        start_source=rule,
-    )
+    from isomer_data.ingest.n2k.formats import sniff
+
+    if sniff(lines[:50]):  # NMEA 2000 (canboat, Actisense ASCII, YDRAW, candump)
+        from isomer_data.ingest.n2k.decoder import decode_batch as decode_n2k
+
+        cols = decode_n2k(
+            lines,
+            vessel=vessel,
+            source=source or path.stem,
+            report=report,
+            base_time=path.stat().st_mtime,  # dates times of day until a dated PGN
+        )
+    else:
+        first, rule = log_start(
+            lines, date=date, start=start, mtime=path.stat().st_mtime, now=time.time()
+        )
+        cols = decode_batch(
+            lines,
+            vessel=vessel,
+            source=source or path.stem,
+            report=report,
+            start=first,
+            start_source=rule,
+        )
     del lines
     n = len(cols)
     total = max(1, math.ceil(n / batch_size)) if n else 0

@@ -31,6 +31,14 @@ IMPOSSIBLE_TIME = "impossible_time"
 UNSUPPORTED_FRAME = "unsupported_frame"
 AIS_DECODE_ERROR = "ais_decode_error"
 AIS_FRAGMENT_LOST = "ais_fragment_lost"
+# NMEA 2000 (isomer_data.ingest.n2k): lines of no known format, frames that do not parse,
+# PGNs not in canboat's database, fast packets with a frame missing, payloads that do not
+# decode.
+NOT_N2K = "not_n2k"
+N2K_MALFORMED_FRAME = "n2k_malformed_frame"
+N2K_UNKNOWN_PGN = "n2k_unknown_pgn"
+N2K_FAST_PACKET_LOST = "n2k_fast_packet_lost"
+N2K_DECODE_ERROR = "n2k_decode_error"
 
 
 def _printable(text: str) -> str:

@@ -38,9 +38,15 @@ class SourceSpec:
         return self.options.get(name, default)
 
 
+# NMEA 2000 gateway line formats a ``<format>+tcp://`` or ``<format>+udp://`` URL names.
+N2K_GATEWAYS = ("ydraw", "actisense", "canboat", "candump")
+
+
 def parse_source(url: str) -> SourceSpec:
     """``serial:///dev/ttyUSB0?baud=4800``, ``tcp://host:10110``, ``udp://0.0.0.0:10110``,
-    ``file:///path/log.nmea?replay=realtime&loop=1`` or a bare file path."""
+    ``file:///path/log.nmea?replay=realtime&loop=1`` or a bare file path; NMEA 2000:
+    ``can://can0``, ``can://virtual/<channel>``, ``ydraw+tcp://host:port``,
+    ``actisense+udp://0.0.0.0:port`` (any of :data:`N2K_GATEWAYS` over tcp or udp)."""
     if "://" not in url:
         return SourceSpec("file", url)
     parts = urlsplit(url)
@@ -53,6 +59,18 @@ def parse_source(url: str) -> SourceSpec:
         return SourceSpec(parts.scheme, f"{parts.hostname}:{parts.port}", options)
     if parts.scheme == "file":
         return SourceSpec("file", parts.path, options)
+    if parts.scheme == "can":
+        # can://can0 (SocketCAN), can://virtual/<channel> (python-can's virtual bus)
+        target = (parts.netloc + parts.path).strip("/")
+        if not target:
+            raise IsomerError(60201, f"{url}: can:// needs an interface, e.g. can://can0")
+        return SourceSpec("can", target, {**options, "format": "can"})
+    fmt, _, transport = parts.scheme.partition("+")
+    if fmt in N2K_GATEWAYS and transport in ("tcp", "udp"):
+        # ydraw+tcp://host:port, actisense+udp://0.0.0.0:port: NMEA 2000 gateways
+        if not parts.hostname or not parts.port:
+            raise IsomerError(60201, f"{url}: {parts.scheme}:// needs HOST:PORT")
+        return SourceSpec(transport, f"{parts.hostname}:{parts.port}", {**options, "format": fmt})
     raise IsomerError(60001, f"{url}: unknown scheme {parts.scheme!r}")
 
 
@@ -230,7 +248,73 @@ class FileSource(Source):
                 return
 
 
-KINDS = {"tcp": TCPSource, "udp": UDPSource, "serial": SerialSource, "file": FileSource}
+class CANSource(Source):
+    """A CAN bus through python-can, read in a thread; yields ``(can.Message, received)``.
+
+    ``can://can0`` opens SocketCAN, ``can://virtual/<channel>`` python-can's in-process
+    virtual bus (tests, simulators). Reopened with back-off like a serial port.
+    """
+
+    async def lines_iter(self):
+        queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self._read, args=(loop, queue, stop), name=f"can {self.spec.target}", daemon=True
+        )
+        thread.start()
+        try:
+            while True:
+                item = await queue.get()
+                self.lines += 1
+                yield item
+        finally:
+            stop.set()
+
+    def bus_args(self) -> dict:
+        interface, _, channel = self.spec.target.partition("/")
+        if interface == "virtual":
+            return {"interface": "virtual", "channel": channel or "isomer"}
+        return {"interface": "socketcan", "channel": self.spec.target}
+
+    def _read(self, loop, queue, stop: threading.Event) -> None:
+        import can
+
+        backoff = BACKOFF_START
+        while not stop.is_set():
+            try:
+                bus = can.Bus(**self.bus_args())
+            except (can.CanError, OSError, ValueError) as exc:
+                self.state, self.error = "disconnected", str(exc)[:300]
+                stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                self.reconnects += 1
+                continue
+            self.state, backoff = "connected", BACKOFF_START
+            try:
+                while not stop.is_set():
+                    message = bus.recv(0.5)
+                    if message is None:
+                        continue  # timeout: lets the thread notice stop
+                    item = (message, time.time())
+                    loop.call_soon_threadsafe(_put_dropping_oldest, queue, item, self)
+            except (can.CanError, OSError) as exc:
+                self.state, self.error = "disconnected", str(exc)[:300]
+                self.reconnects += 1
+                stop.wait(backoff)
+            except RuntimeError:  # the loop closed under us: shutting down
+                return
+            finally:
+                bus.shutdown()
+
+
+KINDS = {
+    "tcp": TCPSource,
+    "udp": UDPSource,
+    "serial": SerialSource,
+    "file": FileSource,
+    "can": CANSource,
+}
 
 
 def open_source(url: str) -> Source:

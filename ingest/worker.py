@@ -280,7 +280,15 @@ class IngestWorker:
         spec = self.source.spec
         label = source_label or (Path_stem(spec.target) if spec.kind == "file" else spec.kind)
         self.report = IngestReport()
-        self.decoder = Decoder(vessel=vessel, source=label, report=self.report)
+        if is_n2k(spec):
+            from isomer_data.ingest.n2k.decoder import Decoder as N2KDecoder
+
+            base = Path_mtime(spec.target) if spec.kind == "file" else None
+            self.decoder = N2KDecoder(
+                vessel=vessel, source=label, report=self.report, base_time=base
+            )
+        else:
+            self.decoder = Decoder(vessel=vessel, source=label, report=self.report)
         self.sinks = list(sinks)
         self.once = once
         self.realtime = spec.option("replay") == "realtime"
@@ -328,6 +336,30 @@ class IngestWorker:
                 await sink.tick()
         for sink in self.sinks:
             await asyncio.to_thread(sink.flush, True)
+
+
+def is_n2k(spec) -> bool:
+    """NMEA 2000 sources: CAN buses, gateway URLs (``ydraw+tcp://``...) and N2K log files."""
+    if spec.option("format") is not None:
+        return True
+    if spec.kind != "file":
+        return False
+    from pathlib import Path
+
+    from isomer_data.ingest.framing import open_log
+    from isomer_data.ingest.n2k.formats import sniff
+
+    if not Path(spec.target).is_file():
+        return False
+    with open_log(spec.target) as handle:
+        head = [line for _, line in zip(range(50), handle, strict=False)]
+    return sniff(head) is not None
+
+
+def Path_mtime(target: str) -> float:  # noqa: N802 - like Path_stem
+    from pathlib import Path
+
+    return Path(target).stat().st_mtime
 
 
 def Path_stem(target: str) -> str:  # noqa: N802 - tiny helper kept local to this module

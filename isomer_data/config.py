@@ -73,7 +73,8 @@ class IsomerConfig(Configurable):
 
     sources = List(
         Unicode(),
-        help="Live data sources the platform ingests (serial://, tcp://, udp://, file paths).",
+        help="Live data sources the platform ingests (serial://, tcp://, udp://, file paths; "
+        "NMEA 2000: can://can0, can://virtual/CHANNEL, ydraw+tcp://, actisense+udp://, ...).",
     ).tag(config=True, env="ISOMER_SOURCES")
 
     sample = Bool(

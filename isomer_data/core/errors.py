@@ -215,6 +215,14 @@ ERRORS: dict[int, ErrorSpec] = {
                 "tcp://HOST:PORT, udp://HOST:PORT, file://PATH).",
             ),
             ErrorSpec(
+                60201,
+                "The NMEA 2000 source URL is not valid",
+                "Name the CAN interface or the gateway's address: can://can0 (SocketCAN), "
+                "can://virtual/CHANNEL (python-can's virtual bus), ydraw+tcp://HOST:PORT, "
+                "actisense+udp://HOST:PORT (formats ydraw, actisense, canboat, candump over "
+                "tcp or udp).",
+            ),
+            ErrorSpec(
                 50030,
                 "Invalid configuration",
                 "Correct the option or ISOMER_* environment variable named in the message.",

@@ -81,9 +81,11 @@ def test_killed_ingest_resumes_without_loss_or_duplicates(tmp_path, db_url, mong
     env = {**os.environ, "ISOMER_INGEST_BATCH": "1000"}
     command = [sys.executable, "-m", "isomer_data", "ingest", str(log), "--db", db_url]
     address, rest = db_url.split("://", 1)[1].split("/", 1)
-    host, port = address.rsplit(":", 1)
+    login, _, hostport = address.rpartition("@")  # the embedded database wants a login
+    host, port = hostport.rsplit(":", 1)
     proxy = GatedProxy(host, int(port))
-    relayed = command[:-1] + [f"mongodb://127.0.0.1:{proxy.port}/{rest}"]
+    login = f"{login}@" if login else ""
+    relayed = command[:-1] + [f"mongodb://{login}127.0.0.1:{proxy.port}/{rest}"]
     proc = subprocess.Popen(relayed, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120

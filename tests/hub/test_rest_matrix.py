@@ -3,8 +3,6 @@ route is public on purpose. A new route without a decision fails here."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import tornado.httpclient
 import tornado.web

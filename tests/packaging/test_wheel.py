@@ -57,6 +57,7 @@ def test_only_isomer_data_lands_at_the_top_of_site_packages(wheel):
     assert tops == {"isomer_data", wheel.name.split("-py3")[0].replace(".whl", "") + ".dist-info"}
     for shipped in (
         "isomer_data/ingest/decode.py",
+        "isomer_data/ingest/n2k/decoder.py",
         "isomer_data/schemas/user.json",
         "isomer_data/kernels/isomer-data/kernel.json",
         "isomer_data/services/panels/web/index.html",
