@@ -41,7 +41,8 @@ def test_time_of_day_without_any_date_uses_reception_time():
 def test_sentence_time_wins_over_reception_time_and_timeless_use_reception():
     decoder = Decoder()
     rmc = decoder.feed(
-        with_checksum("GPRMC,120000.00,A,5048.0,N,00118.0,W,6.0,135.0,010524,,"), received=MAY_1 + 43200.2
+        with_checksum("GPRMC,120000.00,A,5048.0,N,00118.0,W,6.0,135.0,010524,,"),
+        received=MAY_1 + 43200.2,
     )
     assert rmc[0].time == MAY_1 + 43200
     (dbt,) = decoder.feed(with_checksum("SDDBT,,f,3.0,M,,F"), received=MAY_1 + 43200.4)

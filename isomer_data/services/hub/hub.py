@@ -23,7 +23,8 @@ from isomer_data.core.errors import DomainError, database_error
 from isomer_data.core.parsing import parse as parse_json
 from isomer_data.core.roles import ANONYMOUS, roles_of
 from isomer_data.services.auth.guard import CLOSE_NO_ROLE, Credential, SocketGuard
-from isomer_data.services.live.subscriptions import Subscriber, Subscription, write_text_frame
+from isomer_data.services.live.subscriptions import Subscriber, Subscription
+from isomer_data.services.live.wsframes import write_text_frame
 
 log = logging.getLogger(__name__)
 

@@ -42,50 +42,6 @@ def iso_time(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-_frames: dict[str, bytes] = {}
-
-
-def write_text_frame(handler, text: str):
-    """Write ``text`` as one websocket frame, framed once however many clients get it.
-
-    ``write_message`` frames the same payload again for every client; with a thousand
-    clients that is most of the fan-out's cost. An uncompressed frame (RSV1 = 0) is valid
-    even on connections that negotiated permessage-deflate.
-    """
-    conn = handler.ws_connection
-    if conn is None or conn.is_closing():
-        raise ConnectionError("websocket closed")
-    frame = _frames.get(text)
-    if frame is None:
-        payload = text.encode()
-        n = len(payload)
-        if n < 126:
-            header = bytes((0x81, n))
-        elif n < 65536:
-            header = bytes((0x81, 126)) + n.to_bytes(2, "big")
-        else:
-            header = bytes((0x81, 127)) + n.to_bytes(8, "big")
-        frame = header + payload
-        if len(_frames) > 256:
-            _frames.clear()
-        _frames[text] = frame
-    stream = conn.stream
-    # Fast path: nothing queued on this stream, so sending straight to the socket keeps
-    # the order and spares a future and two callbacks per client. Whatever the kernel does
-    # not take at once goes through tornado's buffer as usual.
-    if not getattr(stream, "_write_buffer", True) and stream.socket is not None:
-        try:
-            sent = stream.socket.send(frame)
-        except BlockingIOError:
-            sent = 0
-        except OSError as exc:
-            raise ConnectionError(str(exc)) from exc
-        if sent == len(frame):
-            return None
-        frame = frame[sent:]
-    return stream.write(frame)
-
-
 class SubscriptionError(ValueError):
     """A subscription request that cannot be honoured; the message says which field."""
 

@@ -26,8 +26,8 @@ from isomer_data.services.live.subscriptions import (
     Subscriber,
     Subscription,
     SubscriptionError,
-    write_text_frame,
 )
+from isomer_data.services.live.wsframes import write_text_frame
 from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, self_urn
 
 
