@@ -146,8 +146,11 @@ class Environments:
         os.replace(partial, link)
 
     def idle(self, state: dict) -> str:
-        """The environment the next version goes into: never the current one."""
-        return "green" if state["current"] == "blue" else "blue"
+        """The environment the next version goes into: never the current one, and not the
+        previous one while there is another (so a rollback target survives)."""
+        free = [c for c in COLORS if c != state["current"]]
+        spare = [c for c in free if c != state.get("previous")]
+        return (spare or free)[0]
 
     @contextlib.contextmanager
     def locked(self):
@@ -194,6 +197,7 @@ def installed_version(prefix: Path) -> str | None:
         timeout=60,
         env=_child_env(),
         stdin=subprocess.DEVNULL,
+        cwd="/",  # a source checkout in the working folder would answer for it
     )
     return result.stdout.strip() or None if result.returncode == 0 else None
 
@@ -233,6 +237,7 @@ def _purelib(python: Path) -> Path:
         check=True,
         timeout=60,
         env=_child_env(),
+        cwd="/",
     )
     return Path(out.stdout.strip())
 
@@ -310,6 +315,7 @@ def _run_isomer(prefix: Path, args: list[str], timeout: float = 300) -> subproce
         timeout=timeout,
         env=_child_env(),
         stdin=subprocess.DEVNULL,
+        cwd="/",
     )
 
 
@@ -359,6 +365,7 @@ def start_platform(
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            cwd="/",
         )
 
 
@@ -604,7 +611,7 @@ def _stop_running(config, log: Log) -> dict | None:
     running = running_platform(config.instance_dir)
     if running:
         log(f"stopping the platform (process {running['pid']}, {running['url']})")
-        if not running.get("pid") or not stop_process(int(running["pid"])):
+        if not running.get("pid") or not stop_process(int(running["pid"]), STOP_TIMEOUT):
             raise IsomerError(50309, f"process {running.get('pid')} is still running")
         deadline = time.monotonic() + STOP_TIMEOUT
         while running_platform(config.instance_dir) and time.monotonic() < deadline:
@@ -628,6 +635,12 @@ def _restart(config, prefix: Path, log: Log) -> subprocess.Popen:
         raise
     log(f"platform running from {prefix} (process {proc.pid}, log: {log_path})")
     return proc
+
+
+def _snapshot_dir(config, name: str) -> Path:
+    root = config.instance_dir / SNAPSHOTS
+    root.mkdir(exist_ok=True, mode=0o700)
+    return root / f"{_stamp()}-{name}"
 
 
 def _copy_tree(src: Path, dst: Path) -> None:
@@ -663,7 +676,7 @@ def _switch(config, envs: Environments, state: dict, new: str, version: str, log
     old = state["current"]
     old_prefix = envs.prefix(old, state)
     running = _stop_running(config, log)
-    snapshot = config.instance_dir / SNAPSHOTS / f"{_stamp()}-{old}"
+    snapshot = _snapshot_dir(config, old)
     if config.db_dir.exists():
         _copy_tree(config.db_dir, snapshot / "db")
     else:
@@ -735,7 +748,7 @@ def rollback(config, log: Log = print) -> dict:
             raise IsomerError(50306, f"the previous environment {prefix} is gone")
         current = state["current"]
         running = _stop_running(config, log)
-        kept = config.instance_dir / SNAPSHOTS / f"{_stamp()}-{current}"
+        kept = _snapshot_dir(config, current)
         kept.mkdir(parents=True, mode=0o700)
         if config.db_dir.exists():
             os.replace(config.db_dir, kept / "db")

@@ -36,7 +36,9 @@ def observations_table(frame):
     import pandas as pd
 
     values = frame["value"].to_numpy(dtype=object)
-    numeric = np.array([isinstance(v, int | float) and not isinstance(v, bool) for v in values])
+    numeric = np.array(
+        [isinstance(v, int | float) and not isinstance(v, bool) for v in values], dtype=bool
+    )
     number = np.full(len(values), np.nan)
     number[numeric] = values[numeric].astype(float)
     text = [None if n else json.dumps(v) for v, n in zip(values, numeric, strict=True)]
