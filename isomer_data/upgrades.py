@@ -714,6 +714,7 @@ def _put_back(config, envs, state, snapshot: Path, prefix: Path, restart: bool, 
         _copy_tree(snapshot / "db", config.db_dir)
     if envs.state_path.exists():
         envs.save(state)
+    shutil.rmtree(snapshot, ignore_errors=True)  # the data is back where it was
     if restart:
         with contextlib.suppress(ValueError):
             _restart(config, prefix, log)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from isomer_data import migrations
@@ -31,9 +33,9 @@ def _steps_folder(tmp_path, monkeypatch, files: dict[str, str]):
     for name, text in files.items():
         (folder / name).write_text(text)
     monkeypatch.setattr(migrations, "__path__", [str(folder)])
-    for name in list(__import__("sys").modules):
+    for name in list(sys.modules):  # steps of the real registry imported earlier
         if name.startswith("isomer_data.migrations.m"):
-            monkeypatch.delitem(__import__("sys").modules, name)
+            monkeypatch.delitem(sys.modules, name)
 
 
 def test_a_failing_step_stops_at_the_last_good_one(mongo_db, tmp_path, monkeypatch):

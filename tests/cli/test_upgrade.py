@@ -215,14 +215,36 @@ def test_broken_builds_are_refused_while_the_old_version_serves_then_upgrade_and
             assert not (instance_dir / "envs" / "current").exists(), name
             assert not (instance_dir / "upgrade").exists(), name
 
+        # A build that passes on the copy but fails on the live data: the switch is undone,
+        # the old version restarted on its own data (a new process, started by the upgrade).
+        wheel = plant(
+            good_wheel,
+            tmp_path / "live-only",
+            {
+                "isomer_data/platform.py": replace(
+                    'healthy, problem = True, ""',
+                    'healthy, problem = self.config.home.endswith("/upgrade"), "planted"',
+                )
+            },
+        )
+        result = cli(["upgrade", "--instance", "boat", "--to", str(wheel)], env)
+        assert result.returncode != 0
+        assert "health check passed" in result.stdout
+        assert "50307: The switched platform did not come up" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+        old.wait(timeout=60)
+        assert status(port)["version"] == "0.1.0"
+        assert running_platform(instance_dir)["pid"] != old.pid
+        assert documents(instance_dir) == before
+        assert (instance_dir / "envs" / "current").resolve() == Path(sys.prefix).resolve()
+        assert not any((instance_dir / "snapshots").iterdir())
+
         # A good build switches: the old process stops, the new version serves the data.
         result = cli(["upgrade", "--instance", "boat", "--to", str(good_wheel)], env)
         assert result.returncode == 0, result.stderr + result.stdout
         assert "health check passed" in result.stdout
-        old.wait(timeout=60)
         assert status(port)["version"] == NEW
         new_pid = running_platform(instance_dir)["pid"]
-        assert new_pid != old.pid
         assert documents(instance_dir) == before
         assert (instance_dir / "envs" / "current").resolve() == instance_dir / "envs" / "blue"
         shown = json.loads(cli(["upgrade", "--status", "--json", "--instance", "boat"], env).stdout)
