@@ -182,7 +182,8 @@ def _own_version() -> str:
 
 def installed_version(prefix: Path) -> str | None:
     """The isomer-data version installed in an environment, read from its metadata (works
-    for a build whose code does not import)."""
+    for a build whose code does not import); None if it is only seen through the shared
+    dependency path, from another environment."""
     python = Path(prefix) / "bin" / "python"
     if not python.exists():
         return None
@@ -190,7 +191,8 @@ def installed_version(prefix: Path) -> str | None:
         [
             str(python),
             "-c",
-            "import importlib.metadata as m; print(m.version('isomer-data'))",
+            "import importlib.metadata as m, sys; d = m.distribution('isomer-data'); "
+            "print(d.version if str(d.locate_file('')).startswith(sys.prefix) else '')",
         ],
         capture_output=True,
         text=True,
@@ -269,7 +271,9 @@ def install(prefix: Path, target: str, wheelhouse: Path | None, log: Log) -> str
         detail = getattr(exc, "stderr", None) or str(exc)
         raise IsomerError(50300, f"creating {prefix}: {_tail(detail)}") from None
     command = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-index"]
-    command += ["--no-deps", "-q", "--disable-pip-version-check"]
+    # --ignore-installed: the isomer-data seen through the shared path is another
+    # environment's, never "already satisfied" (and never uninstalled: it is outside).
+    command += ["--no-deps", "--ignore-installed", "-q", "--disable-pip-version-check"]
     if wheelhouse is not None:
         command += ["--find-links", str(wheelhouse)]
     command.append(target)

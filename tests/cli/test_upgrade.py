@@ -149,9 +149,10 @@ def env(isomer_home):
     }
 
 
-def test_broken_builds_are_refused_while_the_old_version_serves_then_upgrade_and_rollback(
-    good_wheel, tmp_path, env, isomer_home
-):
+@pytest.fixture
+def serving(env, isomer_home, tmp_path):
+    """Instance ``boat`` served by this installation (0.1.0), with a voyage log in its
+    database; whatever platform serves it at the end is stopped."""
     port = free_port()
     assert cli(["instance", "create", "boat", "--port", str(port)], env).returncode == 0
     instance_dir = isomer_home / "instances" / "boat"
@@ -168,106 +169,7 @@ def test_broken_builds_are_refused_while_the_old_version_serves_then_upgrade_and
     try:
         assert wait_status(port, old)["version"] == "0.1.0"
         insert(instance_dir, [{"n": i, "log": f"waypoint {i}"} for i in range(50)])
-        before = documents(instance_dir)
-
-        broken = {
-            "import error": (
-                {"isomer_data/__init__.py": lambda t: t + '\nraise ImportError("planted")\n'},
-                "50301: The new version does not start",
-            ),
-            "failing migration": (
-                {
-                    "isomer_data/migrations/m0002_planted.py": lambda _: (
-                        'DESCRIPTION = "planted"\n\n\ndef up(db):\n'
-                        '    raise RuntimeError("planted fault")\n'
-                    )
-                },
-                "50302: The new version's data migrations failed on the copy",
-            ),
-            "failing health check": (
-                {
-                    "isomer_data/platform.py": replace(
-                        'healthy, problem = True, ""', 'healthy, problem = False, "planted"'
-                    )
-                },
-                "50303: The new version failed its health check",
-            ),
-            "hub does not take data": (
-                {
-                    "isomer_data/services/live/components.py": replace(
-                        'return {"accepted": len(observations)}', 'return {"accepted": 0}'
-                    )
-                },
-                "50303: The new version failed its health check (ingest",
-            ),
-        }
-        for name, (changes, expected) in broken.items():
-            wheel = plant(good_wheel, tmp_path / name.replace(" ", "-"), changes)
-            result = cli(["upgrade", "--instance", "boat", "--to", str(wheel)], env)
-            assert result.returncode != 0, name
-            assert expected in result.stderr, (name, result.stderr)
-            assert "Traceback" not in result.stderr, name
-            # The old version still serves, the same process, with its data as it was.
-            assert old.poll() is None, name
-            assert status(port)["version"] == "0.1.0"
-            assert running_platform(instance_dir)["pid"] == old.pid
-            assert documents(instance_dir) == before, name
-            assert not (instance_dir / "envs" / "current").exists(), name
-            assert not (instance_dir / "upgrade").exists(), name
-
-        # A build that passes on the copy but fails on the live data: the switch is undone,
-        # the old version restarted on its own data (a new process, started by the upgrade).
-        wheel = plant(
-            good_wheel,
-            tmp_path / "live-only",
-            {
-                "isomer_data/platform.py": replace(
-                    'healthy, problem = True, ""',
-                    'healthy, problem = self.config.home.endswith("/upgrade"), "planted"',
-                )
-            },
-        )
-        result = cli(["upgrade", "--instance", "boat", "--to", str(wheel)], env)
-        assert result.returncode != 0
-        assert "health check passed" in result.stdout
-        assert "50307: The switched platform did not come up" in result.stderr, result.stderr
-        assert "Traceback" not in result.stderr
-        old.wait(timeout=60)
-        assert status(port)["version"] == "0.1.0"
-        assert running_platform(instance_dir)["pid"] != old.pid
-        assert documents(instance_dir) == before
-        assert (instance_dir / "envs" / "current").resolve() == Path(sys.prefix).resolve()
-        assert not any((instance_dir / "snapshots").iterdir())
-
-        # A good build switches: the old process stops, the new version serves the data.
-        result = cli(["upgrade", "--instance", "boat", "--to", str(good_wheel)], env)
-        assert result.returncode == 0, result.stderr + result.stdout
-        assert "health check passed" in result.stdout
-        assert status(port)["version"] == NEW
-        new_pid = running_platform(instance_dir)["pid"]
-        assert documents(instance_dir) == before
-        assert (instance_dir / "envs" / "current").resolve() == instance_dir / "envs" / "blue"
-        shown = json.loads(cli(["upgrade", "--status", "--json", "--instance", "boat"], env).stdout)
-        roles = {row["name"]: (row["role"], row["version"]) for row in shown["environments"]}
-        assert roles["blue"] == ("current", NEW)
-        assert roles["external"] == ("previous", "0.1.0")
-        assert shown["platform"]["state"] == "running"
-        # Written under the new version: gone after the rollback, back after a second one.
-        insert(instance_dir, [{"n": 1000, "log": "written by 99.0.0"}])
-
-        result = cli(["rollback", "--instance", "boat"], env)
-        assert result.returncode == 0, result.stderr
-        assert status(port)["version"] == "0.1.0"
-        assert not pid_alive(new_pid)
-        assert documents(instance_dir) == before
-        shown = json.loads(cli(["upgrade", "--status", "--json", "--instance", "boat"], env).stdout)
-        roles = {row["name"]: row["role"] for row in shown["environments"]}
-        assert roles == {"blue": "previous", "green": "idle", "external": "current"}
-
-        result = cli(["rollback", "--instance", "boat"], env)
-        assert result.returncode == 0, result.stderr
-        assert status(port)["version"] == NEW
-        assert [d["n"] for d in documents(instance_dir)][-1] == 1000
+        yield port, instance_dir, old, documents(instance_dir)
     finally:
         running = running_platform(instance_dir)
         if running and running["pid"] != old.pid and pid_alive(running["pid"]):
@@ -278,3 +180,115 @@ def test_broken_builds_are_refused_while_the_old_version_serves_then_upgrade_and
         if old.poll() is None:
             old.terminate()
             old.wait(timeout=60)
+
+
+BROKEN = {
+    "import error": (
+        {"isomer_data/__init__.py": lambda t: t + '\nraise ImportError("planted")\n'},
+        "50301: The new version does not start",
+    ),
+    "failing migration": (
+        {
+            "isomer_data/migrations/m0002_planted.py": lambda _: (
+                'DESCRIPTION = "planted"\n\n\ndef up(db):\n    raise RuntimeError("planted fault")\n'
+            )
+        },
+        "50302: The new version's data migrations failed on the copy",
+    ),
+    "failing health check": (
+        {
+            "isomer_data/platform.py": replace(
+                'healthy, problem = True, ""', 'healthy, problem = False, "planted"'
+            )
+        },
+        "50303: The new version failed its health check",
+    ),
+    "hub does not take data": (
+        {
+            "isomer_data/services/live/components.py": replace(
+                'return {"accepted": len(observations)}', 'return {"accepted": 0}'
+            )
+        },
+        "50303: The new version failed its health check (ingest",
+    ),
+}
+
+
+def test_broken_builds_are_refused_while_the_old_version_keeps_serving_its_data(
+    good_wheel, tmp_path, env, serving
+):
+    port, instance_dir, old, before = serving
+    for name, (changes, expected) in BROKEN.items():
+        wheel = plant(good_wheel, tmp_path / name.replace(" ", "-"), changes)
+        result = cli(["upgrade", "--instance", "boat", "--to", str(wheel)], env)
+        assert result.returncode != 0, name
+        assert expected in result.stderr, (name, result.stderr)
+        assert "Traceback" not in result.stderr, name
+        # The old version still serves, the same process, with its data as it was.
+        assert old.poll() is None, name
+        assert status(port)["version"] == "0.1.0"
+        assert running_platform(instance_dir)["pid"] == old.pid
+        assert documents(instance_dir) == before, name
+        assert not (instance_dir / "envs" / "current").exists(), name
+        assert not (instance_dir / "upgrade").exists(), name
+
+
+def test_a_failed_switch_is_undone_then_a_good_build_switches_and_rolls_back(
+    good_wheel, tmp_path, env, serving
+):
+    port, instance_dir, old, before = serving
+    # A build that passes on the copy but fails on the live data: the switch is undone,
+    # the old version restarted on its own data (a new process, started by the upgrade).
+    wheel = plant(
+        good_wheel,
+        tmp_path / "live-only",
+        {
+            "isomer_data/platform.py": replace(
+                'healthy, problem = True, ""',
+                'healthy, problem = self.config.home.endswith("/upgrade"), "planted"',
+            )
+        },
+    )
+    result = cli(["upgrade", "--instance", "boat", "--to", str(wheel)], env)
+    assert result.returncode != 0
+    assert "health check passed" in result.stdout
+    assert "50307: The switched platform did not come up" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    old.wait(timeout=60)
+    assert status(port)["version"] == "0.1.0"
+    assert running_platform(instance_dir)["pid"] != old.pid
+    assert documents(instance_dir) == before
+    assert (instance_dir / "envs" / "current").resolve() == Path(sys.prefix).resolve()
+    assert not any((instance_dir / "snapshots").iterdir())
+
+    # A good build switches: the platform restarts, the new version serves the data.
+    # This time by version, from a wheelhouse folder.
+    upgrade = ["upgrade", "--instance", "boat", "--to", NEW, "--wheelhouse"]
+    result = cli([*upgrade, str(good_wheel.parent)], env)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "health check passed" in result.stdout
+    assert status(port)["version"] == NEW
+    new_pid = running_platform(instance_dir)["pid"]
+    assert documents(instance_dir) == before
+    assert (instance_dir / "envs" / "current").resolve() == instance_dir / "envs" / "blue"
+    shown = json.loads(cli(["upgrade", "--status", "--json", "--instance", "boat"], env).stdout)
+    roles = {row["name"]: (row["role"], row["version"]) for row in shown["environments"]}
+    assert roles["blue"] == ("current", NEW)
+    assert roles["external"] == ("previous", "0.1.0")
+    assert shown["platform"]["state"] == "running"
+    # Written under the new version: gone after the rollback, back after a second one.
+    insert(instance_dir, [{"n": 1000, "log": "written by 99.0.0"}])
+
+    result = cli(["rollback", "--instance", "boat"], env)
+    assert result.returncode == 0, result.stderr
+    assert status(port)["version"] == "0.1.0"
+    assert not pid_alive(new_pid)
+    assert documents(instance_dir) == before
+    shown = json.loads(cli(["upgrade", "--status", "--json", "--instance", "boat"], env).stdout)
+    roles = {row["name"]: row["role"] for row in shown["environments"]}
+    assert roles == {"blue": "previous", "green": "idle", "external": "current"}
+
+    result = cli(["rollback", "--instance", "boat"], env)
+    assert result.returncode == 0, result.stderr
+    assert status(port)["version"] == NEW
+    assert [d["n"] for d in documents(instance_dir)][-1] == 1000
