@@ -308,6 +308,13 @@ ERRORS: dict[int, ErrorSpec] = {
                 "move it away to start over from the installation that runs the command.",
             ),
             ErrorSpec(
+                50314,
+                "The data snapshot for the upgrade could not be written",
+                "Nothing was switched and the old version was started again. Free disk space "
+                "(the snapshot is a copy of the database folder; isomer system check shows the "
+                "free space) and upgrade again.",
+            ),
+            ErrorSpec(
                 50330,
                 "The systemd unit cannot be installed here",
                 "Not permitted to write to /etc/systemd/system (run as root), or systemd is absent; "

@@ -105,8 +105,10 @@ def install_unit(config, text: str, unit_dir: Path = UNIT_DIR) -> Path:
         _write(path, text, 0o644)
         return path
     fallback = config.instance_dir / name
-    config.instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    _write(fallback, text, 0o644)
+    try:
+        _write(fallback, text, 0o644)
+    except OSError as exc:
+        raise IsomerError(50330, f"{unit_dir} and {fallback}: {exc.strerror}") from None
     raise IsomerError(
         50330,
         f"{unit_dir} is not writable here; the unit is in {fallback}: sudo cp {fallback} "
@@ -186,8 +188,15 @@ def write_tls(
     plain = serialization.NoEncryption()
     try:
         if paths["ca_key"].exists() and paths["ca_cert"].exists():
-            ca_key = serialization.load_pem_private_key(paths["ca_key"].read_bytes(), None)
-            ca_cert = x509.load_pem_x509_certificate(paths["ca_cert"].read_bytes())
+            try:
+                ca_key = serialization.load_pem_private_key(paths["ca_key"].read_bytes(), None)
+                ca_cert = x509.load_pem_x509_certificate(paths["ca_cert"].read_bytes())
+            except (ValueError, TypeError) as exc:
+                raise IsomerError(
+                    50331,
+                    f"{paths['ca_key']} or {paths['ca_cert']} is not a PEM key and "
+                    f"certificate ({exc}); move both away to make a new authority",
+                ) from None
         else:
             ca_key = ec.generate_private_key(ec.SECP256R1())
             ca_name = x509.Name(

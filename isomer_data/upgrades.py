@@ -680,11 +680,19 @@ def _switch(config, envs: Environments, state: dict, new: str, version: str, log
     old = state["current"]
     old_prefix = envs.prefix(old, state)
     running = _stop_running(config, log)
-    snapshot = _snapshot_dir(config, old)
-    if config.db_dir.exists():
-        _copy_tree(config.db_dir, snapshot / "db")
-    else:
-        snapshot.mkdir(parents=True, mode=0o700)
+    snapshot = config.instance_dir / SNAPSHOTS / f"{_stamp()}-{old}"
+    try:
+        snapshot = _snapshot_dir(config, old)
+        if config.db_dir.exists():
+            _copy_tree(config.db_dir, snapshot / "db")
+        else:
+            snapshot.mkdir(parents=True, mode=0o700)
+    except OSError as exc:  # a full disk, most likely: the old version goes back to work
+        shutil.rmtree(snapshot, ignore_errors=True)
+        if running:
+            with contextlib.suppress(ValueError):
+                _restart(config, old_prefix, log)
+        raise IsomerError(50314, f"{snapshot}: {exc.strerror or exc}") from None
     log(f"data snapshot of {old}: {snapshot}")
     new_prefix = envs.prefix(new)
     try:

@@ -73,6 +73,8 @@ def run_upgrade(args) -> int:
 
     config = config_from_args(args)
     if args.status:
+        if not config.instance_dir.is_dir():
+            raise IsomerError(50101, f"{config.instance} (in {config.home})")
         return _print_status(upgrades.status(config), args.json)
     upgrades.upgrade(config, args.to, _wheelhouse(args, config), log=_say)
     print(f"upgrade done; run isomer upgrade --status --instance {config.instance} to see it")

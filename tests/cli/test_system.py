@@ -289,3 +289,14 @@ def test_clock_before_this_version_or_unsynchronised_is_a_problem():
     assert [p.code for p in system.check_clock(datetime.now(UTC), system.TIME_ERROR)] == [50342]
     assert system.check_clock(datetime.now(UTC), 0) == []
     assert system.clock_sync_state() in (None, 0, 1, 2, 3, 4, 5)
+
+
+def test_tls_names_a_damaged_certificate_authority(env, boat):
+    folder = boat / "tls"
+    folder.mkdir(mode=0o700)
+    (folder / "ca.key").write_text("not a key")
+    (folder / "ca.crt").write_text("not a certificate")
+    result = cli(["system", "tls", "--instance", "boat", "--name", "boat.local"], env)
+    assert result.returncode != 0 and "50331" in result.stderr and "not a PEM" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (folder / "ca.key").read_text() == "not a key"  # never overwritten

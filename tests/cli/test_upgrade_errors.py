@@ -68,6 +68,8 @@ def test_unknown_instance(isomer_home, capsys):
     assert status != 0 and "50101" in out
     status, out = run(capsys, "upgrade", "--instance", "ghost", "--to", "x.whl")
     assert status != 0 and "50101" in out
+    status, out = run(capsys, "upgrade", "--status", "--instance", "ghost")
+    assert status != 0 and "50101" in out
 
 
 def test_rollback_with_nothing_to_return_to(boat, capsys):
@@ -138,3 +140,18 @@ def upgrades_running(boat) -> bool:
     from isomer_data.cli.instance_lock import running_platform
 
     return running_platform(boat) is not None
+
+
+def test_a_snapshot_that_cannot_be_written_switches_nothing(boat):
+    """The disk full (here: ``snapshots`` is a file): 50314, the state and link unchanged."""
+    from isomer_data.instances import instance_config
+
+    (boat / "db").mkdir()
+    (boat / "db" / "data").write_text("x")
+    (boat / "snapshots").write_text("in the way")
+    envs = upgrades.Environments(boat)
+    with pytest.raises(IsomerError) as caught:
+        upgrades._switch(instance_config("boat"), envs, envs.state(), "blue", "9.9.9", print)
+    assert caught.value.code == 50314
+    assert not envs.state_path.exists() and not envs.current_link.exists()
+    assert (boat / "db" / "data").read_text() == "x"
