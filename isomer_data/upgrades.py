@@ -218,7 +218,9 @@ def _child_env(**extra: str) -> dict:
 
 def _dependency_paths(exclude: Path) -> list[str]:
     """Where this installation finds its third-party packages: the new environment shares
-    them (a wheelhouse can still bring newer ones), so nothing needs a network."""
+    them (a wheelhouse can still bring newer ones), so nothing needs a network. Nothing
+    under ``exclude`` (the instance's ``envs/``): an environment replaced by a later
+    upgrade must not be what another one depends on."""
     paths: list[str] = []
     for folder in site.getsitepackages():
         candidates = [folder]
@@ -260,7 +262,7 @@ def install(prefix: Path, target: str, wheelhouse: Path | None, log: Log) -> str
         )
         python = prefix / "bin" / "python"
         purelib = _purelib(python)
-        (purelib / "isomer-deps.pth").write_text("\n".join(_dependency_paths(prefix)) + "\n")
+        (purelib / "isomer-deps.pth").write_text("\n".join(_dependency_paths(prefix.parent)) + "\n")
         # The embedded database is a program of this installation: the new one finds it
         # beside its Python, as an installation with the [embedded] extra would.
         database = Path(sys.executable).with_name("secantusd-py")
