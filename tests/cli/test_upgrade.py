@@ -292,3 +292,22 @@ def test_a_failed_switch_is_undone_then_a_good_build_switches_and_rolls_back(
     assert result.returncode == 0, result.stderr
     assert status(port)["version"] == NEW
     assert [d["n"] for d in documents(instance_dir)][-1] == 1000
+
+    # The next upgrade runs from the current environment (as under systemd): it installs
+    # into green, which depends on no other environment of the instance.
+    result = subprocess.run(
+        [instance_dir / "envs" / "current" / "bin" / "isomer", "upgrade", "--instance", "boat"]
+        + ["--to", str(good_wheel)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert (instance_dir / "envs" / "current").resolve() == instance_dir / "envs" / "green"
+    deps = next((instance_dir / "envs" / "green").glob("lib/python*/site-packages/isomer-deps.pth"))
+    assert str(instance_dir / "envs") not in deps.read_text()
+    assert status(port)["version"] == NEW
+    assert [d["n"] for d in documents(instance_dir)][-1] == 1000
