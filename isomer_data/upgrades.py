@@ -152,6 +152,22 @@ class Environments:
         spare = [c for c in free if c != state.get("previous")]
         return (spare or free)[0]
 
+    def claim_idle(self, state: dict) -> tuple[str, dict]:
+        """The idle environment and the state once it is about to be replaced: if it was
+        the previous one (the third upgrade replaces the oldest), there is no rollback
+        target any more, and the record says so before anything is installed over it."""
+        idle = self.idle(state)
+        if idle == state.get("previous") or idle in state["envs"]:
+            state = {
+                **state,
+                "previous": None if idle == state.get("previous") else state.get("previous"),
+                "snapshot": None if idle == state.get("previous") else state.get("snapshot"),
+                "envs": {k: v for k, v in state["envs"].items() if k != idle},
+            }
+            if self.state_path.exists():
+                self.save(state)
+        return idle, state
+
     @contextlib.contextmanager
     def locked(self):
         """One upgrade or rollback of the instance at a time (50305 otherwise)."""
@@ -664,8 +680,7 @@ def upgrade(config, to: str | None, wheelhouse: Path | None, log: Log = print) -
     target = resolve_target(to, wheelhouse)
     envs = Environments(config.instance_dir)
     with envs.locked():
-        state = envs.state()
-        idle = envs.idle(state)
+        idle, state = envs.claim_idle(envs.state())
         prefix = envs.prefix(idle)
         version = install(prefix, target, wheelhouse, log)
         check_starts(prefix)
@@ -711,7 +726,7 @@ def _switch(config, envs: Environments, state: dict, new: str, version: str, log
         envs.save(new_state)
         if running:
             _restart(config, new_prefix, log)
-    except (IsomerError, ValueError) as exc:
+    except (IsomerError, ValueError, OSError) as exc:
         log(f"switching failed ({exc}); putting {old} back")
         _put_back(config, envs, state, snapshot, old_prefix, bool(running), log)
         raise IsomerError(50307, str(exc).splitlines()[0]) from None

@@ -155,3 +155,31 @@ def test_a_snapshot_that_cannot_be_written_switches_nothing(boat):
     assert caught.value.code == 50314
     assert not envs.state_path.exists() and not envs.current_link.exists()
     assert (boat / "db" / "data").read_text() == "x"
+
+
+def test_the_idle_environment_keeps_the_rollback_target_while_it_can(boat):
+    from isomer_data.instances import instance_config
+
+    envs = upgrades.Environments(boat)
+    first = envs.state()  # before any upgrade: the installation running this
+    assert envs.claim_idle(first)[0] == "blue"
+    after_first = {**first, "current": "blue", "previous": "external", "snapshot": "s/1"}
+    after_first["envs"] = {**first["envs"], "blue": {"prefix": str(envs.root / "blue")}}
+    idle, state = envs.claim_idle(after_first)
+    assert idle == "green" and state == after_first  # external stays the rollback target
+    # The third upgrade must replace blue, the previous one: no rollback target any more,
+    # recorded before anything is installed over it.
+    after_second = {
+        "current": "green",
+        "previous": "blue",
+        "snapshot": "s/2",
+        "envs": {**after_first["envs"], "green": {"prefix": str(envs.root / "green")}},
+    }
+    envs.save(after_second)
+    idle, state = envs.claim_idle(after_second)
+    assert idle == "blue" and state["previous"] is None and state["snapshot"] is None
+    assert "blue" not in state["envs"]
+    assert envs.state() == state
+    with pytest.raises(IsomerError) as caught:
+        upgrades.rollback(instance_config("boat"))
+    assert caught.value.code == 50306
