@@ -44,6 +44,8 @@ CONFIG_MEMBER = "files/isomer_config.json"
 # Not data: the database's own files (dumped through pymongo instead), logs, backups, and
 # what a running platform or embedded database writes about itself.
 NOT_DATA = {"db", "logs", "backups", "platform.lock", "platform.json", "embedded-db.json"}
+# Upgrades' environments, rehearsal copy and data snapshots (isomer_data.upgrades).
+NOT_DATA |= {"envs", "upgrade", "snapshots"}
 MAX_DOCUMENT = 17 * 1024 * 1024  # BSON's 16 MiB limit plus headroom; larger means corrupt
 MAX_MANIFEST = 64 * 1024 * 1024
 BATCH_DOCUMENTS = 1000

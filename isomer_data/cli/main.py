@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "isomer_data.cli.instance",
     "isomer_data.cli.config",
     "isomer_data.cli.backup",
+    "isomer_data.cli.upgrade",
+    "isomer_data.cli.system",
 ]
 
 

@@ -203,6 +203,164 @@ ERRORS: dict[int, ErrorSpec] = {
                 "folder is writable and the disk has room.",
             ),
             ErrorSpec(
+                50300,
+                "The new version could not be installed",
+                "The installer's last lines are in the message: give a wheel file (--to PATH) or a "
+                "folder of wheels (--wheelhouse) that holds the version and its dependencies; "
+                "nothing was switched and the running version is untouched.",
+            ),
+            ErrorSpec(
+                50301,
+                "The new version does not start",
+                "The installed build fails before it runs (an import error or a missing "
+                "dependency, shown in the message); the running version is untouched. Use "
+                "another build.",
+            ),
+            ErrorSpec(
+                50302,
+                "The new version's data migrations failed on the copy",
+                "The step and its error are in the message; the live data and the running version "
+                "are untouched. Report it with the message; use another build.",
+            ),
+            ErrorSpec(
+                50303,
+                "The new version failed its health check",
+                "It did not become healthy, or its self-test (ingest, hub, query) failed on the "
+                "copy of the data, as the message says (its log is named there); the running "
+                "version is untouched.",
+            ),
+            ErrorSpec(
+                50304,
+                "No version to upgrade to",
+                "Give --to with a wheel file, or --to VERSION with --wheelhouse FOLDER holding "
+                "that version's wheel (upgrades are offline: nothing is downloaded).",
+            ),
+            ErrorSpec(
+                50305,
+                "Another upgrade or rollback of this instance is in progress",
+                "Wait for it to finish (the process is named in the message) and try again.",
+            ),
+            ErrorSpec(
+                50306,
+                "There is nothing to roll back to",
+                "A rollback returns to the environment and data snapshot of the last upgrade; "
+                "see isomer upgrade --status. Restore an older backup with isomer backup restore.",
+            ),
+            ErrorSpec(
+                50307,
+                "The switched platform did not come up; the previous version was put back",
+                "The new version passed on the copy but not on the live data, as the message "
+                "says; the previous environment, its data and (if it ran) the platform were "
+                "restored. Keep the message and the log it names.",
+            ),
+            ErrorSpec(
+                50308,
+                "Blue/green upgrades need the embedded database",
+                "For an instance on a MongoDB server, take a backup (isomer backup create), stop "
+                "the platform, install the new version and launch it; see docs/upgrades.md.",
+            ),
+            ErrorSpec(
+                50309,
+                "The running platform did not stop",
+                "Nothing was switched. Stop it yourself (systemctl stop, or Ctrl-C where it runs) "
+                "and run the command again.",
+            ),
+            ErrorSpec(
+                50310,
+                "A data migration step failed",
+                "The database stays at the last step that ran (isomer migrate --status); restore "
+                "the backup taken before the upgrade if the data must go back.",
+            ),
+            ErrorSpec(
+                50311,
+                "The migration steps are not numbered 1, 2, 3...",
+                "This build is broken: each step in isomer_data/migrations is mNNNN_name.py with "
+                "consecutive numbers. Use another build.",
+            ),
+            ErrorSpec(
+                50312,
+                "The database was migrated by a newer version",
+                "Run the newer version (isomer upgrade) or return to its snapshot with isomer "
+                "rollback; an older version must not write data it does not understand.",
+            ),
+            ErrorSpec(
+                50313,
+                "The upgrade state of the instance is damaged",
+                "The file named in the message is not what isomer upgrade wrote: check it, or "
+                "move it away to start over from the installation that runs the command.",
+            ),
+            ErrorSpec(
+                50314,
+                "The data snapshot for the upgrade could not be written",
+                "Nothing was switched and the old version was started again. Free disk space "
+                "(the snapshot is a copy of the database folder; isomer system check shows the "
+                "free space) and upgrade again.",
+            ),
+            ErrorSpec(
+                50330,
+                "The systemd unit cannot be installed here",
+                "Not permitted to write to /etc/systemd/system (run as root), or systemd is absent; "
+                "the unit was written where the message says: copy it there yourself.",
+            ),
+            ErrorSpec(
+                50331,
+                "The TLS files cannot be written",
+                "Check the folder named in the message is writable; existing server files are kept "
+                "unless --force (the certificate authority is always kept).",
+            ),
+            ErrorSpec(
+                50332,
+                "The cryptography package is not installed",
+                "Install it into the platform's environment (pip install cryptography); it makes "
+                "the local certificate authority and the server certificate.",
+            ),
+            ErrorSpec(
+                50333,
+                "Invalid TLS host name or address",
+                "Give --name as a host name (letters, digits, -, .) or an IP address the tablets "
+                "use to reach the boat's computer.",
+            ),
+            ErrorSpec(
+                50340,
+                "Little free disk space",
+                "Free space where the instance keeps its data (old backups, logs, datasets), or "
+                "move the instance to a larger disk; the database stops writing when it is full.",
+            ),
+            ErrorSpec(
+                50341,
+                "The clock is not set",
+                "The computer's clock is before this version was built: set it (date -s, or a GPS "
+                "time source such as gpsd with chrony) or every observation gets a wrong time.",
+            ),
+            ErrorSpec(
+                50342,
+                "The clock is not synchronised",
+                "The kernel reports no time synchronisation: run chrony or systemd-timesyncd, with "
+                "GPS as a source offshore (gpsd + chrony refclock).",
+            ),
+            ErrorSpec(
+                50343,
+                "A serial device cannot be read by the service user",
+                "Add the user to the device's group (usually dialout: usermod -aG dialout USER), or "
+                "fix the device's permissions with a udev rule; check the device exists.",
+            ),
+            ErrorSpec(
+                50344,
+                "The platform's port is in use by another program",
+                "Stop that program or choose another port: isomer config set port N.",
+            ),
+            ErrorSpec(
+                50345,
+                "The instance folder's permissions are unsafe or wrong",
+                "The folder holds the database login and every user's data: chown it to the "
+                "service user and chmod 700 it, as the message says.",
+            ),
+            ErrorSpec(
+                50346,
+                "The service user does not exist",
+                "Create it (useradd --system --groups dialout isomer) or give another --user.",
+            ),
+            ErrorSpec(
                 50040,
                 "The platform cannot be reached",
                 "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "
