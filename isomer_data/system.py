@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from isomer_data.errors import ERRORS, IsomerError
+from isomer_data.core.errors import ERRORS, IsomerError
 
 SERIAL_GROUP = "dialout"
 UNIT_DIR = Path("/etc/systemd/system")

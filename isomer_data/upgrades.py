@@ -41,7 +41,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 COLORS = ("blue", "green")
 EXTERNAL = "external"

@@ -28,6 +28,7 @@ from isomer_data.backups import (
 from isomer_data.cli.main import main
 from isomer_data.config import IsomerConfig, write_config_file
 from isomer_data.core.errors import IsomerError
+from isomer_data.database.connection import url_with_database
 from isomer_data.samples import VOYAGE_NMEA
 
 sys.path.insert(0, str(Path(__file__).parent / "ingest"))
@@ -146,11 +147,10 @@ def test_round_trip_is_exact_and_exports_are_identical(
         assert isinstance(awkward["big"], int) and awkward["big"] == 2**40
         assert awkward["price"] == Decimal128(Decimal("12.3400"))
 
-        host = mongo_url.split("://", 1)[1].split("/", 1)[0]
         exports = []
         for name in (mongo_db.name, target_name):
             out = tmp_path / f"{name}.jsonl"
-            url = f"mongodb://{host}/{name}?directConnection=true"
+            url = url_with_database(mongo_url, name)  # keeps the embedded database's login
             assert main(["export", "observations", "-o", str(out), "--db", url]) == 0
             exports.append(out.read_bytes())
         assert exports[0] == exports[1] and exports[0].count(b"\n") > 50

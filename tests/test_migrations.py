@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from isomer_data import migrations
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 
 def test_a_database_migrates_once_and_records_its_schema(mongo_db):

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from isomer_data.cli.options import add_config_options, config_from_args
-from isomer_data.errors import ERRORS, IsomerError
+from isomer_data.core.errors import ERRORS, IsomerError
 
 
 def register(subparsers) -> None:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 from isomer_data.cli.options import add_config_options, config_from_args
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 
 def register(subparsers) -> None:

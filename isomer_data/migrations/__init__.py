@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 COLLECTION = "isomer_schema"
 DOCUMENT_ID = "schema"

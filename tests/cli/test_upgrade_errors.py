@@ -13,7 +13,7 @@ import pytest
 
 from isomer_data import upgrades
 from isomer_data.cli.main import main
-from isomer_data.errors import IsomerError
+from isomer_data.core.errors import IsomerError
 
 
 def run(capsys, *argv) -> tuple[int, str]:
