@@ -51,7 +51,7 @@ def register(subparsers) -> None:
             how.add_argument(
                 "--password",
                 help=f"the password (visible to other users in the process list: prefer "
-                f"--password-stdin or {PASSWORD_VARIABLE}; asked for on a terminal if omitted)",
+                f"--password-stdin or {PASSWORD_VARIABLE}; default: asked for on a terminal)",
             )
         if action == "create-user":
             sub.add_argument(

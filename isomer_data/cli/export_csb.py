@@ -28,8 +28,13 @@ def register_export(export) -> None:
         "--vessel", help="the vessel to export (default: the only vessel in the selection)"
     )
     parser.add_argument("--bbox", help="W,S,E,N in degrees (default: everywhere)")
-    parser.add_argument("--start", help="only soundings from this time (ISO 8601, UTC if no zone)")
-    parser.add_argument("--end", help="only soundings up to this time (ISO 8601, UTC if no zone)")
+    parser.add_argument(
+        "--start",
+        help="only soundings from this time (ISO 8601, UTC if no zone; default: no limit)",
+    )
+    parser.add_argument(
+        "--end", help="only soundings up to this time (ISO 8601, UTC if no zone; default: no limit)"
+    )
     parser.add_argument(
         "--reference",
         choices=("transducer", "waterline"),

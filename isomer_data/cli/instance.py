@@ -20,22 +20,34 @@ def register(subparsers) -> None:
     )
     create.add_argument("name", help="letters, digits, - and _")
     create.add_argument("--db", dest="db_url", help="MongoDB URL (default: embedded database)")
-    create.add_argument("--port", type=int, help="web server port")
-    create.add_argument("--host", help="web server address")
+    create.add_argument("--port", type=int, help="web server port (default: 8888)")
+    create.add_argument("--host", help="web server address (default: 127.0.0.1)")
     create.add_argument(
-        "--source", dest="sources", action="append", help="live source (repeatable)"
+        "--source",
+        dest="sources",
+        action="append",
+        help="live source (repeatable; default: none, the sample voyage replays)",
     )
-    create.add_argument("--home", help="folder holding every instance [ISOMER_HOME]")
+    create.add_argument(
+        "--home",
+        help="folder holding every instance (default: $ISOMER_HOME, else $XDG_DATA_HOME/isomer-data)",
+    )
     create.set_defaults(func=run_create)
 
     listing = actions.add_parser("list", help="list the instances and whether they run")
-    listing.add_argument("--home", help="folder holding every instance [ISOMER_HOME]")
+    listing.add_argument(
+        "--home",
+        help="folder holding every instance (default: $ISOMER_HOME, else $XDG_DATA_HOME/isomer-data)",
+    )
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(func=run_list)
 
     show = actions.add_parser("info", help="data folder, database, port, sources, state")
     show.add_argument("name")
-    show.add_argument("--home", help="folder holding every instance [ISOMER_HOME]")
+    show.add_argument(
+        "--home",
+        help="folder holding every instance (default: $ISOMER_HOME, else $XDG_DATA_HOME/isomer-data)",
+    )
     show.add_argument("--json", action="store_true", help="print JSON")
     show.set_defaults(func=run_info)
 
@@ -48,7 +60,10 @@ def register(subparsers) -> None:
     )
     remove.add_argument("name")
     remove.add_argument("--yes", action="store_true", help="do not ask (needed without a terminal)")
-    remove.add_argument("--home", help="folder holding every instance [ISOMER_HOME]")
+    remove.add_argument(
+        "--home",
+        help="folder holding every instance (default: $ISOMER_HOME, else $XDG_DATA_HOME/isomer-data)",
+    )
     remove.set_defaults(func=run_remove)
 
 

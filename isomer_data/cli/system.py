@@ -49,7 +49,12 @@ def register(subparsers) -> None:
         help="host name or IP address tablets use (repeatable; default: this computer's "
         "name, NAME.local, localhost, 127.0.0.1)",
     )
-    tls.add_argument("--proxy", choices=("nginx", "caddy"), default="nginx")
+    tls.add_argument(
+        "--proxy",
+        choices=("nginx", "caddy"),
+        default="nginx",
+        help="reverse proxy to configure (default: nginx)",
+    )
     tls.add_argument("--listen", type=int, default=443, help="HTTPS port (default 443)")
     tls.add_argument("--output", help="folder for the files (default: <instance>/tls)")
     tls.add_argument("--force", action="store_true", help="replace an existing server certificate")
