@@ -46,7 +46,8 @@ POLICY: dict[str, dict[str, frozenset]] = {
         "kernelspecs": frozenset({READ}),
         "sessions": frozenset({READ}),
     },
-    VESSEL: {"api": frozenset({READ})},
+    # "sync" is no Jupyter resource: the sync service's own, submitting batches (services/sync).
+    VESSEL: {"api": frozenset({READ}), "sync": frozenset({WRITE})},
 }
 
 
