@@ -60,6 +60,7 @@ class BatchHandler(APIHandler):
             return
         self._chunks.append(chunk)
 
+    @web.authenticated
     async def post(self) -> None:
         if self._finished:
             return
@@ -88,6 +89,7 @@ class PositionHandler(APIHandler):
 
     auth_resource = "sync"
 
+    @web.authenticated
     async def get(self) -> None:
         if self.current_user is None or not self.authorizer.is_authorized(
             self, self.current_user, "write", "sync"
