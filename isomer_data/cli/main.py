@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "isomer_data.cli.instance",
     "isomer_data.cli.config",
     "isomer_data.cli.backup",
+    "isomer_data.cli.sync",
 ]
 
 
