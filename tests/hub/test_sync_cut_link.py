@@ -369,11 +369,11 @@ async def test_the_bandwidth_cap_holds_within_ten_percent(
 ):
     boat_db, boat_url = boat
     token, _, _ = vessel_token
-    fill_boat(boat_db, seed=2, hours=14)
+    fill_boat(boat_db, seed=2, hours=30)
     proxy = CuttingProxy(jp_http_port, cutting=False)
     port = await proxy.start()
     url = f"http://127.0.0.1:{port}{jp_base_url.rstrip('/')}"
-    cap = 60_000
+    cap = 40_000
     env = {**os.environ, "ISOMER_SYNC_TOKEN": token}
     code, out, err = await run_sync(
         sync_command(url, boat_url, "--batch-bytes", "30000", "--sync-bandwidth", str(cap)), env
@@ -383,7 +383,7 @@ async def test_the_bandwidth_cap_holds_within_ten_percent(
     total = sum(n for _, n in proxy.uploads) - proxy.uploads[0][1]
     rate = total / (ended - began)
     print(f"bandwidth cap {cap} B/s: measured {rate:.0f} B/s over {ended - began:.1f} s")
-    assert ended - began > 2
+    assert ended - began > 3
     assert rate <= cap * 1.10
     assert rate >= cap * 0.5  # a cap, not a stall
     assert len(holdings(shore_db, True)["observations"]) == boat_db.observations.count_documents({})

@@ -148,6 +148,7 @@ class Sender:
         self.stop = stop or threading.Event()
         self.progress = progress
         self.state_id = f"sender:{self.url}"
+        self._backfilled = False
         seq_store.ensure_indexes(db)
 
     # position ----------------------------------------------------------------------------
@@ -334,7 +335,9 @@ class Sender:
         """Push until caught up (or stopped); returns what was done."""
         summary = Summary()
         began = time.monotonic()
-        self.backfill()
+        if not self._backfilled:  # a collection scan: once per sender, not every round
+            self.backfill()
+            self._backfilled = True
         after = self.acked()
         while not self.stop.is_set():
             limit = seq_store.horizon(self.db, wait=settle)
