@@ -238,3 +238,33 @@ async def test_a_revoked_vessel_token_is_refused(http, started, password, jp_asy
     await started.users.revoke_token(user, record["id"])
     body, name = batch(after=2, to=3, items=[])
     assert (await post(http, body, name, token)).code == 403
+
+
+async def test_object_writes_are_numbered_and_deletions_leave_tombstones(started, tokens):
+    from isomer_data.services.auth.roles import IsomerUser
+    from isomer_data.services.hub.events import HubError
+
+    crew = IsomerUser(username="crew1", roles=("crew",), user_id="crew-id")
+    objects = started.objects
+    entry = {"time": "2026-01-01T00:00:00Z", "text": "cast off", "_sync": 10**9}
+    made = await objects.put(crew, "logbookentry", entry)
+    assert "_sync" not in made  # the client's number is dropped, none is shown
+    db = started.database.db
+    first = db.logbook.find_one()["_sync"]
+    assert first < 10**9
+    changed = await objects.change(crew, "logbookentry", made["uuid"], {"text": "cast off 0800"})
+    assert "_sync" not in changed
+    second = db.logbook.find_one()["_sync"]
+    assert second > first
+    with pytest.raises(HubError):
+        await objects.change(crew, "logbookentry", made["uuid"], {"_sync": 1})
+    assert db.logbook.find_one()["_sync"] == second
+    await objects.delete(crew, "logbookentry", made["uuid"])
+    stone = db.sync_tombstones.find_one()
+    assert (stone["c"], stone["i"]) == ("logbook", made["uuid"]) and stone["_sync"] > second
+    # Users never travel: creating one takes no number.
+    admin = IsomerUser(username="admin1", roles=("admin",), user_id="admin-id")
+    await objects.put(
+        admin, "user", {"username": "newcrew", "roles": ["crew"], "password": "x" * 12}
+    )
+    assert "_sync" not in db.users.find_one({"username": "newcrew"})
