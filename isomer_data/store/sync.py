@@ -19,7 +19,7 @@ import contextlib
 import time
 import uuid
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument, WriteConcern
 from pymongo.database import Database as MongoDatabase
 
 STATE = "sync_state"
@@ -29,6 +29,7 @@ FIELD = "_sync"
 # A reservation older than this belongs to a writer that died mid-write: whatever it
 # stored carries its numbers already, so the sender stops waiting for it.
 STALE_SECONDS = 300.0
+_UNACKNOWLEDGED = WriteConcern(w=0)
 
 # collection -> what it holds; the object collections are the shared objects' (logbook,
 # waypoints) and the vessel records. Users, tokens and access requests never travel.
@@ -56,7 +57,11 @@ def reserve(db: MongoDatabase, n: int):
     try:
         yield _first(doc, n)
     finally:
-        db[STATE].update_one({"_id": COUNTER_ID}, {"$pull": {"pending": {"t": token}}})
+        # Unacknowledged: the writer need not wait for it (a round trip per batch on the
+        # ingest's critical path); a sender reading the counter waits until it has landed.
+        db.get_collection(STATE, write_concern=_UNACKNOWLEDGED).update_one(
+            {"_id": COUNTER_ID}, {"$pull": {"pending": {"t": token}}}
+        )
 
 
 @contextlib.asynccontextmanager
