@@ -10,6 +10,7 @@ import sys
 import termios
 import time
 
+import pytest
 from pymongo import AsyncMongoClient
 
 from isomer_data.cli.main import main
@@ -139,3 +140,14 @@ def test_asks_for_the_password_on_a_terminal(db_url, isomer_home):
     assert proc.returncode == 0, output.decode(errors="replace")
     assert answered == 2
     assert verify(db_url, "tove", "tty-secret-1")["roles"] == ["crew"]
+
+
+def test_a_vessel_user_carries_its_vessel_urn(db_url, isomer_home, capsys):
+    args = ("create-user", "--username", "skylark", "--password", "boat-pass-1", "--role", "vessel")
+    assert user_cmd(db_url, *args, "--vessel", "urn:mrn:imo:mmsi:230123456") == 0
+    assert verify(db_url, "skylark", "boat-pass-1")["vessel"] == "urn:mrn:imo:mmsi:230123456"
+    with pytest.raises(SystemExit) as exc:  # argparse refuses it before anything is stored
+        user_cmd(db_url, *args[:2], "other", *args[3:], "--vessel", "urn:mrn:x/../y")
+    assert exc.value.code == 2
+    assert "vessel URN" in capsys.readouterr().err
+    assert verify(db_url, "other", "boat-pass-1") is None
