@@ -106,7 +106,6 @@ class Summary:
     bytes_sent: int = 0
     retries: int = 0
     rejected: int = 0
-    repeated: int = 0
     position: int = 0
     seconds: float = 0.0
     problems: list = field(default_factory=list)
@@ -364,8 +363,6 @@ class Sender:
             summary.items += len(items)
             summary.rejected += int(ack.get("rejected", 0))
             summary.problems.extend(ack.get("problems", [])[:5])
-            if ack.get("applied", 0) == 0 and ack.get("skipped", 0):
-                summary.repeated += 1
             if self.progress is not None:
                 self.progress(summary, self.pending(after))
         summary.position = after
