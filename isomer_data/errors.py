@@ -286,6 +286,12 @@ ERRORS: dict[int, ErrorSpec] = {
                 "sync_window is HH:MM-HH:MM in UTC (e.g. 22:00-06:00); sync_bandwidth is bytes per second, 0 for no cap.",
             ),
             ErrorSpec(
+                50413,
+                "Another batch of this vessel is being applied",
+                "One batch per vessel at a time: the sender waits and sends it again (it does "
+                "so by itself, with backoff).",
+            ),
+            ErrorSpec(
                 50040,
                 "The platform cannot be reached",
                 "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "

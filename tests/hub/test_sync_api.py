@@ -268,3 +268,25 @@ async def test_object_writes_are_numbered_and_deletions_leave_tombstones(started
         admin, "user", {"username": "newcrew", "roles": ["crew"], "password": "x" * 12}
     )
     assert "_sync" not in db.users.find_one({"username": "newcrew"})
+
+
+async def test_one_batch_per_vessel_at_a_time(http, vessels, started):
+    token_a, token_b = vessels
+    shore = started.sync_shore
+    lock = shore.locks.setdefault(VESSEL_A, __import__("asyncio").Lock())
+    body, name = batch()
+    async with lock:  # a batch of boat A is being applied
+        busy = await post(http, body, name, token_a)
+        other = await post(http, body, name, token_b)
+    assert busy.code == 429 and json.loads(busy.body)["error"] == 50413
+    assert other.code == 200  # other vessels are not held up
+    assert (await post(http, body, name, token_a)).code == 200
+
+
+async def test_an_admin_may_still_edit_a_vessel_user(started, vessels):
+    from isomer_data.services.auth.roles import IsomerUser
+
+    admin = IsomerUser(username="admin1", roles=("admin",), user_id="admin-id")
+    doc = await started.users.get("boat-a")
+    changed = await started.objects.change(admin, "user", doc["uuid"], {"name": "Boat A"})
+    assert changed["vessel"] == VESSEL_A and changed["name"] == "Boat A"

@@ -7,7 +7,7 @@ work (decompress, check, apply) runs in a thread under the vessel's lock.
 
 Answers: 200 with the acknowledgement (also for a batch seen before: the same one), 400/413
 with a numbered error for a batch refused whole, 409 with ``position`` when the batch starts
-past what the shore holds.
+past what the shore holds, 429 while another batch of the same vessel is being applied.
 """
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ class BatchHandler(APIHandler):
         ):
             raise web.HTTPError(403, "submitting sync batches needs the vessel role")
         if self.request.method != "POST":
+            return
+        shore = self.settings["isomer"].sync_shore
+        if shore.busy(await shore.urn(self.current_user)):
+            # One batch per vessel at a time, so a vessel cannot pile bodies up in memory.
+            self._refuse(429, 50413, "a batch of this vessel is being applied; send it again")
             return
         length = self.request.headers.get("Content-Length")
         if length is None or not length.isdigit():

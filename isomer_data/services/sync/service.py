@@ -29,6 +29,10 @@ class Shore:
         doc = await self.platform.users.get(getattr(user, "username", "")) or {}
         return shore.vessel_urn({"username": getattr(user, "username", ""), **doc})
 
+    def busy(self, urn: str) -> bool:
+        lock = self.locks.get(urn)
+        return lock is not None and lock.locked()
+
     async def submit(self, user, name: str, codec: str, body: bytes) -> dict:
         urn = await self.urn(user)
         lock = self.locks.setdefault(urn, asyncio.Lock())
