@@ -31,6 +31,6 @@ def set_vessel(db: MongoDatabase, vessel: str, **fields) -> None:
 def vessel_offsets(db: MongoDatabase) -> dict[str, dict]:
     """``vessel -> metadata`` for every vessel with a known transducer depth."""
     return {
-        doc["vessel"]: {k: v for k, v in doc.items() if k not in ("_id", "vessel")}
+        doc["vessel"]: {k: v for k, v in doc.items() if k not in ("_id", "vessel", sync.FIELD)}
         for doc in db[COLLECTION].find({"transducer_depth": {"$exists": True}})
     }

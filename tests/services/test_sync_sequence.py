@@ -37,6 +37,8 @@ def test_every_store_write_gets_a_higher_sequence_and_deletions_leave_tombstones
         mongo_db, [Sounding(1.7e9, 10.0, 50.0, 5.0, None, None, None, "self", "s")], origin="a.log"
     )
     vessel_store.set_vessel(mongo_db, "self", transducer_depth=0.5)
+    # The number is bookkeeping, not vessel metadata: the depth map never sees it.
+    assert vessel_store.vessel_offsets(mongo_db)["self"].keys() == {"transducer_depth", "uuid"}
     obs_store.write_observations(mongo_db, _obs(10), origin="a.log", batch=0)  # rewritten
     sounding = mongo_db.soundings.find_one()["_sync"]
     vessel = mongo_db.vessels.find_one()["_sync"]
