@@ -205,8 +205,17 @@ async def test_deletions_travel_and_bad_items_are_counted_not_stored(http, vesse
     assert logged["uuid"] == f"{VESSEL_A}/e1" and logged["owner"] == "" and "perms" not in logged
 
 
-async def test_a_batch_past_what_the_shore_holds_is_refused_with_its_position(http, vessels):
+async def test_a_batch_past_what_the_shore_holds_is_refused_with_its_position(
+    http, vessels, tokens
+):
     token_a, _ = vessels
+    auth = {"Authorization": f"token {token_a}"}
+    held = await http("isomer/api/sync/position", headers=auth)
+    assert json.loads(held.body) == {"vessel": VESSEL_A, "position": 0}
+    for role in ("crew", "scientist"):
+        other = {"Authorization": f"token {tokens[role]}"}
+        assert (await http("isomer/api/sync/position", headers=other)).code == 403
+    assert (await http("isomer/api/sync/position")).code == 403
     body, name = batch(after=7, to=9, items=[])
     response = await post(http, body, name, token_a)
     assert response.code == 409
