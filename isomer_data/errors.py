@@ -292,6 +292,13 @@ ERRORS: dict[int, ErrorSpec] = {
                 "so by itself, with backoff).",
             ),
             ErrorSpec(
+                50414,
+                "The shore's database refused a synced document",
+                "Usually a geometry its 2dsphere index cannot take; the item was refused and "
+                "counted, the rest of its batch kept. Fix the document on the boat (writing it "
+                "again sends it again).",
+            ),
+            ErrorSpec(
                 50040,
                 "The platform cannot be reached",
                 "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "

@@ -299,3 +299,25 @@ async def test_an_admin_may_still_edit_a_vessel_user(started, vessels):
     doc = await started.users.get("boat-a")
     changed = await started.objects.change(admin, "user", doc["uuid"], {"name": "Boat A"})
     assert changed["vessel"] == VESSEL_A and changed["name"] == "Boat A"
+
+
+async def test_a_document_the_database_refuses_is_counted_and_the_rest_kept(http, vessels, started):
+    from isomer_data.store import soundings as snd_store
+
+    snd_store.ensure_indexes(started.database.db)
+    token_a, _ = vessels
+    ring = [[-4, 50], [-3, 50], [-3, 51], [-4, 51], [-4, 50]]
+    good = {"_id": "s1", "vessel": "self", "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    bad = {"_id": "s2", "vessel": "self", "geometry": {"type": "Polygon", "coordinates": "x"}}
+    items = [
+        {"c": "soundings", "s": 1, "d": good},
+        {"c": "soundings", "s": 2, "d": bad},
+        {"c": "soundings", "s": 3, "d": {**good, "_id": "s3"}},
+    ]
+    body, name = batch(to=3, items=items)
+    response = await post(http, body, name, token_a)
+    assert response.code == 200, response.body
+    ack = json.loads(response.body)
+    assert (ack["applied"], ack["rejected"], ack["position"]) == (2, 1, 3)
+    assert ack["problems"][0]["seq"] == 2 and ack["problems"][0]["error"] == 50414
+    assert started.database.db.soundings.count_documents({}) == 2

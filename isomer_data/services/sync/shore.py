@@ -19,6 +19,7 @@ import re
 from datetime import UTC, datetime
 
 from pymongo import DeleteOne, ReplaceOne
+from pymongo.errors import BulkWriteError
 
 from isomer_data.services.sync.protocol import check_item
 
@@ -65,6 +66,25 @@ def rewrite(collection: str, doc: dict, urn: str, seq: int) -> dict:
     return out
 
 
+def _write(collection, group: list[tuple[int, object]]) -> list[tuple[int, str]]:
+    """Write in order; a document the database refuses (a geometry its 2dsphere index cannot
+    take) is reported and skipped, so one bad document cannot stall a vessel's sync."""
+    refused = []
+    start = 0
+    while start < len(group):
+        try:
+            collection.bulk_write([op for _, op in group[start:]], ordered=True)
+            break
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            if not errors:
+                raise
+            failed = start + errors[0]["index"]
+            refused.append((group[failed][0], str(errors[0].get("errmsg", ""))[:200]))
+            start = failed + 1
+    return refused
+
+
 def position(db, urn: str) -> int:
     state = db[VESSELS].find_one({"_id": urn}) or {}
     return int(state.get("position", 0))
@@ -100,11 +120,15 @@ def apply_batch(db, urn: str, name: str, batch: dict) -> dict:
         else:
             doc = rewrite(collection, item["d"], urn, seq)
             op = ReplaceOne({"_id": doc["_id"]}, doc, upsert=True)
-        ops.setdefault(collection, []).append(op)
+        ops.setdefault(collection, []).append((seq, op))
         applied += 1
     # One collection's operations in their order; ids never cross collections.
     for collection, group in ops.items():
-        db[collection].bulk_write(group, ordered=True)
+        for seq, message in _write(db[collection], group):
+            applied -= 1
+            rejected += 1
+            if len(problems) < MAX_PROBLEMS:
+                problems.append({"seq": seq, "error": 50414, "message": message})
     new_position = max(held, batch["to"])
     now = datetime.now(UTC)
     db[VESSELS].update_one(
