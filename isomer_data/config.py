@@ -180,6 +180,27 @@ class IsomerConfig(Configurable):
         "database is away; replayed when it returns. When full, publishes are refused.",
     ).tag(config=True, env="ISOMER_SPILL_MAX_BYTES")
 
+    sync_to = Unicode(
+        "",
+        help="Shore platform (http(s)://HOST:PORT) this boat sends its data to; empty: none.",
+    ).tag(config=True, env="ISOMER_SYNC_TO")
+
+    sync_token = Unicode(
+        "",
+        help="The vessel's API token on the shore platform (a user with the vessel role).",
+    ).tag(config=True, env="ISOMER_SYNC_TOKEN", secret=True)
+
+    sync_bandwidth = Integer(
+        0,
+        min=0,
+        help="Bytes per second the sync may put on the link (0: no cap).",
+    ).tag(config=True, env="ISOMER_SYNC_BANDWIDTH")
+
+    sync_window = Unicode(
+        "",
+        help="Daily UTC window the sync may send in, HH:MM-HH:MM (empty: any time).",
+    ).tag(config=True, env="ISOMER_SYNC_WINDOW")
+
     def __init__(self, file_values: dict | None = None, **kwargs):
         # Environment values sit between the instance file and explicit configuration;
         # ``file_values`` stands in for the instance file (a restore checks a backup's).

@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # the services import the platform's module, not the other wa
     from isomer_data.services.objects.manager import ObjectManager
     from isomer_data.services.objects.schemas import SchemaRegistry
     from isomer_data.services.signalk.access import AccessRequests
+    from isomer_data.services.sync.service import Background, Shore
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,8 @@ class Platform:
     access: AccessRequests | None = None  # signalk: device access requests
     ingest: IngestService | None = None  # ingest
     backups: BackupService | None = None  # backup: scheduled backups
+    sync_shore: Shore | None = None  # sync: applies boats' batches (every platform can be a shore)
+    sync_sender: Background | None = None  # sync: this boat's sender, when sync_to is set
 
     def __init__(self, config: IsomerConfig, database: Database):
         self.config = config

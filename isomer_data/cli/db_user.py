@@ -12,6 +12,7 @@ says where the password can be seen. User names follow the rule of the panels' u
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import getpass
 import os
@@ -62,6 +63,13 @@ def register(subparsers) -> None:
             )
         if action in ("create-user", "create-admin"):
             sub.add_argument("--name", help="display name (default: none)")
+        if action == "create-user":
+            sub.add_argument(
+                "--vessel",
+                type=_vessel_urn,
+                help="for a vessel identity: the vessel's URN (urn:mrn:imo:mmsi:NNN); a shore "
+                "files the data this user syncs under it (docs/sync.md; default: none)",
+            )
         add_config_options(sub)
         sub.set_defaults(func=run)
 
@@ -90,6 +98,14 @@ def _password(args) -> str:
     if from_env:
         return from_env
     return _ask(args, "password", secret=True)
+
+
+def _vessel_urn(text: str) -> str:
+    import re
+
+    if not re.fullmatch(r"urn:mrn:[A-Za-z0-9:._-]{1,200}", text):
+        raise argparse.ArgumentTypeError("a vessel URN is urn:mrn:… (e.g. urn:mrn:imo:mmsi:NNN)")
+    return text
 
 
 def _ask(args, field: str, secret: bool = False) -> str:
@@ -129,7 +145,8 @@ async def _run(args, url: str, name: str) -> int:
             check_username(username)
             password = _password(args)
             roles = [ADMIN] if action == "create-admin" else (args.role or [CREW])
-            doc = await users.create(username, password, roles, name=args.name or "")
+            extra = {"vessel": args.vessel} if getattr(args, "vessel", None) else {}
+            doc = await users.create(username, password, roles, name=args.name or "", **extra)
             print(f"created user {doc['username']!r} with roles {', '.join(doc['roles'])}")
         elif action == "delete":
             await users.delete(username)

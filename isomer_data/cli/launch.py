@@ -11,6 +11,7 @@ import sys
 from isomer_data.cli.options import (
     DATA_OPTIONS,
     SERVER_OPTIONS,
+    SYNC_OPTIONS,
     add_config_options,
     config_from_args,
     resolved_config,
@@ -25,7 +26,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "launch", help="run the platform", description="Run the platform (web server, database)."
     )
-    add_config_options(parser, DATA_OPTIONS + SERVER_OPTIONS)
+    add_config_options(parser, DATA_OPTIONS + SERVER_OPTIONS + SYNC_OPTIONS)
     parser.add_argument(
         "--no-run",
         action="store_true",

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "isomer_data.cli.backup",
     "isomer_data.cli.upgrade",
     "isomer_data.cli.system",
+    "isomer_data.cli.sync",
 ]
 
 

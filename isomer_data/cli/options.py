@@ -25,9 +25,14 @@ FLAGS = {
     "port": "--port",
     "sources": "--source",
     "sample": "--sample",
+    "sync_to": "--sync-to",
+    "sync_token": "--sync-token",
+    "sync_bandwidth": "--sync-bandwidth",
+    "sync_window": "--sync-window",
 }
 DATA_OPTIONS = ("instance", "home", "db_url", "db_port", "db_cache_size")
 SERVER_OPTIONS = ("host", "port", "sources", "sample")
+SYNC_OPTIONS = ("sync_to", "sync_token", "sync_bandwidth", "sync_window")
 
 
 def add_config_options(parser: argparse.ArgumentParser, names=DATA_OPTIONS) -> None:

@@ -361,6 +361,84 @@ ERRORS: dict[int, ErrorSpec] = {
                 "Create it (useradd --system --groups dialout isomer) or give another --user.",
             ),
             ErrorSpec(
+                50400,
+                "The shore refused the vessel's token",
+                "Issue the boat a token of a user with the vessel role on the shore (isomer db user …) and pass it with --token / sync_token; a revoked or crew/scientist token cannot submit batches.",
+            ),
+            ErrorSpec(
+                50401,
+                "The shore cannot be reached",
+                "Check --to / sync_to (http(s)://HOST:PORT of the shore's isomer launch) and the link; the sender retries with backoff and resumes where the shore last acknowledged.",
+            ),
+            ErrorSpec(
+                50402,
+                "A sync batch needs its name and codec",
+                "Send the batch's SHA-256 in X-Isomer-Sync-Batch (64 hex digits) and zlib or zstd in X-Isomer-Sync-Codec, with a Content-Length.",
+            ),
+            ErrorSpec(
+                50403,
+                "The sync batch is malformed",
+                "The batch does not decompress, is not BSON, or its after/to/items are not the documented shape (docs/sync.md); it was not applied.",
+            ),
+            ErrorSpec(
+                50404,
+                "The sync batch is too large",
+                "Batches are limited to 4 MiB on the wire, 32 MiB decompressed and 5000 items; the sender cuts smaller batches (sync batch limits).",
+            ),
+            ErrorSpec(
+                50405,
+                "The sync batch does not match its name",
+                "The batch changed on the way (or was cut wrongly); the sender sends it again.",
+            ),
+            ErrorSpec(
+                50406,
+                "Unknown sync batch format",
+                "Update the boat's or the shore's Isomer Data so both speak the same batch format.",
+            ),
+            ErrorSpec(
+                50407,
+                "Unknown sync codec",
+                "Send zlib (always understood) or zstd (when the shore has the zstandard package).",
+            ),
+            ErrorSpec(
+                50408,
+                "This collection does not sync",
+                "Only observations, tracks, soundings, vessels, logbook and waypoints travel; the item was refused and counted, the rest of its batch kept.",
+            ),
+            ErrorSpec(
+                50409,
+                "A synced document needs a usable _id",
+                "An _id is a string of at most 512 characters, an integer or an ObjectId; the item was refused and counted.",
+            ),
+            ErrorSpec(
+                50410,
+                "A synced document has a field name MongoDB would misread",
+                "Field names may not be empty, begin with $, contain a dot or NUL, or nest deeper than 16 levels; the item was refused and counted.",
+            ),
+            ErrorSpec(
+                50411,
+                "The sync batch starts past what the shore holds",
+                "The shore answers with the position it holds; the sender goes back there and sends from it (this happens after the boat's database was restored from an older backup).",
+            ),
+            ErrorSpec(
+                50412,
+                "The sync window or bandwidth setting is invalid",
+                "sync_window is HH:MM-HH:MM in UTC (e.g. 22:00-06:00); sync_bandwidth is bytes per second, 0 for no cap.",
+            ),
+            ErrorSpec(
+                50413,
+                "Another batch of this vessel is being applied",
+                "One batch per vessel at a time: the sender waits and sends it again (it does "
+                "so by itself, with backoff).",
+            ),
+            ErrorSpec(
+                50414,
+                "The shore's database refused a synced document",
+                "Usually a geometry its 2dsphere index cannot take; the item was refused and "
+                "counted, the rest of its batch kept. Fix the document on the boat (writing it "
+                "again sends it again).",
+            ),
+            ErrorSpec(
                 50040,
                 "The platform cannot be reached",
                 "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "

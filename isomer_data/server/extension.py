@@ -56,6 +56,7 @@ SERVICES = (
     "panels",
     "ingest",
     "backup",
+    "sync",
 )
 SERVICE_ENTRY_POINTS = "isomer_data.services"
 

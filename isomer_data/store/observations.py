@@ -29,6 +29,7 @@ import pandas as pd
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.database import Database as MongoDatabase
 
+from isomer_data.store import sync
 from isomer_data.store.collections import OBSERVATIONS
 from isomer_data.store.collections import TRACKS as _TRACKS
 
@@ -268,9 +269,11 @@ def write_buckets(db: MongoDatabase, docs: list[dict], *, fresh: bool = False) -
     """
     if not docs:
         return 0
-    db[COLLECTION].bulk_write(
-        [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
-    )
+    with sync.reserve(db, len(docs)) as first:
+        sync.stamp(docs, first)
+        db[COLLECTION].bulk_write(
+            [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
+        )
     return sum(d["count"] for d in docs)
 
 
@@ -278,8 +281,11 @@ def delete_batch(db: MongoDatabase, origin: str, batch: int | None = None) -> No
     """Remove what one batch (or, with ``batch=None``, one origin) stored."""
     prefix = _origin_prefix(origin, batch)
     query = {"_id": {"$gte": prefix, "$lt": prefix + "~"}}
-    db[COLLECTION].delete_many(query)
-    db[TRACKS].delete_many(query)
+    for name in (COLLECTION, TRACKS):
+        # Tombstones first, so the deletion reaches the shore (store/sync.py).
+        ids = [d["_id"] for d in db[name].find(query, {"_id": 1})]
+        sync.write_tombstones(db, name, ids)
+        db[name].delete_many(query)
 
 
 def write_observations(

@@ -20,6 +20,7 @@ import pandas as pd
 from pymongo import ASCENDING, ReplaceOne
 from pymongo.database import Database as MongoDatabase
 
+from isomer_data.store import sync
 from isomer_data.store.collections import SOUNDINGS
 from isomer_data.store.observations import BUCKET_SECONDS, _bucket_id, _to_seconds, track_geometry
 
@@ -68,7 +69,7 @@ def write_soundings(
     for f in FIELDS:
         frame[f] = pd.to_numeric(frame[f], errors="coerce").astype(float)
     frame["hour"] = (frame["t"] // BUCKET_SECONDS).astype(np.int64)
-    ops = []
+    docs = []
     for (vessel, source, hour), group in frame.groupby(["vessel", "source", "hour"], sort=True):
         group = group.sort_values("t", kind="stable")
         t = group["t"].to_numpy(float)
@@ -87,8 +88,12 @@ def write_soundings(
             **{f: _nullable(group[f].to_numpy()) for f in FIELDS},
         }
         doc["geometry"] = track_geometry(doc["lon"], doc["lat"])
-        ops.append(ReplaceOne({"_id": doc["_id"]}, doc, upsert=True))
-    db[COLLECTION].bulk_write(ops, ordered=False)
+        docs.append(doc)
+    with sync.reserve(db, len(docs)) as first:
+        sync.stamp(docs, first)
+        db[COLLECTION].bulk_write(
+            [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs], ordered=False
+        )
     return len(rows)
 
 

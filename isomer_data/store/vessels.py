@@ -11,20 +11,26 @@ import uuid
 
 from pymongo.database import Database as MongoDatabase
 
+from isomer_data.store import sync
+
 COLLECTION = "vessels"
 
 
 def set_vessel(db: MongoDatabase, vessel: str, **fields) -> None:
-    db[COLLECTION].update_one(
-        {"vessel": vessel},
-        {"$set": {"vessel": vessel, **fields}, "$setOnInsert": {"uuid": uuid.uuid4().hex}},
-        upsert=True,
-    )
+    with sync.reserve(db, 1) as seq:
+        db[COLLECTION].update_one(
+            {"vessel": vessel},
+            {
+                "$set": {"vessel": vessel, **fields, sync.FIELD: seq},
+                "$setOnInsert": {"uuid": uuid.uuid4().hex},
+            },
+            upsert=True,
+        )
 
 
 def vessel_offsets(db: MongoDatabase) -> dict[str, dict]:
     """``vessel -> metadata`` for every vessel with a known transducer depth."""
     return {
-        doc["vessel"]: {k: v for k, v in doc.items() if k not in ("_id", "vessel")}
+        doc["vessel"]: {k: v for k, v in doc.items() if k not in ("_id", "vessel", sync.FIELD)}
         for doc in db[COLLECTION].find({"transducer_depth": {"$exists": True}})
     }

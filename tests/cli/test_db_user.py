@@ -11,6 +11,7 @@ import sys
 import termios
 import time
 
+import pytest
 from pymongo import AsyncMongoClient
 
 from isomer_data.cli.main import main
@@ -220,3 +221,14 @@ def test_user_names_follow_the_panel_form_rule(db_url, isomer_home, monkeypatch,
         db_url, "create-user", "--username", "has space", env={"ISOMER_PASSWORD": "x" * 9}
     )
     assert refused.returncode != 0 and "40101" in refused.stderr
+
+
+def test_a_vessel_user_carries_its_vessel_urn(db_url, isomer_home, capsys):
+    args = ("create-user", "--username", "skylark", "--password", "boat-pass-1", "--role", "vessel")
+    assert user_cmd(db_url, *args, "--vessel", "urn:mrn:imo:mmsi:230123456") == 0
+    assert verify(db_url, "skylark", "boat-pass-1")["vessel"] == "urn:mrn:imo:mmsi:230123456"
+    with pytest.raises(SystemExit) as exc:  # argparse refuses it before anything is stored
+        user_cmd(db_url, *args[:2], "other", *args[3:], "--vessel", "urn:mrn:x/../y")
+    assert exc.value.code == 2
+    assert "vessel URN" in capsys.readouterr().err
+    assert verify(db_url, "other", "boat-pass-1") is None

@@ -41,7 +41,8 @@ TOKENS = "isomer.tokens"  # /isomer/api/tokens: each user's own (admins: anyone'
 IDENTITY = "isomer.identity"  # /isomer/api/whoami
 DATA = "isomer.data"  # /isomer/api/data/…: the stored history
 PANELS = "isomer.panels"  # /isomer/: the crew panels page
-ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS)
+SYNC = "isomer.sync"  # /isomer/api/sync/…: a boat's batches to this shore
+ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS, SYNC)
 
 R, RW = frozenset({READ}), frozenset({READ, WRITE})
 
@@ -63,7 +64,9 @@ POLICY: dict[str, dict[str, frozenset]] = {
     | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R},
     # A machine identity feeds data: it reads objects it is given (its vessel record) and
     # the schemas, manages its own tokens, and never reads the fleet's history.
-    VESSEL: {"api": R, OBJECTS: R, SCHEMAS: R, TOKENS: RW, IDENTITY: R},
+    # A vessel also submits sync batches to a shore and reads its position there
+    # (services/sync); nothing else is added for sync.
+    VESSEL: {"api": R, OBJECTS: R, SCHEMAS: R, TOKENS: RW, IDENTITY: R, SYNC: RW},
 }
 
 

@@ -20,6 +20,7 @@ per client, with :meth:`ObjectManager.can`, who may see them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import uuid
@@ -28,14 +29,15 @@ from datetime import UTC, datetime
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from isomer_data.core.events import DomainError
+from isomer_data.core.errors import DomainError
 from isomer_data.core.parsing import coded
 from isomer_data.core.roles import ADMIN, roles_of
+from isomer_data.store import sync
 
 OPS = ("read", "write", "list", "delete")
 MAX_LIMIT = 1000
 FILTER_OPERATORS = {"$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists"}
-SERVER_FIELDS = {"_id", "uuid", "owner", "created", "modified"}
+SERVER_FIELDS = {"_id", "uuid", "owner", "created", "modified", sync.FIELD}
 MAX_OBJECT_BYTES = 256 * 1024  # of JSON, about: objects are forms, not data sets
 MAX_OBJECT_DEPTH = 16
 MAX_SKIP = 1 << 31
@@ -149,7 +151,7 @@ class ObjectManager:
         return {"$or": ors}
 
     def public(self, name: str, doc: dict) -> dict:
-        hidden = self.schemas.write_only(name) | {"_id"}
+        hidden = self.schemas.write_only(name) | {"_id", sync.FIELD}
         out = {k: _iso(v) for k, v in doc.items() if k not in hidden}
         if "uuid" not in out and "_id" in doc:
             out["uuid"] = str(doc["_id"])
@@ -168,6 +170,10 @@ class ObjectManager:
         public = self.public(name, doc)
         for listener in list(self.listeners):
             listener(action, name, public, lambda user: self.can(user, "read", name, doc))
+
+    def _synced(self, name: str) -> bool:
+        """Objects that travel boat → shore get a sync number on every write (store/sync.py)."""
+        return self._schema(name)["collection"] in sync.SYNCED
 
     async def _find(self, name: str, object_id) -> dict:
         if not isinstance(object_id, str) or not object_id:
@@ -297,7 +303,12 @@ class ObjectManager:
         unique = meta.get("unique")
         if unique and await self.collection(name).find_one({unique: doc.get(unique)}):
             raise DomainError("exists", f"a {name} with {unique} {doc.get(unique)!r} exists")
-        await self.collection(name).insert_one(stored)
+        if self._synced(name):
+            async with sync.areserve(self.platform.adb, 1) as seq:
+                stored[sync.FIELD] = seq
+                await self.collection(name).insert_one(stored)
+        else:
+            await self.collection(name).insert_one(stored)
         result = self.public(name, stored)
         self._emit("objectcreation", name, stored)
         return result
@@ -363,9 +374,13 @@ class ObjectManager:
         update["$set"]["modified"] = datetime.now(UTC)
         if unset:
             update["$unset"] = unset
-        new = await self.collection(name).find_one_and_update(
-            {"uuid": object_id}, update, return_document=ReturnDocument.AFTER
-        )
+        async with contextlib.AsyncExitStack() as stack:
+            if self._synced(name):
+                seq = await stack.enter_async_context(sync.areserve(self.platform.adb, 1))
+                update["$set"][sync.FIELD] = seq
+            new = await self.collection(name).find_one_and_update(
+                {"uuid": object_id}, update, return_document=ReturnDocument.AFTER
+            )
         if name == "user" and self.platform.identity is not None:
             self.platform.identity.forget(new.get("_id"))
             self.platform.users.forget_cached()
@@ -382,6 +397,10 @@ class ObjectManager:
             if self.platform.identity is not None:
                 self.platform.identity.forget(doc["_id"])
         else:
+            if self._synced(name):
+                await sync.awrite_tombstone(
+                    self.platform.adb, self.collection(name).name, doc["_id"]
+                )
             await self.collection(name).delete_one({"uuid": object_id})
         self._emit("objectdeletion", name, doc)
         return {"uuid": object_id, "deleted": True}
