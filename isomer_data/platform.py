@@ -31,6 +31,8 @@ class Platform:
         self._closers: list = []
         # name -> {"stage", "error"} for services whose setup or start raised
         self.failed_services: dict[str, dict] = {}
+        # name -> {"stage", "error"} for modules that failed to load or start
+        self.failed_modules: dict[str, dict] = {}
 
     @classmethod
     def open(cls, config: IsomerConfig) -> Platform:
@@ -85,6 +87,8 @@ class Platform:
             status["problem"] = problem
         if self.failed_services:
             status["failed_services"] = self.failed_services
+        if self.failed_modules:
+            status["failed_modules"] = self.failed_modules
         return status
 
     async def close(self) -> None:

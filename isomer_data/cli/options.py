@@ -25,9 +25,10 @@ FLAGS = {
     "port": "--port",
     "sources": "--source",
     "sample": "--sample",
+    "safe_mode": "--safe-mode",
 }
 DATA_OPTIONS = ("instance", "home", "db_url", "db_port", "db_cache_size")
-SERVER_OPTIONS = ("host", "port", "sources", "sample")
+SERVER_OPTIONS = ("host", "port", "sources", "sample", "safe_mode")
 
 
 def add_config_options(parser: argparse.ArgumentParser, names=DATA_OPTIONS) -> None:

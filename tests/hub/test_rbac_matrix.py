@@ -43,6 +43,10 @@ EXPECTED_EVENTS = {
     ("access", "list"): {A},
     ("access", "approve"): {A},
     ("access", "deny"): {A},
+    ("modules", "list"): {A},
+    ("modules", "configure"): {A},
+    ("modules", "enable"): {A},
+    ("modules", "disable"): {A},
 }
 
 EXPECTED_JUPYTER = {

@@ -1,0 +1,89 @@
+"""Modules over HTTP: the panel manifest for the shell, and each module's own handlers.
+
+``GET /isomer/api/modules/panels``: the panels the caller's roles see, of running modules
+(any logged-in user; the shell imports each ``script`` with a dynamic ``import()``).
+
+A module's handlers are mounted under ``/isomer/m/<name>/`` and its ``web`` folder at
+``/isomer/m/<name>/static/``. Every request there passes :class:`_Guard` first, whatever the
+module's own code does: a login is needed (``@allow_unauthenticated`` in a module is
+ignored), the caller needs one of the module's ``handler_roles`` (admins always), the module
+must be running (404 otherwise), and a state-changing request (not GET/HEAD/OPTIONS) from a
+browser page of another origin is refused (403), on top of Jupyter's XSRF check for cookies.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+from jupyter_server.base.handlers import APIHandler, FileFindHandler, JupyterHandler
+from tornado import web
+
+from isomer_data.services.auth.roles import ADMIN, ANONYMOUS, roles_of
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class ModuleHandler(JupyterHandler):
+    """Base class for a module's handlers (any ``JupyterHandler`` or ``APIHandler`` works).
+
+    ``self.isomer_module.config`` is the module's current configuration and
+    ``self.settings["isomer"]`` the platform.
+    """
+
+
+class _Guard:
+    isomer_module = None  # the LoadedModule, set on each generated class
+
+    async def prepare(self):
+        result = super().prepare()
+        if inspect.isawaitable(result):
+            await result
+        if self._finished:  # Jupyter sent an anonymous GET to the login page
+            return
+        loaded = self.isomer_module
+        roles = roles_of(self.current_user)
+        if self.current_user is None or ANONYMOUS in roles:
+            raise web.HTTPError(403, "a login is needed")
+        if ADMIN not in roles and not any(r in loaded.module.handler_roles for r in roles):
+            raise web.HTTPError(403, f"module {loaded.name} is not for your roles")
+        if not loaded.running:
+            raise web.HTTPError(404, f"module {loaded.name} is {loaded.state}")
+        if self.request.method not in SAFE_METHODS and not self.check_origin():
+            raise web.HTTPError(403, "cross-origin request refused")
+
+
+def guarded(loaded, cls) -> type:
+    if not (isinstance(cls, type) and issubclass(cls, JupyterHandler)):
+        raise TypeError(
+            f"handler {cls!r} of module {loaded.name} must subclass "
+            "isomer_data.core.modules.ModuleHandler (or jupyter_server's JupyterHandler)"
+        )
+    return type(cls.__name__, (_Guard, cls), {"isomer_module": loaded})
+
+
+def module_handlers(loaded) -> list:
+    """The URL specs of one loaded module, every one behind the guard."""
+    module = loaded.module
+    prefix = f"/isomer/m/{loaded.name}/"
+    table = []
+    for spec in module.handlers:
+        pattern, cls, *kwargs = spec
+        table.append((prefix + pattern.lstrip("/"), guarded(loaded, cls), *kwargs))
+    if module.web is not None:
+        table.append(
+            (prefix + r"static/(.*)", guarded(loaded, FileFindHandler), {"path": [str(module.web)]})
+        )
+    return table
+
+
+class PanelManifestHandler(APIHandler):
+    @web.authenticated
+    def get(self):
+        modules = getattr(self.settings["isomer"], "modules", None)
+        panels = modules.panels_for(self.current_user, self.base_url) if modules else []
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps({"panels": panels}))
+
+
+handlers = [(r"/isomer/api/modules/panels", PanelManifestHandler)]
