@@ -8,13 +8,16 @@ A module's handlers are mounted under ``/isomer/m/<name>/`` and its ``web`` fold
 module's own code does: a login is needed (``@allow_unauthenticated`` in a module is
 ignored), the caller needs one of the module's ``handler_roles`` (admins always), the module
 must be running (404 otherwise), and a state-changing request (not GET/HEAD/OPTIONS) from a
-browser page of another origin is refused (403), on top of Jupyter's XSRF check for cookies.
+browser page of another origin is refused (403), token or cookie, on top of Jupyter's XSRF
+check for cookies.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import re
+from urllib.parse import urlparse
 
 from jupyter_server.base.handlers import APIHandler, FileFindHandler, JupyterHandler
 from tornado import web
@@ -49,8 +52,26 @@ class _Guard:
             raise web.HTTPError(403, f"module {loaded.name} is not for your roles")
         if not loaded.running:
             raise web.HTTPError(404, f"module {loaded.name} is {loaded.state}")
-        if self.request.method not in SAFE_METHODS and not self.check_origin():
+        if self.request.method not in SAFE_METHODS and not self._same_origin():
             raise web.HTTPError(403, "cross-origin request refused")
+
+    def _same_origin(self) -> bool:
+        """Jupyter's ``check_origin`` waves through anything carrying a token; this does not.
+
+        No ``Origin`` (a script, not a browser page) passes; a browser page of another site
+        passes only if the server's ``allow_origin``/``allow_origin_pat`` names it.
+        """
+        origin = self.request.headers.get("Origin")
+        if origin is None:
+            return True
+        host = (self.request.headers.get("Host") or "").lower()
+        if urlparse(origin.lower()).netloc == host:
+            return True
+        if self.allow_origin:
+            return self.allow_origin in ("*", origin)
+        if self.allow_origin_pat:
+            return bool(re.match(self.allow_origin_pat, origin))
+        return False
 
 
 def guarded(loaded, cls) -> type:
@@ -59,7 +80,13 @@ def guarded(loaded, cls) -> type:
             f"handler {cls!r} of module {loaded.name} must subclass "
             "isomer_data.core.modules.ModuleHandler (or jupyter_server's JupyterHandler)"
         )
-    return type(cls.__name__, (_Guard, cls), {"isomer_module": loaded})
+    methods = {}
+    for name in cls.SUPPORTED_METHODS:
+        method = getattr(cls, name.lower())
+        if method is not web.RequestHandler._unimplemented_method:
+            # Jupyter's own login check as well (its start-up audit then sees it too).
+            methods[name.lower()] = web.authenticated(method)
+    return type(cls.__name__, (_Guard, cls), {"isomer_module": loaded, **methods})
 
 
 def module_handlers(loaded) -> list:
