@@ -202,6 +202,28 @@ ERRORS: dict[int, ErrorSpec] = {
                 "passwd --username NAME",
             ),
             ErrorSpec(
+                50200,
+                "No such module",
+                "List the installed modules with: isomer module list",
+            ),
+            ErrorSpec(
+                50201,
+                "The module configuration is invalid",
+                "Each problem names its field; isomer module info NAME lists the fields and "
+                "their types.",
+            ),
+            ErrorSpec(
+                50202,
+                "The module could not be loaded",
+                "Its error says why (a missing dependency, a platform version it does not "
+                "support): fix or uninstall it; isomer launch --safe-mode starts without it.",
+            ),
+            ErrorSpec(
+                50203,
+                "The module has no command-line verbs",
+                "See isomer module info NAME and the module's own documentation.",
+            ),
+            ErrorSpec(
                 70002,
                 "No such user",
                 "List the users with: isomer db user list",

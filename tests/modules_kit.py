@@ -40,6 +40,13 @@ async def stop(platform):
     STATE["stops"] += 1
 
 
+def cli(parser):
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    tides = verbs.add_parser("tides", help="print the tide table")
+    tides.add_argument("--days", type=int, default=1)
+    tides.set_defaults(func=lambda args: print(f"tides for {{args.days}} day(s)") or 0)
+
+
 MODULE = Module(
     name="{name}",
     version="1.2.0",
@@ -68,7 +75,7 @@ MODULE = Module(
     web=HERE / "web",
     panel=Panel(id="{name}", title="Harbour", icon="⚓", script="panel.js",
                 roles=frozenset({{CREW}})),
-    cli=lambda parser: None,
+    cli=cli,
     enabled_by_default=True,
 )
 """

@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "isomer_data.cli.ingest",
     "isomer_data.cli.export",
     "isomer_data.cli.db_user",
+    "isomer_data.cli.module",
 ]
 
 

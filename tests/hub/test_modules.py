@@ -339,3 +339,27 @@ async def test_module_events_leave_the_table_when_the_modules_stop(started, stat
     assert state["stops"] == 1
     assert not [key for key in EVENTS if key[0] in ("harbour", "reef", "wreck")]
     assert ("modules", "list") in EVENTS  # the platform's own events stay
+
+
+async def test_a_change_from_the_command_line_reaches_the_running_platform(
+    started, state, db_url, monkeypatch, capsys
+):
+    import asyncio
+
+    from isomer_data.cli.main import main
+    from isomer_data.core.modules import ModuleManager
+
+    monkeypatch.setattr(ModuleManager, "POLL_SECONDS", 0.1)
+    args = ["module", "config", "harbour", "--set", "height=4", "--db", db_url]
+    assert await asyncio.to_thread(main, args) == 0
+    for _ in range(200):  # generous: the poll runs every 0.1 s here
+        if state["config"]["height"] == 4:
+            break
+        await asyncio.sleep(0.05)
+    assert state["config"]["height"] == 4 and state["starts"] == 2 and state["stops"] == 1
+    assert await asyncio.to_thread(main, ["module", "disable", "harbour", "--db", db_url]) == 0
+    for _ in range(200):
+        if started.modules.modules["harbour"].state == "disabled":
+            break
+        await asyncio.sleep(0.05)
+    assert started.modules.modules["harbour"].state == "disabled" and state["stops"] == 2
