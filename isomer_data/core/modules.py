@@ -154,7 +154,8 @@ class LoadedModule:
             out["error"] = self.error
         if admin:
             out["source"] = self.source
-            out["config"] = self.config
+            # write-only fields (passwords, keys) are never sent back, not even to admins
+            out["config"] = public_config(m, self.config) if m else {}
             out["config_schema"] = (m.config_schema if m else None) or {"type": "object"}
             out["events"] = [f"{c}/{a}" for c, a in sorted(self.events)]
             out["panel"] = m.panel.id if m and m.panel else None
@@ -300,10 +301,15 @@ def config_errors(schema: dict | None, config) -> list[dict]:
     return sorted(problems, key=lambda p: p["field"])
 
 
+def _write_only(schema: dict | None) -> set[str]:
+    props = (schema or {}).get("properties", {})
+    return {k for k, v in props.items() if isinstance(v, dict) and v.get("writeOnly")}
+
+
 def public_config(module: Module, config: dict) -> dict:
-    """The configuration a panel may see: without the fields the schema marks writeOnly."""
-    props = (module.config_schema or {}).get("properties", {})
-    return {k: v for k, v in config.items() if not props.get(k, {}).get("writeOnly")}
+    """The configuration clients may see: without the fields the schema marks writeOnly."""
+    hidden = _write_only(module.config_schema)
+    return {k: v for k, v in config.items() if k not in hidden}
 
 
 async def _call(hook, *args):
@@ -500,10 +506,14 @@ class ModuleManager:
         loaded = self.get(name)
         if loaded.module is None:
             raise HubError("unavailable", f"module {name} failed to load: it has no settings")
-        problems = config_errors(loaded.module.config_schema, config)
+        schema = loaded.module.config_schema
+        if isinstance(config, dict):
+            # A write-only field left out keeps its value: forms never see it to send it back.
+            kept = {k: v for k, v in loaded.config.items() if k in _write_only(schema)}
+            config = {**defaults(schema), **kept, **config}
+        problems = config_errors(schema, config)
         if problems:
             raise HubError("invalid", f"{len(problems)} problem(s) in the configuration", problems)
-        config = {**defaults(loaded.module.config_schema), **config}
         async with self._lock:
             doc = await self._store(name, {"config": config})
             await self._apply(loaded, doc)

@@ -26,6 +26,7 @@ function input(key, spec, value) {
     el.dataset.kind = "number";
   } else if (spec.type === "string") {
     el = text("input", undefined, { type: spec.writeOnly ? "password" : "text" });
+    if (spec.writeOnly) el.placeholder = "unchanged";
     el.value = value ?? "";
     el.dataset.kind = "string";
   } else {
@@ -67,7 +68,9 @@ function form(module, api, reload) {
     const config = {};
     for (const el of f.querySelectorAll("[name]")) {
       const value = read(el);
-      if (value !== undefined) config[el.name] = value;
+      // an empty write-only field (a password) keeps the stored value
+      if (value === undefined || (props[el.name]?.writeOnly && value === "")) continue;
+      config[el.name] = value;
     }
     for (const span of f.querySelectorAll(".field-error")) span.textContent = "";
     general.textContent = "";
