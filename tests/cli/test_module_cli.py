@@ -73,3 +73,16 @@ def test_a_module_adds_its_own_verbs(installed, db_url, capsys):
     assert capsys.readouterr().out.strip() == "tides for 3 day(s)"
     assert main(["module", "instruments"]) == 2
     assert "50203" in capsys.readouterr().err
+
+
+def test_launch_safe_mode_reaches_the_server_configuration(isomer_home, monkeypatch):
+    from isomer_data.cli.launch import server_config
+    from isomer_data.cli.main import build_parser
+    from isomer_data.cli.options import config_from_args
+
+    args = build_parser().parse_args(["launch", "--safe-mode"])
+    assert server_config(config_from_args(args)).IsomerConfig.safe_mode is True
+    args = build_parser().parse_args(["launch"])
+    assert server_config(config_from_args(args)).IsomerConfig.safe_mode is False
+    monkeypatch.setenv("ISOMER_SAFE_MODE", "1")
+    assert server_config(config_from_args(args)).IsomerConfig.safe_mode is True
