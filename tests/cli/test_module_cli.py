@@ -27,7 +27,8 @@ def test_list_shows_built_in_and_installed_modules(installed, db_url, mongo_db, 
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["module", "version", "enabled", "state"]
     names = [line.split()[0] for line in lines[1:]]
-    assert names == ["instruments", "map", "logbook", "users", "modules", "harbour"]
+    assert names[:5] == ["instruments", "map", "logbook", "users", "modules"]
+    assert "harbour" in names  # with any other installed module (extensions/)
     assert "harbour              1.2.0      yes      not started yet" in lines
     # what a running platform reported is shown
     mongo_db.modules.insert_one(
