@@ -61,7 +61,9 @@ def test_only_isomer_data_lands_at_the_top_of_site_packages(wheel):
         "isomer_data/kernels/isomer-data/kernel.json",
         "isomer_data/services/panels/web/index.html",
         "isomer_data/services/panels/web/panels.js",
+        "isomer_data/services/panels/web/modules/instruments.js",
         "isomer_data/services/panels/npm/package.json",
+        "isomer_data/core/modules.py",
         "isomer_data/samples/voyage.nmea",
     ):
         assert shipped in names, shipped
@@ -154,6 +156,12 @@ def test_installed_wheel_runs_with_schemas_panels_and_signalk(wheel, tmp_path):
         assert code == 200 and json.loads(body)["schema"]["x-isomer"]
         code, body = _get(f"{base}/isomer/static/panels.js", token)
         assert code == 200 and (b"export" in body or b"function" in body)
+        # the crew panels are modules: listed, and their scripts served from the wheel
+        code, body = _get(f"{base}/isomer/api/modules/panels", token)
+        panels = {p["id"]: p for p in json.loads(body)["panels"]}
+        assert code == 200 and {"instruments", "map", "logbook", "users", "modules"} <= set(panels)
+        code, body = _get(f"{base}/isomer/m/instruments/static/instruments.js", token)
+        assert code == 200 and b"export function mount" in body
         code, body = _get(f"{base}/signalk", token)
         assert code == 200 and "v1" in json.loads(body)["endpoints"]
     finally:
