@@ -21,7 +21,7 @@ from pathlib import Path
 from isomer_data.core.modules import Module, Panel, Provision
 from isomer_data.services.auth.roles import CREW, SCIENTIST
 
-from {package}.handlers import TideHandler
+from {package}.handlers import EchoSocket, TideHandler
 
 HERE = Path(__file__).parent
 STATE = {{"starts": 0, "stops": 0, "config": None, "setup": 0, "posted": []}}
@@ -55,7 +55,7 @@ MODULE = Module(
     components=["{package}.components"],
     schemas=HERE / "schemas",
     provisions=[
-        Provision("harbourberth", "berth-visitors", {{"name": "Visitors' pontoon", "length": 40}})
+        Provision("{name}berth", "berth-visitors", {{"name": "Visitors' pontoon", "length": 40}})
     ],
     config_schema={{
         "type": "object",
@@ -70,7 +70,7 @@ MODULE = Module(
     setup=setup,
     start=start,
     stop=stop,
-    handlers=[(r"tide", TideHandler)],
+    handlers=[(r"tide", TideHandler), (r"echo", EchoSocket)],
     handler_roles=frozenset({{CREW, SCIENTIST}}),
     web=HERE / "web",
     panel=Panel(id="{name}", title="Harbour", icon="⚓", script="panel.js",
@@ -105,7 +105,16 @@ HARBOUR_HANDLERS = """
 import json
 import sys
 
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from tornado.websocket import WebSocketHandler
+
 from isomer_data.core.modules import ModuleHandler
+
+
+class EchoSocket(WebSocketMixin, WebSocketHandler, JupyterHandler):  # as Jupyter's own
+    def on_message(self, message):
+        self.write_message(message)
 
 
 class TideHandler(ModuleHandler):
@@ -180,7 +189,8 @@ def harbour(root: Path, name: str = "harbour") -> str:
             "web/panel.js": HARBOUR_PANEL.replace("NAME", name)
             .replace("{", "{{")
             .replace("}", "}}"),
-            "schemas/harbourberth.json": json.dumps(BERTH_SCHEMA)
+            f"schemas/{name}berth.json": json.dumps(BERTH_SCHEMA)
+            .replace("harbour", name)
             .replace("{", "{{")
             .replace("}", "}}"),
         },

@@ -284,10 +284,15 @@ def config_errors(schema: dict | None, config) -> list[dict]:
     """Every problem of a configuration as ``{"field", "message"}`` (empty when valid)."""
     from jsonschema import Draft202012Validator, FormatChecker
 
+    from isomer_data.services.objects.manager import check_document
     from isomer_data.services.objects.schemas import field_name
 
     if not isinstance(config, dict):
         return [{"field": "", "message": "the configuration must be a JSON object"}]
+    try:  # what MongoDB must never store: "$"/"." keys, NaN, huge integers, deep nesting
+        check_document(config, "config")
+    except HubError as exc:
+        return [{"field": (exc.details or {}).get("field", ""), "message": exc.message}]
     if len(json.dumps(config, default=str)) > MAX_CONFIG_BYTES:
         return [{"field": "", "message": f"more than {MAX_CONFIG_BYTES} bytes"}]
     validator = Draft202012Validator(schema or {"type": "object"}, format_checker=FormatChecker())
@@ -339,7 +344,14 @@ class ModuleManager:
 
     # ---- load (at server load; blocking is fine) ----------------------------------------
     def load_all(self) -> None:
-        for name, source, builtin in discover(self.safe_mode):
+        if self.safe_mode:
+            log.warning("safe mode: installed modules are not loaded, only the built-in ones")
+        try:
+            found = discover(self.safe_mode)
+        except Exception:  # broken package metadata must not stop the platform
+            log.exception("installed modules could not be listed; only built-ins load")
+            found = discover(safe_mode=True)
+        for name, source, builtin in found:
             loaded = LoadedModule(name, source, builtin)
             self.modules[name] = loaded
             try:

@@ -48,6 +48,8 @@ def test_config_is_validated_and_stored_with_a_new_revision(installed, db_url, m
     assert isomer(db_url, "config", "harbour", "--set", "height=99") == 2
     err = capsys.readouterr().err
     assert "50201" in err and "height: 99 is greater than the maximum of 20" in err
+    assert isomer(db_url, "config", "harbour", "--set", "height=NaN") == 2
+    assert "height: 40211" in capsys.readouterr().err  # Python's json reads NaN: refused
     assert mongo_db.modules.find_one({"_id": "harbour"})["revision"] == 1  # nothing stored
     assert isomer(db_url, "config", "harbour", "--set", "secret=s3", "--unset", "place") == 0
     capsys.readouterr()

@@ -29,7 +29,13 @@ def safe_mode() -> bool:
 
 
 @pytest.fixture
-def third_party(tmp_path, monkeypatch):
+def extra() -> list[str]:
+    """Names of more modules like harbour (a test parametrizes it)."""
+    return []
+
+
+@pytest.fixture
+def third_party(tmp_path, monkeypatch, extra):
     root = tmp_path / "site-packages"
     root.mkdir()
     packages = {
@@ -37,6 +43,7 @@ def third_party(tmp_path, monkeypatch):
         "wreck": broken_at_import(root),
         "reef": broken_at_start(root),
     }
+    packages.update({name: harbour(root, name) for name in extra})
     monkeypatch.syspath_prepend(str(root))
     yield packages
     for package in packages.values():
@@ -71,6 +78,7 @@ def http(http_server_client, jp_http_port, jp_base_url, started):
         return await client.fetch(base + path, headers=headers, **kwargs)
 
     fetch.host = f"localhost:{jp_http_port}"
+    fetch.base_path = jp_base_url
     login_module._failures.clear()
     yield fetch
     login_module._failures.clear()
@@ -176,6 +184,15 @@ async def test_configuration_is_validated_saved_and_restarts_that_module_only(
     assert unknown["error"]["details"][0]["field"] == "x"
     not_object = await admin.call("modules", "configure", {"name": "harbour", "config": [1]})
     assert not_object["error"]["code"] == "invalid"
+    dollar = await admin.call(
+        "modules", "configure", {"name": "harbour", "config": {"height": 1, "$where": "1"}}
+    )
+    assert dollar["error"]["details"] == [
+        {
+            "field": "$where",
+            "message": "40210: A field name contains '.' or begins with '$' ('$where')",
+        }
+    ]
     nobody = await admin.call("modules", "configure", {"name": "nope", "config": {}})
     assert nobody["error"]["code"] == "not_found"
     assert state["starts"] == 1 and state["stops"] == 0  # nothing restarted for bad input
@@ -438,3 +455,38 @@ async def test_a_module_panel_mounts_and_the_admin_configures_it_in_the_browser(
         assert (await crew.text_content("#harbour-out")).startswith("Yarmouth for crew1")
         assert crew_problems == [] and admin_problems == []
         await browser.close()
+
+
+async def test_a_module_websocket_refuses_foreign_origins_and_anonymous_callers(
+    started, tokens, http
+):
+    import tornado.websocket
+    from tornado.httpclient import HTTPClientError, HTTPRequest
+
+    url = f"ws://{http.host}{http.base_path}isomer/m/harbour/echo"
+
+    async def connect(headers):
+        request = HTTPRequest(url, headers=headers)
+        return await tornado.websocket.websocket_connect(request)
+
+    auth = {"Authorization": f"token {tokens[C]}"}
+    conn = await connect({**auth, "Origin": f"http://{http.host}"})
+    await conn.write_message("hello")
+    assert await conn.read_message() == "hello"
+    conn.close()
+    for headers in (
+        {**auth, "Origin": "http://evil.example"},
+        {},
+        {"Authorization": f"token {tokens[V]}"},
+    ):
+        with pytest.raises(HTTPClientError) as refused:
+            await connect(headers)
+        assert refused.value.code in (302, 403), headers
+
+
+@pytest.mark.parametrize("extra", [["marina"]])
+async def test_modules_with_files_of_the_same_name_serve_their_own(started, tokens, http, extra):
+    for name in ("harbour", "marina", "harbour"):
+        reply = await http(f"isomer/m/{name}/static/panel.js", token=tokens[C])
+        assert reply.code == 200, name
+        assert f'api.hub.call("{name}", "tide"' in reply.body.decode()

@@ -7,9 +7,9 @@ A module's handlers are mounted under ``/isomer/m/<name>/`` and its ``web`` fold
 ``/isomer/m/<name>/static/``. Every request there passes :class:`_Guard` first, whatever the
 module's own code does: a login is needed (``@allow_unauthenticated`` in a module is
 ignored), the caller needs one of the module's ``handler_roles`` (admins always), the module
-must be running (404 otherwise), and a state-changing request (not GET/HEAD/OPTIONS) from a
-browser page of another origin is refused (403), token or cookie, on top of Jupyter's XSRF
-check for cookies.
+must be running (404 otherwise), and a state-changing request (not GET/HEAD/OPTIONS) or a
+websocket upgrade from a browser page of another origin is refused (403), token or cookie,
+on top of Jupyter's XSRF check for cookies.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 import re
 from urllib.parse import urlparse
 
-from jupyter_server.base.handlers import APIHandler, FileFindHandler, JupyterHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
 from isomer_data.services.auth.roles import ADMIN, ANONYMOUS, roles_of
@@ -33,6 +33,19 @@ class ModuleHandler(JupyterHandler):
     ``self.isomer_module.config`` is the module's current configuration and
     ``self.settings["isomer"]`` the platform.
     """
+
+
+class ModuleStaticHandler(JupyterHandler, web.StaticFileHandler):
+    """A module's ``web`` folder.
+
+    Not Jupyter's ``FileFindHandler``: that one caches resolved paths by file name alone,
+    class-wide, so every module's ``panel.js`` would be the first module's.
+    """
+
+    def set_headers(self) -> None:
+        super().set_headers()
+        # a reinstalled module's panel is seen at the next page load
+        self.set_header("Cache-Control", "no-cache")
 
 
 class _Guard:
@@ -52,7 +65,9 @@ class _Guard:
             raise web.HTTPError(403, f"module {loaded.name} is not for your roles")
         if not loaded.running:
             raise web.HTTPError(404, f"module {loaded.name} is {loaded.state}")
-        if self.request.method not in SAFE_METHODS and not self._same_origin():
+        changes = self.request.method not in SAFE_METHODS
+        upgrade = self.request.headers.get("Upgrade", "").lower() == "websocket"
+        if (changes or upgrade) and not self._same_origin():
             raise web.HTTPError(403, "cross-origin request refused")
 
     def _same_origin(self) -> bool:
@@ -96,10 +111,15 @@ def module_handlers(loaded) -> list:
     table = []
     for spec in module.handlers:
         pattern, cls, *kwargs = spec
-        table.append((prefix + pattern.lstrip("/"), guarded(loaded, cls), *kwargs))
+        # grouped, so an alternation in a module's pattern cannot reach outside its prefix
+        table.append((f"{prefix}(?:{pattern.lstrip('/')})", guarded(loaded, cls), *kwargs))
     if module.web is not None:
         table.append(
-            (prefix + r"static/(.*)", guarded(loaded, FileFindHandler), {"path": [str(module.web)]})
+            (
+                prefix + r"static/(.*)",
+                guarded(loaded, ModuleStaticHandler),
+                {"path": str(module.web)},
+            )
         )
     return table
 
