@@ -224,6 +224,12 @@ ERRORS: dict[int, ErrorSpec] = {
                 "See isomer module info NAME and the module's own documentation.",
             ),
             ErrorSpec(
+                50204,
+                "The module could not be installed",
+                "pip's last line says why; check the path or name, and that the package "
+                "builds (pip install PATH shows everything).",
+            ),
+            ErrorSpec(
                 70002,
                 "No such user",
                 "List the users with: isomer db user list",

@@ -1,9 +1,12 @@
-"""``isomer module list|info|enable|disable|config NAME [--set key=value]`` and module verbs.
+"""``isomer module list|info|enable|disable|config NAME [--set key=value]``, ``install``,
+and module verbs.
 
 Settings live in the database's ``modules`` collection, where the admin panel keeps them
 too; each change bumps the module's ``revision``, and a running platform applies it within
 a few seconds (that module alone restarts). The state shown is the one the platform last
 reported. ``isomer module NAME VERB …`` runs the verbs a module adds (``Module.cli``).
+``isomer module install PATH|NAME`` runs pip in the platform's environment and says which
+modules are new and that the platform must restart to load them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ ACTIONS = {
     "enable": "enable a module (a running platform starts it within seconds)",
     "disable": "disable a module (a running platform stops it within seconds)",
     "config": "show a module's configuration, or change it with --set key=value",
+    "install": "pip-install a module (a folder, wheel or package name) into this environment",
 }
 
 
@@ -39,6 +43,21 @@ def register(subparsers) -> None:
 
 def _action_parser(action: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"isomer module {action}", description=ACTIONS[action])
+    if action == "install":
+        parser.add_argument("target", help="a folder with pyproject.toml, a wheel, or a name")
+        parser.add_argument("--upgrade", action="store_true", help="upgrade if installed")
+        parser.add_argument(
+            "--target-dir",
+            help="install into this folder instead (it must be on the platform's sys.path)",
+        )
+        parser.add_argument(
+            "--pip-arg",
+            action="append",
+            default=[],
+            metavar="ARG",
+            help="passed to pip install as it is (--pip-arg=--no-index); repeatable",
+        )
+        return parser
     if action != "list":
         parser.add_argument("name", help="the module's name")
     if action == "list":
@@ -96,6 +115,8 @@ def run(args) -> int:
     if action not in ACTIONS:
         return _module_verb(action, args.rest)
     options = _action_parser(action).parse_args(args.rest)
+    if action == "install":
+        return _install(options)
     from isomer_data.database import open_database
 
     with open_database(config_from_args(options)) as database:
@@ -221,3 +242,48 @@ def _module_verb(name: str, rest: list[str]) -> int:
         parser.print_help()
         return 2
     return int(func(args) or 0)
+
+
+def _module_entry_points(path: list[str] | None = None) -> dict[str, str]:
+    """``name -> "distribution version"`` of the module entry points on ``path``."""
+    from importlib.metadata import distributions
+
+    from isomer_data.core.modules import ENTRY_POINTS
+
+    found = {}
+    for dist in distributions(**({"path": path} if path else {})):
+        for ep in dist.entry_points:
+            if ep.group == ENTRY_POINTS:
+                found[ep.name] = f"{dist.metadata['Name']} {dist.version}"
+    return found
+
+
+def _install(options) -> int:
+    """pip, in this environment; then say what is new and that the platform must restart."""
+    import subprocess
+    import sys
+
+    where = [options.target_dir] if options.target_dir else None
+    before = _module_entry_points(where)
+    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
+    if options.upgrade:
+        command.append("--upgrade")
+    if options.target_dir:
+        command += ["--target", options.target_dir]
+    command += options.pip_arg
+    result = subprocess.run([*command, options.target], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise IsomerError(50204, (result.stderr or result.stdout).strip().splitlines()[-1])
+    after = _module_entry_points(where)
+    changed = {name: what for name, what in after.items() if before.get(name) != what}
+    if not changed:
+        print("installed; it declares no new module (entry point group isomer_data.modules)")
+        return 0
+    for name, what in changed.items():
+        print(f"module {name}: {what}")
+    names = " ".join(changed)
+    print(
+        "Restart the platform (isomer launch) to load it: installed code is only read at "
+        f"start. Then: isomer module enable {names}"
+    )
+    return 0

@@ -89,3 +89,25 @@ def test_launch_safe_mode_reaches_the_server_configuration(isomer_home, monkeypa
     assert server_config(config_from_args(args)).IsomerConfig.safe_mode is False
     monkeypatch.setenv("ISOMER_SAFE_MODE", "1")
     assert server_config(config_from_args(args)).IsomerConfig.safe_mode is True
+
+
+def test_install_pip_installs_a_module_and_says_a_restart_is_needed(tmp_path, capsys):
+    import shutil
+    from pathlib import Path
+
+    source = tmp_path / "anchor-watch"
+    extension = Path(__file__).parents[2] / "extensions" / "anchor-watch"
+    shutil.copytree(extension, source, ignore=shutil.ignore_patterns("*.egg-info", "build"))
+    target = tmp_path / "site"
+    offline = ["--pip-arg=--no-index", "--pip-arg=--no-build-isolation", "--pip-arg=--no-deps"]
+    args = ["module", "install", str(source), "--target-dir", str(target), *offline]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "module anchor-watch: isomer-anchor-watch 0.1.0" in out
+    assert "Restart the platform" in out and "isomer module enable anchor-watch" in out
+    assert (target / "isomer_anchor_watch" / "web" / "anchor.js").is_file()
+    # the same again: nothing new
+    assert main([*args, "--upgrade"]) == 0
+    assert "declares no new module" in capsys.readouterr().out
+    assert main(["module", "install", str(tmp_path / "nothing-here"), *offline]) == 2
+    assert "50204" in capsys.readouterr().err
