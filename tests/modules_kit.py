@@ -253,6 +253,28 @@ def broken_at_start(root: Path, name: str = "reef") -> str:
     )
 
 
+def hangs_at_start(root: Path, name: str = "doldrums") -> str:
+    """Disabled until enabled; its start hook never returns."""
+    return make_module(
+        root,
+        name,
+        {
+            "__init__.py": """
+                import asyncio
+
+                from isomer_data.core.modules import Module
+
+
+                async def start(platform, config):
+                    await asyncio.sleep(3600)
+
+
+                MODULE = Module(name="{name}", version="0.1", start=start)
+            """,
+        },
+    )
+
+
 def forget(package: str) -> None:
     """Drop an imported test package (and its submodules) from ``sys.modules``."""
     for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import pytest
 import tornado.httpclient
-from modules_kit import broken_at_import, broken_at_start, forget, harbour
+from modules_kit import broken_at_import, broken_at_start, forget, hangs_at_start, harbour
 
 from isomer_data.services.auth import login as login_module
 from isomer_data.services.auth.roles import ALL_ROLES, ANONYMOUS
@@ -42,6 +42,7 @@ def third_party(tmp_path, monkeypatch, extra):
         "harbour": harbour(root),
         "wreck": broken_at_import(root),
         "reef": broken_at_start(root),
+        "doldrums": hangs_at_start(root),
     }
     packages.update({name: harbour(root, name) for name in extra})
     monkeypatch.syspath_prepend(str(root))
@@ -490,3 +491,20 @@ async def test_modules_with_files_of_the_same_name_serve_their_own(started, toke
         reply = await http(f"isomer/m/{name}/static/panel.js", token=tokens[C])
         assert reply.code == 200, name
         assert f'api.hub.call("{name}", "tide"' in reply.body.decode()
+
+
+async def test_a_start_hook_that_never_returns_fails_that_module_alone(
+    started, tokens, hub_connect, monkeypatch
+):
+    from isomer_data.core import modules
+
+    admin = await hub_connect(tokens[A])
+    listed = {m["name"]: m for m in (await admin.call("modules", "list"))["data"]}
+    assert listed["doldrums"]["state"] == "disabled"  # installed modules wait to be enabled
+    monkeypatch.setattr(modules, "HOOK_TIMEOUT", 0.2)
+    reply = await admin.call("modules", "enable", {"name": "doldrums"})
+    assert reply["data"]["state"] == "failed"
+    assert reply["data"]["error"]["stage"] == "start"
+    assert reply["data"]["error"]["error"] == "TimeoutError"
+    crew = await hub_connect(tokens[C])
+    assert (await crew.call("harbour", "tide", {}))["data"]["height"] == 1.5
