@@ -177,13 +177,16 @@ def make_module(root: Path, name: str, files: dict[str, str], entry: str = "MODU
     return package
 
 
-def harbour(root: Path, name: str = "harbour") -> str:
+def harbour(root: Path, name: str = "harbour", panel_id: str | None = None) -> str:
     """A complete module: events, handlers, schemas, provisions, configuration, panel."""
+    init = HARBOUR_INIT
+    if panel_id:
+        init = init.replace('Panel(id="{name}"', f'Panel(id="{panel_id}"')
     return make_module(
         root,
         name,
         {
-            "__init__.py": HARBOUR_INIT,
+            "__init__.py": init,
             "components.py": HARBOUR_COMPONENTS,
             "handlers.py": HARBOUR_HANDLERS,
             "web/panel.js": HARBOUR_PANEL.replace("NAME", name)

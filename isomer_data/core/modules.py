@@ -53,6 +53,8 @@ BUILTIN = (
 RESERVED = frozenset({"list", "info", "enable", "disable", "config", "install", "static"})
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 PANEL_ID = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+# Element ids of the shell itself: a panel's section carries its id, so these are taken.
+SHELL_IDS = frozenset({"panels", "panel-tabs", "connection", "user"})
 MAX_CONFIG_BYTES = 64 * 1024
 HOOK_TIMEOUT = 30.0  # seconds a start or stop hook may take before the module is failed
 
@@ -176,6 +178,8 @@ def check_description(module) -> Module:
         if __version__ not in SpecifierSet(module.requires, prereleases=True):
             raise RuntimeError(f"needs isomer-data {module.requires}, this is {__version__}")
     if module.panel is not None:
+        if module.panel.id in SHELL_IDS:
+            raise ValueError(f"panel id {module.panel.id!r} is the shell's own")
         if not PANEL_ID.match(module.panel.id):
             raise ValueError(f"panel id {module.panel.id!r}: lower-case letters, digits and '-'")
         if module.web is None or not (Path(module.web) / module.panel.script).is_file():
@@ -366,6 +370,11 @@ class ModuleManager:
         module = load_description(loaded.source)
         if module.name != loaded.name and not loaded.builtin:
             raise ValueError(f"entry point {loaded.name!r} describes module {module.name!r}")
+        if module.panel is not None:
+            for other in self.modules.values():
+                theirs = other.module.panel if other.module else None
+                if other is not loaded and theirs is not None and theirs.id == module.panel.id:
+                    raise ValueError(f"panel id {module.panel.id!r} is module {other.name}'s")
         loaded.name = module.name
         loaded.module = module
         loaded.enabled = module.enabled_by_default

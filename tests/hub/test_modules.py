@@ -44,7 +44,9 @@ def third_party(tmp_path, monkeypatch, extra):
         "reef": broken_at_start(root),
         "doldrums": hangs_at_start(root),
     }
-    packages.update({name: harbour(root, name) for name in extra})
+    for spec in extra:  # "name" or "name:panel-id"
+        name, _, panel_id = spec.partition(":")
+        packages[name] = harbour(root, name, panel_id or None)
     monkeypatch.syspath_prepend(str(root))
     yield packages
     for package in packages.values():
@@ -508,3 +510,14 @@ async def test_a_start_hook_that_never_returns_fails_that_module_alone(
     assert reply["data"]["error"]["error"] == "TimeoutError"
     crew = await hub_connect(tokens[C])
     assert (await crew.call("harbour", "tide", {}))["data"]["height"] == 1.5
+
+
+@pytest.mark.parametrize("extra", [["marina:harbour"]])  # installed modules load by name
+async def test_a_panel_id_already_taken_fails_the_later_module(started, tokens, http, extra):
+    status = json.loads((await http("isomer/api/status")).body)
+    assert status["failed_modules"]["marina"] == {"stage": "load", "error": "ValueError"}
+    assert started.modules.modules["marina"].error["message"] == (
+        "panel id 'harbour' is module harbour's"
+    )
+    panels = json.loads((await http("isomer/api/modules/panels", token=tokens[C])).body)
+    assert [p["module"] for p in panels["panels"] if p["id"] == "harbour"] == ["harbour"]
