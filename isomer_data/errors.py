@@ -224,6 +224,11 @@ ERRORS: dict[int, ErrorSpec] = {
                 "See isomer module info NAME and the module's own documentation.",
             ),
             ErrorSpec(
+                50205,
+                "This module cannot be disabled",
+                "The Modules panel is how modules are turned on again; disable other modules.",
+            ),
+            ErrorSpec(
                 50204,
                 "The module could not be installed",
                 "pip's last line says why; check the path or name, and that the package "

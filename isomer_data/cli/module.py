@@ -130,6 +130,10 @@ def run(args) -> int:
         if module is None:
             raise IsomerError(50202, error)
         if action in ("enable", "disable"):
+            from isomer_data.core.modules import ALWAYS_ON
+
+            if action == "disable" and builtin and options.name in ALWAYS_ON:
+                raise IsomerError(50205, options.name)
             _store(collection, options.name, {"enabled": action == "enable"})
             print(f"{options.name} {action}d; a running platform applies it within seconds")
             return 0

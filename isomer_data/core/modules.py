@@ -49,6 +49,8 @@ BUILTIN = (
     "isomer_data.services.panels.modules:users",
     "isomer_data.services.panels.modules:modules",
 )
+# Built-ins that stay on: the Modules panel is how an admin turns modules back on.
+ALWAYS_ON = frozenset({"modules"})
 # Words of ``isomer module …`` itself: no module may take them as a name.
 RESERVED = frozenset({"list", "info", "enable", "disable", "config", "install", "static"})
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
@@ -151,6 +153,7 @@ class LoadedModule:
             "builtin": self.builtin,
             "state": self.state,
             "enabled": self.enabled,
+            "always_on": self.builtin and self.name in ALWAYS_ON,
         }
         if self.error:
             out["error"] = self.error
@@ -444,6 +447,8 @@ class ModuleManager:
 
     def _apply_stored(self, loaded: LoadedModule, doc: dict) -> None:
         loaded.enabled = bool(doc.get("enabled", loaded.module.enabled_by_default))
+        if loaded.builtin and loaded.name in ALWAYS_ON:
+            loaded.enabled = True  # whatever the database says
         loaded.revision = int(doc.get("revision", 0))
         config = {**defaults(loaded.module.config_schema), **(doc.get("config") or {})}
         loaded.config = config
@@ -544,6 +549,8 @@ class ModuleManager:
         loaded = self.get(name)
         if loaded.module is None:
             raise HubError("unavailable", f"module {name} failed to load")
+        if not enabled and loaded.builtin and name in ALWAYS_ON:
+            raise HubError("invalid", f"{name} stays on: it is how modules are turned on again")
         async with self._lock:
             doc = await self._store(name, {"enabled": bool(enabled)})
             await self._apply(loaded, doc)

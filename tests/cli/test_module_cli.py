@@ -69,6 +69,9 @@ def test_enable_and_disable_store_the_choice(installed, db_url, mongo_db, capsys
     assert doc["enabled"] is True and doc["revision"] == 2
     assert isomer(db_url, "enable", "nonesuch") == 2
     assert "50200: No such module" in capsys.readouterr().err
+    assert isomer(db_url, "disable", "modules") == 2
+    assert "50205" in capsys.readouterr().err
+    assert mongo_db.modules.find_one({"_id": "modules"}) is None
 
 
 def test_a_module_adds_its_own_verbs(installed, db_url, capsys):

@@ -225,6 +225,10 @@ async def test_configuration_is_validated_saved_and_restarts_that_module_only(
     assert (await crew.call("harbour", "tide", {}))["error"]["code"] == "unavailable"
     on = await admin.call("modules", "enable", {"name": "harbour"})
     assert on["data"]["state"] == "running" and state["starts"] == 3
+    # the Modules panel stays on: it is how modules are turned on again
+    locked = await admin.call("modules", "disable", {"name": "modules"})
+    assert locked["error"]["code"] == "invalid"
+    assert started.modules.modules["modules"].running
     # reef can be retried once its cause is fixed; it fails again here, reported again
     again = await admin.call("modules", "enable", {"name": "reef"})
     assert again["data"]["state"] == "failed"

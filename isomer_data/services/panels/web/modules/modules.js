@@ -104,7 +104,7 @@ export function mount(element, api) {
       if (module.error) state.title = `${module.error.stage}: ${module.error.error}: ${module.error.message}`;
       row.append(state);
       const actions = text("td");
-      if (module.state !== "failed" || module.error?.stage === "start") {
+      if (!module.always_on && (module.state !== "failed" || module.error?.stage === "start")) {
         const toggle = text("button", module.enabled ? "disable" : "enable", { class: "toggle" });
         toggle.addEventListener("click", async () => {
           await api.hub.call("modules", module.enabled ? "disable" : "enable", { name: module.name });
