@@ -278,6 +278,28 @@ def hangs_at_start(root: Path, name: str = "doldrums") -> str:
     )
 
 
+def events_in_description(root: Path, name: str = "eddy") -> str:
+    """Registers its event while the description is imported (not through components)."""
+    return make_module(
+        root,
+        name,
+        {
+            "__init__.py": """
+                from isomer_data.core.modules import Module
+                from isomer_data.services.hub.events import event
+
+
+                @event("{name}", "swirl", roles={{"crew"}})
+                async def swirl(client, data):
+                    return {{"swirl": True}}
+
+
+                MODULE = Module(name="{name}", version="0.1")
+            """,
+        },
+    )
+
+
 def forget(package: str) -> None:
     """Drop an imported test package (and its submodules) from ``sys.modules``."""
     for key in [k for k in sys.modules if k == package or k.startswith(package + ".")]:

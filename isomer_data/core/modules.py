@@ -370,7 +370,13 @@ class ModuleManager:
         self.platform.failed_modules = self.failed
 
     def _load(self, loaded: LoadedModule) -> None:
-        module = load_description(loaded.source)
+        before = set(EVENTS)
+        try:
+            module = load_description(loaded.source)
+        finally:
+            # events registered while importing the description (not through components)
+            # are the module's too: guarded, and gone when it fails or the platform stops
+            loaded.events.update({key: EVENTS[key] for key in set(EVENTS) - before})
         if module.name != loaded.name and not loaded.builtin:
             raise ValueError(f"entry point {loaded.name!r} describes module {module.name!r}")
         if module.panel is not None:
@@ -382,8 +388,8 @@ class ModuleManager:
         loaded.module = module
         loaded.enabled = module.enabled_by_default
         loaded.config = defaults(module.config_schema)
-        for key, ev in import_components(module.components).items():
-            loaded.events[key] = ev
+        loaded.events.update(import_components(module.components))
+        for key, ev in loaded.events.items():
             EVENTS[key] = _guard(loaded, ev)
         if module.schemas is not None:
             self.platform.schemas.add_directory(Path(module.schemas))

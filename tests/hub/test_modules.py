@@ -14,7 +14,14 @@ from urllib.parse import urlencode
 
 import pytest
 import tornado.httpclient
-from modules_kit import broken_at_import, broken_at_start, forget, hangs_at_start, harbour
+from modules_kit import (
+    broken_at_import,
+    broken_at_start,
+    events_in_description,
+    forget,
+    hangs_at_start,
+    harbour,
+)
 
 from isomer_data.services.auth import login as login_module
 from isomer_data.services.auth.roles import ALL_ROLES, ANONYMOUS
@@ -43,6 +50,7 @@ def third_party(tmp_path, monkeypatch, extra):
         "wreck": broken_at_import(root),
         "reef": broken_at_start(root),
         "doldrums": hangs_at_start(root),
+        "eddy": events_in_description(root),
     }
     for spec in extra:  # "name" or "name:panel-id"
         name, _, panel_id = spec.partition(":")
@@ -365,7 +373,7 @@ async def test_module_events_leave_the_table_when_the_modules_stop(started, stat
     assert ("harbour", "tide") in EVENTS and ("reef", "depth") in EVENTS
     await started.modules.close()
     assert state["stops"] == 1
-    assert not [key for key in EVENTS if key[0] in ("harbour", "reef", "wreck")]
+    assert not [key for key in EVENTS if key[0] in ("harbour", "reef", "wreck", "eddy")]
     assert ("modules", "list") in EVENTS  # the platform's own events stay
 
 
@@ -525,3 +533,15 @@ async def test_a_panel_id_already_taken_fails_the_later_module(started, tokens, 
     )
     panels = json.loads((await http("isomer/api/modules/panels", token=tokens[C])).body)
     assert [p["module"] for p in panels["panels"] if p["id"] == "harbour"] == ["harbour"]
+
+
+async def test_events_registered_by_the_description_itself_are_the_module_s(
+    started, tokens, hub_connect
+):
+    crew = await hub_connect(tokens[C])
+    assert (await crew.call("eddy", "swirl", {}))["error"]["code"] == "unavailable"  # disabled
+    admin = await hub_connect(tokens[A])
+    listed = {m["name"]: m for m in (await admin.call("modules", "list"))["data"]}
+    assert listed["eddy"]["events"] == ["eddy/swirl"]
+    await admin.call("modules", "enable", {"name": "eddy"})
+    assert (await crew.call("eddy", "swirl", {}))["data"] == {"swirl": True}
