@@ -348,6 +348,7 @@ class ModuleManager:
         self.modules: dict[str, LoadedModule] = {}
         self._lock = asyncio.Lock()
         self._poller: asyncio.Task | None = None
+        self.started = False  # start_all has run: the panel manifest is complete
 
     # ---- load (at server load; blocking is fine) ----------------------------------------
     def load_all(self) -> None:
@@ -437,19 +438,22 @@ class ModuleManager:
         return self.platform.adb[COLLECTION]
 
     async def start_all(self) -> None:
-        stored = {doc["_id"]: doc async for doc in self.collection.find({})}
-        for loaded in self.modules.values():
-            if loaded.state == FAILED:
+        try:
+            stored = {doc["_id"]: doc async for doc in self.collection.find({})}
+            for loaded in self.modules.values():
+                if loaded.state == FAILED:
+                    await self._report(loaded)
+                    continue
+                doc = stored.get(loaded.name, {})
+                self._apply_stored(loaded, doc)
+                if loaded.enabled:
+                    await self._start(loaded)
+                else:
+                    loaded.state = DISABLED
                 await self._report(loaded)
-                continue
-            doc = stored.get(loaded.name, {})
-            self._apply_stored(loaded, doc)
-            if loaded.enabled:
-                await self._start(loaded)
-            else:
-                loaded.state = DISABLED
-            await self._report(loaded)
-        self._poller = asyncio.create_task(self._poll())
+        finally:
+            self.started = True
+            self._poller = asyncio.create_task(self._poll())
 
     def _apply_stored(self, loaded: LoadedModule, doc: dict) -> None:
         loaded.enabled = bool(doc.get("enabled", loaded.module.enabled_by_default))

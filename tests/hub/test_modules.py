@@ -545,3 +545,20 @@ async def test_events_registered_by_the_description_itself_are_the_module_s(
     assert listed["eddy"]["events"] == ["eddy/swirl"]
     await admin.call("modules", "enable", {"name": "eddy"})
     assert (await crew.call("eddy", "swirl", {}))["data"] == {"swirl": True}
+
+
+async def test_the_panel_manifest_waits_for_the_modules_to_start(
+    jp_serverapp, platform, http, tokens
+):
+    # `http` and `tokens` start the platform; a fresh manager shows the state before that
+    from isomer_data.core.modules import ModuleManager
+
+    starting = ModuleManager(platform)
+    platform.modules, running = starting, platform.modules
+    try:
+        early = await http("isomer/api/modules/panels", token=tokens[C])
+        assert early.code == 503 and early.headers["Retry-After"] == "1"
+        assert json.loads(early.body)["error"]["code"] == "starting"
+    finally:
+        platform.modules = running
+    assert (await http("isomer/api/modules/panels", token=tokens[C])).code == 200

@@ -1,7 +1,8 @@
 """Modules over HTTP: the panel manifest for the shell, and each module's own handlers.
 
 ``GET /isomer/api/modules/panels``: the panels the caller's roles see, of running modules
-(any logged-in user; the shell imports each ``script`` with a dynamic ``import()``).
+(any logged-in user; the shell imports each ``script`` with a dynamic ``import()``); 503
+with ``Retry-After`` while the modules are still starting.
 
 A module's handlers are mounted under ``/isomer/m/<name>/`` and its ``web`` folder at
 ``/isomer/m/<name>/static/``. Every request there passes :class:`_Guard` first, whatever the
@@ -128,8 +129,14 @@ class PanelManifestHandler(APIHandler):
     @web.authenticated
     def get(self):
         modules = getattr(self.settings["isomer"], "modules", None)
-        panels = modules.panels_for(self.current_user, self.base_url) if modules else []
         self.set_header("Cache-Control", "no-store")
+        if modules is None or not modules.started:
+            # the server listens before its modules have started: ask again shortly
+            self.set_status(503)
+            self.set_header("Retry-After", "1")
+            self.finish(json.dumps({"error": {"code": "starting", "message": "modules start"}}))
+            return
+        panels = modules.panels_for(self.current_user, self.base_url)
         self.finish(json.dumps({"panels": panels}))
 
 

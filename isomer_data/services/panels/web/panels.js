@@ -110,9 +110,19 @@ function applyDelta(delta) {
 }
 
 // ---- panels from the manifest ----------------------------------------------------------
+async function manifest() {
+  // 503 while the platform's modules are still starting: ask again (bounded)
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const reply = await fetch(`${base}isomer/api/modules/panels`, { credentials: "same-origin" });
+    if (reply.ok) return (await reply.json()).panels;
+    if (reply.status !== 503) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return [];
+}
+
 async function mountPanels() {
-  const reply = await fetch(`${base}isomer/api/modules/panels`, { credentials: "same-origin" });
-  const { panels } = reply.ok ? await reply.json() : { panels: [] };
+  const panels = await manifest();
   const nav = document.getElementById("panel-tabs");
   const main = document.getElementById("panels");
   for (const manifest of panels) {
