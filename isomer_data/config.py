@@ -83,6 +83,11 @@ class IsomerConfig(Configurable):
         "on a fresh install.",
     ).tag(config=True, env="ISOMER_SAMPLE")
 
+    safe_mode = Bool(
+        False,
+        help="Start without installed (third-party) modules: only the built-in ones load.",
+    ).tag(config=True, env="ISOMER_SAFE_MODE")
+
     ws_max_message = Integer(
         1024 * 1024,
         help="Largest message a websocket client may send, in bytes; larger ones get an error.",

@@ -78,6 +78,8 @@ class Platform:
         # Every collection the platform writes, created before the first request (see
         # isomer_data.store.collections); services add theirs at setup.
         self.collections: set[str] = set(STORE)
+        # name -> {"stage", "error"} for modules that failed to load or start
+        self.failed_modules: dict[str, dict] = {}
 
     @classmethod
     def open(cls, config: IsomerConfig) -> Platform:
@@ -152,6 +154,8 @@ class Platform:
         if self.failed_services:
             status["failed_services"] = self.failed_services
         status["data"] = self.data_counters()
+        if self.failed_modules:
+            status["failed_modules"] = self.failed_modules
         return status
 
     def data_counters(self) -> dict:

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "isomer_data.cli.upgrade",
     "isomer_data.cli.system",
     "isomer_data.cli.sync",
+    "isomer_data.cli.module",
 ]
 
 

@@ -29,9 +29,10 @@ FLAGS = {
     "sync_token": "--sync-token",
     "sync_bandwidth": "--sync-bandwidth",
     "sync_window": "--sync-window",
+    "safe_mode": "--safe-mode",
 }
 DATA_OPTIONS = ("instance", "home", "db_url", "db_port", "db_cache_size")
-SERVER_OPTIONS = ("host", "port", "sources", "sample")
+SERVER_OPTIONS = ("host", "port", "sources", "sample", "safe_mode")
 SYNC_OPTIONS = ("sync_to", "sync_token", "sync_bandwidth", "sync_window")
 
 

@@ -13,6 +13,11 @@ point group ``isomer_data.services``) is a package with any of:
 - ``handlers.py``: ``handlers``, tornado URL specs;
 - ``components.py``: hub events marked with :func:`isomer_data.core.events.event`.
 
+A **module** (``isomer_data.core.modules``, ``docs/modules.md``) is the installable kind:
+a pip package whose entry point in ``isomer_data.modules`` describes it
+(:class:`~isomer_data.core.modules.Module`); the same file holds the runtime that
+discovers, isolates, configures, starts and stops modules.
+
 Domain code raises :class:`isomer_data.core.errors.DomainError`; the hub and REST layers
 translate it. A service whose setup or start raises is reported in ``/isomer/api/status``
 and skipped; the others run.

@@ -439,6 +439,39 @@ ERRORS: dict[int, ErrorSpec] = {
                 "again sends it again).",
             ),
             ErrorSpec(
+                50200,
+                "No such module",
+                "List the installed modules with: isomer module list",
+            ),
+            ErrorSpec(
+                50201,
+                "The module configuration is invalid",
+                "Each problem names its field; isomer module info NAME lists the fields and "
+                "their types.",
+            ),
+            ErrorSpec(
+                50202,
+                "The module could not be loaded",
+                "Its error says why (a missing dependency, a platform version it does not "
+                "support): fix or uninstall it; isomer launch --safe-mode starts without it.",
+            ),
+            ErrorSpec(
+                50203,
+                "The module has no command-line verbs",
+                "See isomer module info NAME and the module's own documentation.",
+            ),
+            ErrorSpec(
+                50205,
+                "This module cannot be disabled",
+                "The Modules panel is how modules are turned on again; disable other modules.",
+            ),
+            ErrorSpec(
+                50204,
+                "The module could not be installed",
+                "pip's last line says why; check the path or name, and that the package "
+                "builds (pip install PATH shows everything).",
+            ),
+            ErrorSpec(
                 50040,
                 "The platform cannot be reached",
                 "Check the URL given to isomer_data.connect() (http://HOST:PORT of a running "

@@ -81,6 +81,14 @@ class EventTable(Mapping):
             self.owners[ev.key] = owner
         return found
 
+    def add(self, ev: Event, owner: str) -> None:
+        """Add one event; a key another owner holds is refused."""
+        taken = self.owners.get(ev.key)
+        if taken is not None and taken != owner:
+            raise ValueError(f"event {ev.component}/{ev.action} of {owner} is {taken}'s")
+        self._events[ev.key] = ev
+        self.owners[ev.key] = owner
+
     def remove_owner(self, owner: str) -> None:
         """Forget the events one service or module brought (it was unloaded)."""
         for key in [k for k, o in self.owners.items() if o == owner]:

@@ -14,6 +14,10 @@ entry points of the group ``isomer_data.services``, each naming a package laid o
 A service whose setup or start raises is reported in ``/isomer/api/status`` (its handlers
 are not mounted) and the others go on: one broken part never takes the platform down.
 
+Modules (``isomer_data.core.modules``, ``docs/modules.md``) load after the services with the
+same isolation: built-in modules first, then the entry points of ``isomer_data.modules``
+(none of those with ``safe_mode``); a failed one is in the status's ``failed_modules``.
+
 Stopping the server stops everything the platform started (``platform.on_close``).
 """
 
@@ -54,6 +58,7 @@ SERVICES = (
     "signalk",
     "data",
     "panels",
+    "modules",
     "ingest",
     "backup",
     "sync",
@@ -118,6 +123,11 @@ class IsomerDataApp(ExtensionApp):
                 self.log.exception("Isomer Data service %r could not be set up", name)
                 self.platform.events.remove_owner(name)
                 self.platform.service_failed(name, "setup", exc)
+        from isomer_data.core.modules import ModuleManager
+
+        self.platform.modules = ModuleManager(self.platform, safe_mode=config.safe_mode)
+        self.platform.modules.load_all()
+        self.platform.on_close(self.platform.modules.close)
         try:
             ensure_collections(self.platform.database.db, self.platform.collections)
         except PyMongoError as exc:  # the database is away: start anyway, report unhealthy
@@ -132,6 +142,7 @@ class IsomerDataApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handler_table(self.services, self.platform.failed_services))
+        self.handlers.extend(self.platform.modules.handler_table())
 
     async def _start_jupyter_server_extension(self, serverapp) -> None:
         await super()._start_jupyter_server_extension(serverapp)
@@ -146,6 +157,11 @@ class IsomerDataApp(ExtensionApp):
             except Exception as exc:  # reported in the status; the others still start
                 self.log.exception("Isomer Data service %r could not start", name)
                 self.platform.service_failed(name, "start", exc)
+        try:
+            await self.platform.modules.start_all()
+        except Exception as exc:  # e.g. the database is away: modules wait, the rest runs
+            self.log.exception("Isomer Data modules could not start")
+            self.platform.service_failed("modules", "start", exc)
         self.platform.supervise_database()
         # What start-up built lives until shutdown; moving it out of the collector's way
         # keeps full collections short, or every live client would wait for them.

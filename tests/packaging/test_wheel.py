@@ -14,6 +14,7 @@ import site
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -62,7 +63,9 @@ def test_only_isomer_data_lands_at_the_top_of_site_packages(wheel):
         "isomer_data/kernels/isomer-data/kernel.json",
         "isomer_data/services/panels/web/index.html",
         "isomer_data/services/panels/web/panels.js",
+        "isomer_data/services/panels/web/modules/instruments.js",
         "isomer_data/services/panels/npm/package.json",
+        "isomer_data/core/modules.py",
         "isomer_data/samples/voyage.nmea",
     ):
         assert shipped in names, shipped
@@ -155,6 +158,18 @@ def test_installed_wheel_runs_with_schemas_panels_and_signalk(wheel, tmp_path):
         assert code == 200 and json.loads(body)["schema"]["x-isomer"]
         code, body = _get(f"{base}/isomer/static/panels.js", token)
         assert code == 200 and (b"export" in body or b"function" in body)
+        # the crew panels are modules: listed (once started), their scripts from the wheel
+        for _ in range(120):
+            try:
+                code, body = _get(f"{base}/isomer/api/modules/panels", token)
+                break
+            except urllib.error.HTTPError as exc:  # 503 while the modules start
+                assert exc.code == 503 and exc.headers["Retry-After"] == "1"
+                time.sleep(0.5)
+        panels = {p["id"]: p for p in json.loads(body)["panels"]}
+        assert code == 200 and {"instruments", "map", "logbook", "users", "modules"} <= set(panels)
+        code, body = _get(f"{base}/isomer/m/instruments/static/instruments.js", token)
+        assert code == 200 and b"export function mount" in body
         code, body = _get(f"{base}/signalk", token)
         assert code == 200 and "v1" in json.loads(body)["endpoints"]
     finally:

@@ -33,16 +33,33 @@ def field_name(path) -> str:
 
 
 class SchemaRegistry:
+    """The schemas of several folders: the platform's, then each module's (``add_directory``).
+
+    A name or ``$id`` already taken is refused, so a module cannot replace a built-in schema.
+    """
+
     def __init__(self, directory: Path | None = None):
-        directory = directory or schema_dir()
         self.schemas: dict[str, dict] = {}
-        resources = []
-        for path in sorted(directory.glob("*.json")):
+        self.directories: list[Path] = []
+        self._resources: list = []
+        self.add_directory(directory or schema_dir())
+
+    def add_directory(self, directory: Path) -> None:
+        found = {}
+        for path in sorted(Path(directory).glob("*.json")):
             schema = json.loads(path.read_text())
             Draft202012Validator.check_schema(schema)
-            self.schemas[path.stem] = schema
-            resources.append((schema["$id"], Resource.from_contents(schema)))
-        self.registry = Registry().with_resources(resources)
+            if path.stem in self.schemas or path.stem in found:
+                raise ValueError(f"schema {path.stem!r} in {directory} is already defined")
+            found[path.stem] = schema
+        ids = [s["$id"] for s in found.values()]
+        taken = {uri for uri, _ in self._resources}
+        if len(set(ids)) != len(ids) or taken & set(ids):
+            raise ValueError(f"a schema $id in {directory} is already defined")
+        self.directories.append(Path(directory))
+        self.schemas.update(found)
+        self._resources += [(s["$id"], Resource.from_contents(s)) for s in found.values()]
+        self.registry = Registry().with_resources(self._resources)
         self._validators = {
             name: Draft202012Validator(
                 schema, registry=self.registry, format_checker=FormatChecker()
