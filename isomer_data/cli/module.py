@@ -199,7 +199,8 @@ def _info(name, module, source, builtin, error, doc) -> int:
 
 
 def _config(collection, options, module, doc) -> int:
-    from isomer_data.core.modules import config_errors, defaults
+    from isomer_data.core.modules import defaults
+    from isomer_data.services.modules.manager import config_errors
 
     config = {**defaults(module.config_schema), **(doc.get("config") or {})}
     if not options.set and not options.unset:

@@ -16,11 +16,14 @@ def register(subparsers) -> None:
         "where the shore last acknowledged. `isomer sync status` shows what is pending.",
     )
     parser.add_argument("action", nargs="?", choices=("push", "status"), default="push")
-    parser.add_argument("--to", help="the shore platform, http(s)://HOST:PORT [ISOMER_SYNC_TO]")
+    parser.add_argument(
+        "--to",
+        help="the shore platform, http(s)://HOST:PORT [ISOMER_SYNC_TO] (default: the sync_to setting)",
+    )
     parser.add_argument(
         "--token",
         help="the vessel's API token on the shore [ISOMER_SYNC_TOKEN; the variable keeps it "
-        "out of the process list]",
+        "out of the process list] (default: the sync_token setting)",
     )
     parser.add_argument(
         "--batch-bytes",

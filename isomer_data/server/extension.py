@@ -123,7 +123,7 @@ class IsomerDataApp(ExtensionApp):
                 self.log.exception("Isomer Data service %r could not be set up", name)
                 self.platform.events.remove_owner(name)
                 self.platform.service_failed(name, "setup", exc)
-        from isomer_data.core.modules import ModuleManager
+        from isomer_data.services.modules.manager import ModuleManager
 
         self.platform.modules = ModuleManager(self.platform, safe_mode=config.safe_mode)
         self.platform.modules.load_all()

@@ -206,7 +206,9 @@ BROKEN = {
     "hub does not take data": (
         {
             "isomer_data/services/live/components.py": replace(
-                'return {"accepted": len(observations)}', 'return {"accepted": 0}'
+                "        platform.hub_store.write(observations)\n"
+                "        platform.live.publish(observations)\n",
+                "        pass  # planted: acknowledged, neither published nor stored\n",
             )
         },
         "50303: The new version failed its health check (ingest",

@@ -6,14 +6,8 @@ import pytest
 from modules_kit import forget, make_module
 
 from isomer_data import __version__
-from isomer_data.core.modules import (
-    Module,
-    Panel,
-    check_description,
-    config_errors,
-    defaults,
-    import_components,
-)
+from isomer_data.core.modules import Module, Panel, check_description, defaults
+from isomer_data.services.modules.manager import config_errors, import_components
 
 
 def test_a_minimal_description_is_a_name_and_a_version():

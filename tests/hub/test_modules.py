@@ -382,7 +382,7 @@ async def test_a_change_from_the_command_line_reaches_the_running_platform(
     import asyncio
 
     from isomer_data.cli.main import main
-    from isomer_data.core.modules import ModuleManager
+    from isomer_data.services.modules.manager import ModuleManager
 
     monkeypatch.setattr(ModuleManager, "POLL_SECONDS", 0.1)
     args = ["module", "config", "harbour", "--set", "height=4", "--db", db_url]
@@ -509,7 +509,7 @@ async def test_modules_with_files_of_the_same_name_serve_their_own(started, toke
 async def test_a_start_hook_that_never_returns_fails_that_module_alone(
     started, tokens, hub_connect, monkeypatch
 ):
-    from isomer_data.core import modules
+    from isomer_data.services.modules import manager as modules
 
     admin = await hub_connect(tokens[A])
     listed = {m["name"]: m for m in (await admin.call("modules", "list"))["data"]}
@@ -550,7 +550,7 @@ async def test_the_panel_manifest_waits_for_the_modules_to_start(
     jp_serverapp, platform, http, tokens
 ):
     # `http` and `tokens` start the platform; a fresh manager shows the state before that
-    from isomer_data.core.modules import ModuleManager
+    from isomer_data.services.modules.manager import ModuleManager
 
     starting = ModuleManager(platform)
     platform.modules, running = starting, platform.modules

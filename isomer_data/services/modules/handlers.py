@@ -20,20 +20,18 @@ import json
 import re
 from urllib.parse import urlparse
 
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
+from isomer_data.core import modules as modules_contract
 from isomer_data.core.roles import ADMIN, ANONYMOUS, roles_of
+from isomer_data.services.auth.authorizer import PANELS
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class ModuleHandler(JupyterHandler):
-    """Base class for a module's handlers (any ``JupyterHandler`` or ``APIHandler`` works).
-
-    ``self.isomer_module.config`` is the module's current configuration and
-    ``self.settings["isomer"]`` the platform.
-    """
+ModuleHandler = modules_contract.ModuleHandler  # the base class module authors use
 
 
 class ModuleStaticHandler(JupyterHandler, web.StaticFileHandler):
@@ -126,7 +124,12 @@ def module_handlers(loaded) -> list:
 
 
 class PanelManifestHandler(APIHandler):
+    """``GET /isomer/api/modules/panels``: the panels this user's roles see."""
+
+    auth_resource = PANELS
+
     @web.authenticated
+    @authorized
     def get(self):
         modules = getattr(self.settings["isomer"], "modules", None)
         self.set_header("Cache-Control", "no-store")
