@@ -63,10 +63,10 @@ POLICY: dict[str, dict[str, frozenset]] = {
     }
     | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R},
     # A machine identity feeds data: it reads objects it is given (its vessel record) and
-    # the schemas, manages its own tokens, and never reads the fleet's history.
-    # A vessel also submits sync batches to a shore and reads its position there
-    # (services/sync); nothing else is added for sync.
-    VESSEL: {"api": R, OBJECTS: R, SCHEMAS: R, TOKENS: RW, IDENTITY: R, SYNC: RW},
+    # the schemas, manages its own tokens, and never reads the fleet's history. Its panel
+    # manifest is empty (no panel is for vessels). It submits sync batches to a shore and
+    # reads its position there (services/sync).
+    VESSEL: {"api": R, OBJECTS: R, SCHEMAS: R, TOKENS: RW, IDENTITY: R, PANELS: R, SYNC: RW},
 }
 
 
