@@ -288,7 +288,9 @@ def _drive(
 
 
 def _start_platform(home: str, port: int, udp_port: int):
-    env = {**os.environ, "ISOMER_HOME": home}
+    # Every client connects from 127.0.0.1: lift the per-address cap (a deployment behind a
+    # reverse proxy does the same; docs/configuration.md).
+    env = {**os.environ, "ISOMER_HOME": home, "ISOMER_WS_MAX_PER_ADDRESS": "5000"}
     proc = subprocess.Popen(
         [
             sys.executable,
