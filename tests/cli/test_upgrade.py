@@ -206,9 +206,8 @@ BROKEN = {
     "hub does not take data": (
         {
             "isomer_data/services/live/components.py": replace(
-                "        platform.hub_store.write(observations)\n"
-                "        platform.live.publish(observations)\n",
-                "        pass  # planted: acknowledged, neither published nor stored\n",
+                '    reply = {"accepted": len(observations)}',
+                '    reply = {"accepted": 0}  # planted: the hub takes nothing',
             )
         },
         "50303: The new version failed its health check (ingest",
