@@ -517,7 +517,9 @@ async def _self_test(base: str, token: str, timeout: float) -> None:
             try:
                 text = await asyncio.wait_for(ws.read_message(), left())
             except TimeoutError:
-                raise ValueError("ingest: the value the hub took was not pushed back in time") from None
+                raise ValueError(
+                    "ingest: the value the hub took was not pushed back in time"
+                ) from None
             if text is None:
                 raise ValueError("hub: the connection closed before the value came back")
             message = json.loads(text)
