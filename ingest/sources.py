@@ -172,8 +172,11 @@ class UDPSource(Source):
             transport.close()
 
 
-class SerialSource(Source):
-    """A serial port read in a thread; reopened with back-off when it vanishes (USB unplugged)."""
+class ThreadedSource(Source):
+    """A device read by a blocking library in a thread of its own (``_read``), which hands
+    what it reads to the event loop through a bounded queue; ``stop`` ends the thread."""
+
+    thread_label = "device"
 
     async def lines_iter(self):
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
@@ -182,7 +185,7 @@ class SerialSource(Source):
         thread = threading.Thread(
             target=self._read,
             args=(loop, queue, stop),
-            name=f"serial {self.spec.target}",
+            name=f"{self.thread_label} {self.spec.target}",
             daemon=True,
         )
         thread.start()
@@ -193,6 +196,12 @@ class SerialSource(Source):
                 yield item
         finally:
             stop.set()
+
+
+class SerialSource(ThreadedSource):
+    """A serial port read in a thread; reopened with back-off when it vanishes (USB unplugged)."""
+
+    thread_label = "serial"
 
     def _read(self, loop, queue, stop: threading.Event) -> None:
         import serial
@@ -248,28 +257,14 @@ class FileSource(Source):
                 return
 
 
-class CANSource(Source):
+class CANSource(ThreadedSource):
     """A CAN bus through python-can, read in a thread; yields ``(can.Message, received)``.
 
     ``can://can0`` opens SocketCAN, ``can://virtual/<channel>`` python-can's in-process
     virtual bus (tests, simulators). Reopened with back-off like a serial port.
     """
 
-    async def lines_iter(self):
-        queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
-        loop = asyncio.get_running_loop()
-        stop = threading.Event()
-        thread = threading.Thread(
-            target=self._read, args=(loop, queue, stop), name=f"can {self.spec.target}", daemon=True
-        )
-        thread.start()
-        try:
-            while True:
-                item = await queue.get()
-                self.lines += 1
-                yield item
-        finally:
-            stop.set()
+    thread_label = "can"
 
     def bus_args(self) -> dict:
         interface, _, channel = self.spec.target.partition("/")
