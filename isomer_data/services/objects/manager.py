@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -300,6 +301,8 @@ class ObjectManager:
         }
         if "author" in self.schemas.schemas[name].get("properties", {}):
             stored["author"] = getattr(user, "username", "")
+        if meta.get("stamp"):
+            self._stamp(meta["stamp"], stored)
         unique = meta.get("unique")
         if unique and await self.collection(name).find_one({unique: doc.get(unique)}):
             raise DomainError("exists", f"a {name} with {unique} {doc.get(unique)!r} exists")
@@ -312,6 +315,34 @@ class ObjectManager:
         result = self.public(name, stored)
         self._emit("objectcreation", name, stored)
         return result
+
+    def _stamp(self, stamp: dict, stored: dict) -> None:
+        """Record the own ship's live values at the time of writing (``x-isomer.stamp``).
+
+        The server takes them from its live state, never from the client: a logbook entry
+        says where the boat was and how it sailed when the entry was made. Values older than
+        ``maxAge`` seconds are left out; a missing position is filled from the same fix.
+        """
+        live = self.platform.live
+        if live is None:
+            return
+        now = time.time()
+        max_age = float(stamp.get("maxAge", 600))
+        values, observed = {}, {}
+        for field, path in stamp.get("paths", {}).items():
+            latest = live.get("self", path)
+            if latest is None or now - latest[0] > max_age:
+                continue
+            values[field] = latest[1]
+            observed[field] = _iso(datetime.fromtimestamp(latest[0], UTC))
+        if not values:
+            return
+        stored[stamp["field"]] = {**values, "observed": observed}
+        position = values.get("position")
+        if "position" not in stored and isinstance(position, dict):
+            stored["position"] = {
+                k: position[k] for k in ("latitude", "longitude") if k in position
+            }
 
     async def _create_user(self, doc: dict) -> dict:
         from isomer_data.core.errors import IsomerError

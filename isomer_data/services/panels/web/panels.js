@@ -4,9 +4,33 @@
 
 const base = document.body.dataset.baseUrl;
 
-// Shared with panels (api.state) and exposed for tests and curious crews.
-const state = { self: {}, vessels: {}, connected: false, deltas: 0, panels: {}, failed: {} };
+// Shared with panels (api.state) and exposed for tests and curious crews. ``times`` holds
+// each own-ship path's source timestamp (ms), so panels show a fix's age, not the clock.
+const state = {
+  self: {}, times: {}, vessels: {}, vesselTimes: {}, connected: false, deltas: 0, panels: {},
+  failed: {}, alarms: [],
+};
 window.isomerPanels = state;
+
+// ---- night mode: red on black, one tap, remembered on this device ------------------------
+const NIGHT_KEY = "isomer.night";
+function setNight(on) {
+  document.documentElement.classList.toggle("night", on);
+  document.getElementById("night").setAttribute("aria-pressed", String(on));
+  try { localStorage.setItem(NIGHT_KEY, on ? "on" : "off"); } catch (e) { /* private mode */ }
+  state.night = on;
+}
+setNight((() => { try { return localStorage.getItem(NIGHT_KEY) === "on"; } catch (e) { return false; } })());
+document.getElementById("night").addEventListener("click", () => setNight(!state.night));
+
+// ---- logout: ends the login on the server (session and Signal K cookie), then the login page
+document.getElementById("logout").addEventListener("click", async () => {
+  try {
+    await fetch(`${base}isomer/api/logout`, { method: "POST", credentials: "same-origin" });
+  } finally {
+    location.href = `${base}login?next=${encodeURIComponent(location.pathname)}`;
+  }
+});
 
 // ---- hub connection ------------------------------------------------------------------
 let ws = null;
@@ -99,15 +123,66 @@ function setConnected(on) {
   el.className = on ? "online" : "offline";
 }
 
-// Live values for every panel: the latest value per path, own ship and others.
+// Live values for every panel: the latest value per path, own ship and others, with the
+// time each was measured (the delta's timestamp, in ms since the epoch).
 function applyDelta(delta) {
   const own = delta.context === "vessels.self";
   const target = own ? state.self : (state.vessels[delta.context] ??= {});
+  const times = own ? state.times : (state.vesselTimes[delta.context] ??= {});
+  let notifications = false;
   for (const update of delta.updates) {
-    for (const { path, value } of update.values) target[path] = value;
+    const t = Date.parse(update.timestamp);
+    for (const { path, value } of update.values) {
+      target[path] = value;
+      if (!Number.isNaN(t)) times[path] = t;
+      if (own && path.startsWith("notifications.")) notifications = true;
+    }
   }
   state.deltas += 1;
+  if (notifications) renderAlarms();
 }
+
+// ---- the alarm banner: every own-ship notification not in state normal, worst first ----
+const SEVERITY = { emergency: 4, alarm: 3, warn: 2, alert: 1 };
+let beeper = null;
+function renderAlarms() {
+  const active = Object.entries(state.self)
+    .filter(([path, v]) => path.startsWith("notifications.") && v && SEVERITY[v.state])
+    .map(([path, v]) => ({ path, state: v.state, message: String(v.message ?? ""), method: v.method ?? [] }))
+    .sort((a, b) => SEVERITY[b.state] - SEVERITY[a.state]);
+  state.alarms = active;
+  const banner = document.getElementById("alarms");
+  banner.replaceChildren(...active.map((n) => {
+    const row = document.createElement("div");
+    row.className = `notification ${n.state}`;
+    row.dataset.path = n.path;
+    const level = document.createElement("strong");
+    level.textContent = n.state;
+    const text = document.createElement("span");
+    text.textContent = n.message || n.path.slice("notifications.".length);
+    row.append(level, text);
+    return row;
+  }));
+  banner.hidden = active.length === 0;
+  const loud = active.some((n) => SEVERITY[n.state] >= 3 && (!n.method.length || n.method.includes("sound")));
+  if (loud && !beeper) beeper = setInterval(beep, 2000);
+  if (!loud && beeper) { clearInterval(beeper); beeper = null; }
+}
+let audio = null;
+function beep() {
+  try {
+    audio ??= new AudioContext();
+    const osc = audio.createOscillator();
+    osc.frequency.value = 880;
+    osc.connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.25);
+  } catch (e) { /* no audio before the first tap: the banner still flashes */ }
+}
+// The shell's own subscription: notifications for the banner, whichever panel is shown.
+connectHooks.add(async ({ resumed }) => {
+  if (!resumed) await call("live", "subscribe", { paths: ["notifications.*"], policy: "instant" });
+});
 
 // ---- panels from the manifest ----------------------------------------------------------
 async function manifest() {

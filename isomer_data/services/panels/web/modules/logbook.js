@@ -1,4 +1,32 @@
-// Logbook: the ship's log; a new entry carries the current position when there is one.
+// Logbook: the ship's log. The server stamps each new entry with the boat's position, speed,
+// course and wind at the time of writing (``conditions``); the list shows them.
+
+const KNOTS = 1.9438444924;
+const DEG = 180 / Math.PI;
+const num = (v) => typeof v === "number" && isFinite(v);
+
+function dm(value, pos, neg) {
+  const a = Math.abs(value);
+  const d = Math.floor(a);
+  return `${d}° ${((a - d) * 60).toFixed(1)}′ ${value >= 0 ? pos : neg}`;
+}
+
+export function describeConditions(c) {
+  if (!c) return "";
+  const parts = [];
+  const p = c.position;
+  if (p && num(p.latitude) && num(p.longitude)) parts.push(`${dm(p.latitude, "N", "S")} ${dm(p.longitude, "E", "W")}`);
+  if (num(c.speedOverGround)) parts.push(`SOG ${(c.speedOverGround * KNOTS).toFixed(1)} kn`);
+  if (num(c.courseOverGroundTrue)) parts.push(`COG ${((c.courseOverGroundTrue * DEG + 360) % 360).toFixed(0)}°`);
+  if (num(c.windSpeedTrue)) parts.push(`wind ${(c.windSpeedTrue * KNOTS).toFixed(1)} kn true`);
+  else if (num(c.windSpeedApparent)) {
+    const angle = num(c.windAngleApparent)
+      ? ` ${Math.abs(c.windAngleApparent * DEG).toFixed(0)}° ${c.windAngleApparent < 0 ? "P" : "S"}` : "";
+    parts.push(`wind ${(c.windSpeedApparent * KNOTS).toFixed(1)} kn app.${angle}`);
+  }
+  if (num(c.depthBelowTransducer)) parts.push(`depth ${c.depthBelowTransducer.toFixed(1)} m`);
+  return parts.join(" · ");
+}
 
 const FORM = `
   <form id="entry">
@@ -27,7 +55,10 @@ export function mount(element, api) {
       const li = document.createElement("li");
       const time = document.createElement("time");
       time.textContent = entry.time.replace("T", " ").slice(0, 16);
-      li.append(time, `[${entry.category ?? "event"}] ${entry.text} — ${entry.author ?? ""}`);
+      const conditions = document.createElement("span");
+      conditions.className = "conditions";
+      conditions.textContent = describeConditions(entry.conditions);
+      li.append(time, `[${entry.category ?? "event"}] ${entry.text} — ${entry.author ?? ""}`, conditions);
       return li;
     }));
   }
@@ -40,9 +71,8 @@ export function mount(element, api) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // position, speed and wind are stamped by the server from its live values
     const entry = { time: new Date().toISOString(), category: form.category.value, text: form.text.value };
-    const p = api.state.self["navigation.position"];
-    if (p) entry.position = { latitude: p.latitude, longitude: p.longitude };
     try {
       await api.hub.call("objects", "put", { schema: "logbookentry", object: entry });
       form.text.value = "";
