@@ -168,6 +168,7 @@ async def test_an_encounter_raises_and_clears_the_notification_on_the_hub(
     vessel(started, "235000007", t0 - 200, 0, 1000, kn, 180)  # head-on, but stale
     vessel(started, "235000002", t0, 0, -3000, kn, 180)  # diverging
     vessel(started, "235000003", t0, -2000, 2000, 2 / KNOT, 90)  # closing, CPA 1114 m
+    vessel(started, "235000004", t0, 0, 3000, kn, 180)  # head-on, then heard no more
     vessel(
         started,
         "235000001",
@@ -180,12 +181,16 @@ async def test_an_encounter_raises_and_clears_the_notification_on_the_hub(
         **{"design.aisShipType": {"id": 36, "name": "Sailing"}},
     )
     raised = await notifications(crew, lambda n: n[0] == "235000001")
-    assert raised == [("235000001", "alarm", "SEA TROUT (235000001): CPA 141 m in 3 min 40 s")]
+    assert raised == [
+        ("235000004", "alarm", "MMSI 235000004: CPA 0 m in 5 min 00 s"),
+        ("235000001", "alarm", "SEA TROUT (235000001): CPA 141 m in 3 min 40 s"),
+    ]
 
     listing = (await crew.call("ais", "targets", {}))["data"]
     rows = listing["targets"]
     assert [(r["mmsi"], r["status"]) for r in rows] == [
         ("235000001", "alarm"),
+        ("235000004", "alarm"),
         ("235000003", "closing"),
         ("235000002", "diverging"),
         ("235000009", "ignored"),
@@ -195,8 +200,8 @@ async def test_an_encounter_raises_and_clears_the_notification_on_the_hub(
     assert (first["name"], first["shipType"], first["state"]) == ("SEA TROUT", "Sailing", "alarm")
     assert first["distance"] == pytest.approx(1562.0, abs=0.2)
     assert (first["cpa"], first["tcpa"], first["cog"]) == (pytest.approx(141.4, abs=0.2), 220, 270)
-    assert [r["state"] for r in rows[1:]] == ["normal"] * 4
-    assert rows[4]["age"] == 200
+    assert [r["state"] for r in rows[2:]] == ["normal"] * 4
+    assert rows[-1]["age"] == 200
 
     # 100 s on, both held their course: still the same pass, nothing new is said
     vessel(started, "self", t0 + 100, 0, 500, kn, 0)
@@ -204,8 +209,11 @@ async def test_an_encounter_raises_and_clears_the_notification_on_the_hub(
     # 230 s on the target has crossed ahead and draws away: clear
     vessel(started, "235000001", t0 + 230, -150, 1200, kn, 270)
     vessel(started, "self", t0 + 230, 0, 1150, kn, 0)
-    cleared = await notifications(crew, lambda n: n[1] == "normal")
-    assert cleared == [("235000001", "normal", "SEA TROUT (235000001): clear")]
+    cleared = await notifications(crew, lambda n: n[0] == "235000001")
+    assert cleared == [
+        ("235000004", "normal", "MMSI 235000004: lost, no position for 230 s"),  # stale
+        ("235000001", "normal", "SEA TROUT (235000001): clear"),
+    ]
     listing = (await crew.call("ais", "targets", {}))["data"]
     assert listing["targets"][0]["status"] != "alarm"
     assert all(r["state"] == "normal" for r in listing["targets"])

@@ -31,7 +31,10 @@ NAME, SHIP_TYPE = "name", "design.aisShipType"
 WATCHED = frozenset({POSITION, SOG, COG, NAME, SHIP_TYPE})
 MAX_TARGETS = 2000  # targets kept; beyond that the one heard from longest ago goes
 MAX_LIST = 500  # rows of one ``ais/targets`` reply
-FULL_EVERY = 1.0  # s of own-ship time between re-judging every target on an own fix
+# Every target is judged again on an own fix, at most once a second (wall clock): a fix
+# sooner is judged a second after the last time. That bounds the work whatever rate fixes
+# or list requests come at (2000 targets take about 50 ms here).
+FULL_EVERY = 1.0
 CLEAR_MARGIN = 1.1  # a raised target clears beyond 110 % of a limit (no flapping)
 FORGET_AFTER = 10  # stale targets stay listed up to this many stale ages
 # Order of the list: most dangerous first.
@@ -103,7 +106,8 @@ class TargetWatch:
         self.targets: dict[str, Fix] = {}  # mmsi -> fix
         self.states: dict[str, str] = {}  # mmsi -> raised notification state (warn, alarm)
         self.judged: dict[str, dict] = {}  # mmsi -> the latest row
-        self._full_at: float | None = None  # own-ship time of the last full judgement
+        self._full_at = -math.inf  # time.monotonic() of the last full judgement
+        self._pending: asyncio.TimerHandle | None = None  # a full judgement to come
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # ---- lifetime ---------------------------------------------------------------------------
@@ -126,6 +130,9 @@ class TargetWatch:
         """Stop listening; a raised notification is cleared (nobody would clear it later)."""
         if self.observe in self.platform.live.listeners:
             self.platform.live.listeners.remove(self.observe)
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
         now = time.time()
         self.platform.live.publish(
             [
@@ -165,13 +172,17 @@ class TargetWatch:
                 own_moved = True
             elif which is not None:
                 touched.add(which)
-        if own_moved:
-            t = self.own.time
-            if self._full_at is None or not 0 <= t - self._full_at < FULL_EVERY:
-                self.judge_all()
-                return
         for mmsi in touched:
             self._judge(mmsi)
+        if own_moved:
+            self._judge_all_soon()
+
+    def _judge_all_soon(self) -> None:
+        wait = self._full_at + FULL_EVERY - time.monotonic()
+        if wait <= 0:
+            self.judge_all()
+        elif self._pending is None:
+            self._pending = self._loop.call_later(wait, self.judge_all)
 
     def _forget(self, mmsi: str) -> None:
         self.targets.pop(mmsi, None)
@@ -181,8 +192,10 @@ class TargetWatch:
 
     # ---- judging ----------------------------------------------------------------------------
     def judge_all(self) -> None:
-        if self.own.position is not None:
-            self._full_at = self.own.time
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        self._full_at = time.monotonic()
         for mmsi in list(self.targets):
             self._judge(mmsi)
 
@@ -272,7 +285,8 @@ class TargetWatch:
     # ---- the list ---------------------------------------------------------------------------
     def listing(self) -> dict:
         """Every target, most dangerous first (at most :data:`MAX_LIST`)."""
-        self.judge_all()
+        if time.monotonic() - self._full_at >= FULL_EVERY:
+            self.judge_all()  # else judged a moment ago: the ages are a moment old too
         own = self.own
         forget = self.stale_age * FORGET_AFTER
         rows = [
