@@ -257,6 +257,28 @@ async def test_who_may_read_the_targets_and_change_the_limits(started, tokens, h
         reply = await admin.call("ais", "targets", data)
         assert reply["error"]["code"] == "bad_request"
 
+    # a new configuration restarts the watch: a target newly ignored is cleared and stays
+    # quiet; one still inside the limits is raised again
+    crew = await hub_connect(tokens[C])
+    await crew.call("live", "subscribe", {"paths": [NOTIFICATION + "*"]})
+    t0 = time.time() - 600
+    vessel(started, "self", t0, 0, 0, 5 / KNOT, 0)
+    vessel(started, "235000001", t0, 1000, 1200, 5 / KNOT, 270, name="SEA TROUT")
+    alarm = ("235000001", "alarm", "SEA TROUT (235000001): CPA 141 m in 3 min 40 s")
+    assert await notifications(crew, lambda n: True) == [alarm]
+    ignoring = {**CONFIG, "ignored": ["235000001"]}
+    reply = await admin.call("modules", "configure", {"name": "ais-targets", "config": ignoring})
+    assert reply["data"]["state"] == "running"
+    off = ("235000001", "normal", "SEA TROUT (235000001): watch off")
+    assert await notifications(crew, lambda n: True) == [off]
+    listed = (await crew.call("ais", "targets", {}))["data"]["targets"]
+    assert [(r["mmsi"], r["status"], r["state"]) for r in listed] == [
+        ("235000001", "ignored", "normal")
+    ]
+    assert [p for p in crew.pushes if p.get("action") == "delta"] == []  # nothing raised
+    await admin.call("modules", "configure", {"name": "ais-targets", "config": CONFIG})
+    assert await notifications(crew, lambda n: True) == [alarm]
+
 
 async def test_the_panel_lists_targets_by_danger_and_highlights_it(
     started, tokens, password, http_server_client, jp_http_port, jp_base_url

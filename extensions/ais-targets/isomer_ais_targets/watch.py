@@ -125,6 +125,8 @@ class TargetWatch:
                     self.states[mmsi] = state
         live.listeners.append(self.observe)
         self.judge_all()
+        for mmsi in [m for m in self.states if m not in self.targets]:
+            self._raise(mmsi, "normal", f"{self._label(mmsi)}: no longer tracked")
 
     def stop(self) -> None:
         """Stop listening; a raised notification is cleared (nobody would clear it later)."""
@@ -185,10 +187,11 @@ class TargetWatch:
             self._pending = self._loop.call_later(wait, self.judge_all)
 
     def _forget(self, mmsi: str) -> None:
+        label = self._label(mmsi)
         self.targets.pop(mmsi, None)
         self.judged.pop(mmsi, None)
         if mmsi in self.states:
-            self._raise(mmsi, "normal", f"{self._label(mmsi)}: no longer tracked")
+            self._raise(mmsi, "normal", f"{label}: no longer tracked")
 
     # ---- judging ----------------------------------------------------------------------------
     def judge_all(self) -> None:
