@@ -53,6 +53,7 @@ EXTENSION_EVENTS = {
     ("anchor", "set"): {A, C},
     ("anchor", "raise"): {A, C},
     ("anchor", "status"): {A, C, S, V},
+    ("ais", "targets"): {A, C, S, V},
 }
 
 
