@@ -737,3 +737,47 @@ def test_isomer_ingest_of_a_file_stores_what_signal_k_expects(tmp_path, db_url, 
     assert {key for key, values in stored.items() if values} == expected_paths
     rejected = sum(sum(case.rejected.values()) for case in CASES)
     assert f"{rejected} rejected" in printed
+
+
+LIVE = [
+    "DSC.ts: Distress converts ok",
+    "GSV.ts: GLGSV converts to GLONASS",
+    "MDA.ts: inHg pressure",
+]
+
+
+async def test_udp_feed_reaches_the_live_state_under_the_right_contexts():
+    """A real loopback UDP source through the ingest worker, as ``--source udp://``."""
+    import asyncio
+    import socket
+    import time
+
+    from isomer_data.ingest.worker import IngestWorker, LiveSink
+
+    from isomer_data.services.live.state import LiveState
+
+    cases = [c for c in CASES if any(c.name.startswith(name) for name in LIVE)]
+    cases.append(next(c for c in CASES if c.name.startswith("seatalk.ts: $STALK, 0x84 ap mode")))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    live = LiveState()
+    worker = IngestWorker(f"udp://127.0.0.1:{port}", sinks=[LiveSink(live)])
+    task = asyncio.create_task(worker.run())
+    try:
+        deadline = time.monotonic() + 30
+        while worker.source.state != "listening":
+            assert time.monotonic() < deadline, worker.source.status()
+            await asyncio.sleep(0.01)
+        payload = "".join(line + "\r\n" for case in cases for line in case.lines)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(payload.encode(), ("127.0.0.1", port))
+        wanted = {key: want for case in cases for key, want in case.expected.items()}
+        while any(live.get(*key) is None for key in wanted):
+            assert time.monotonic() < deadline, worker.status()
+            await asyncio.sleep(0.02)
+        for key, want in wanted.items():
+            assert close(live.get(*key)[1], want, 1e-6), key
+        assert live.get(SELF, "notifications.adrift") is None  # the distress is not ours
+    finally:
+        task.cancel()
