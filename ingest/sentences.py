@@ -458,6 +458,12 @@ SENTENCES: dict[str, Sentence] = {
         status=(1, "A"),
         notes="starboard (or single) rudder only, as Signal K",
     ),
+    "THS": Sentence(
+        "True heading and status",
+        rules=(("navigation.headingTrue", Angle(0)),),
+        status=(1, "AEMS"),
+        notes="mode V (not valid) refused as void_status; in Signal K's repository, after 3.20.1",
+    ),
     "DBK": Sentence(
         "Depth below keel",
         rules=(("environment.depth.belowKeel", First(Num(2), Num(0, FOOT), Num(4, FATHOM))),),

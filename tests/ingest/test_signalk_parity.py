@@ -453,6 +453,24 @@ CASES = [
         {},
         unmapped={"DSC call": 1},
     ),
+    # test/THS.ts (in Signal K's repository after its release 3.20.1)
+    Case(
+        "THS.ts: Converts OK",
+        ["$GPTHS,123.456,A*30"],
+        {(SELF, "navigation.headingTrue"): 2.155},
+        tolerance=0.005 / 2.155,
+    ),
+    Case(
+        "THS.ts: Accepts estimated, manual and simulator mode indicators",
+        ["$HETHS,90.0,E*10", "$HETHS,90.0,M*18", "$HETHS,90.0,S*06"],
+        {(SELF, "navigation.headingTrue"): math.pi / 2},
+    ),
+    Case(
+        "THS.ts: Returns null when mode indicator is V (data not valid)",
+        ["$HETHS,123.456,V*3D", "$SKTHS,,*57"],
+        {},
+        rejected={"void_status": 2},
+    ),
     # test/PNKEP.ts
     Case(
         "PNKEP.ts: Polarspeed data",
