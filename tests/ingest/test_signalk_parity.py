@@ -359,6 +359,12 @@ CASES = [
         {},
         unmapped={"GSV incomplete": 1},
     ),
+    Case(
+        "GSV: numbers nested in the object are held to their ranges (a huge id, NaN)",
+        ["$GPGSV,1,1,01,99999999999999999999,45,123,40", "$GPGSV,1,1,01,05,nan,120,40"],
+        {},
+        rejected={"malformed_field": 2},
+    ),
     # test/DSC.ts: values go to the context of the vessel the call is about.
     Case(
         "DSC.ts: Position converts ok",
