@@ -572,6 +572,12 @@ SENTENCES: dict[str, Sentence] = {
         produces=dsc.PATHS,
         notes="to the context of the vessel the call is about (urn:mrn:imo:mmsi:NNN)",
     ),
+    "DSE": Sentence(
+        "Expanded DSC: position to 1/10000 minute",
+        interpret=dsc.dse_expansion,
+        produces=("navigation.position",),
+        notes="refines the preceding DSC position of the same station, in its context",
+    ),
     "ALK": Sentence(
         "Seatalk1 datagram ($STALK)",
         interpret=seatalk.stalk,

@@ -276,6 +276,14 @@ OWN_GENERATORS = {
     "PSMDST": seatalk_fields(True),
     "GSV": gsv_fields(),
     "DSC": dsc_fields(),
+    "DSE": st.tuples(
+        st.sampled_from(["1", "1", "2"]),
+        st.sampled_from(["1", "1", "2"]),
+        st.just("A"),
+        st.sampled_from(["3380400790", "0031600010", "x"]),
+        st.sampled_from(["00", "00", "01"]),
+        st.sampled_from(["45894494", "4589", ""]),
+    ).map(list),
     "RPM": st.tuples(
         st.sampled_from(["E", "S", ""]),
         st.sampled_from(["1", "2", "", "123", "x"]),
@@ -327,10 +335,15 @@ def sentences(draw: st.DrawFn, kind: str) -> str:
     return line
 
 
+# Sentences that only mean something after another: a DSE refines the DSC before it.
+PRELUDE = {"DSE": with_checksum("CDDSC,12,3380400790,12,06,00,1423108312,2019,,,S,E")}
+
+
 def logs(kinds: list[str]) -> st.SearchStrategy[list[str]]:
     """A short log: usually a dated fix first (else only dated sentences are timed)."""
     body = st.lists(st.sampled_from(kinds).flatmap(sentences), min_size=1, max_size=6)
-    start = st.sampled_from([[DATED_FIX]] * 4 + [[]])
+    preludes = [PRELUDE[k] for k in kinds if k in PRELUDE]
+    start = st.sampled_from([[DATED_FIX, *preludes]] * 4 + [[]])
     return st.tuples(start, body).map(lambda parts: parts[0] + parts[1])
 
 

@@ -477,6 +477,43 @@ CASES = [
         {},
         rejected={"void_status": 2},
     ),
+    # test/DSE.ts (in Signal K's repository after its release 3.20.1)
+    Case(
+        "DSE.ts: refines the position of the preceding DSC sentence",
+        [
+            "$CDDSC,12,3380400790,12,06,00,1423108312,2019,,,S,E*6A",
+            "$CDDSE,1,1,A,3380400790,00,45894494*1B",
+        ],
+        {
+            (mmsi("338040079"), "navigation.position"): {
+                "latitude": 42.5243,
+                "longitude": -83.2075,
+            },
+            (mmsi("338040079"), "notifications.adrift"): lambda v: v["state"] == "emergency",
+        },
+        tolerance=0.0001 / 83.2,
+    ),
+    Case(
+        "DSE.ts: returns null when no preceding DSC position is known",
+        ["$CDDSE,1,1,A,3380400790,00,45894494*1B"],
+        {},
+        unmapped={"DSE without DSC": 1},
+    ),
+    Case(
+        "DSE.ts: ignores multi-sentence DSE groups",
+        [
+            "$CDDSC,12,3380400790,12,06,00,1423108312,2019,,,S,E*6A",
+            "$CDDSE,2,1,A,3380400790,00,45894494*18",
+        ],
+        {
+            (mmsi("338040079"), "navigation.position"): {
+                "latitude": 42 + 31 / 60,
+                "longitude": -83.2,
+            },
+            (mmsi("338040079"), "notifications.adrift"): lambda v: v["state"] == "emergency",
+        },
+        unmapped={"DSE group": 1},
+    ),
     # test/PNKEP.ts
     Case(
         "PNKEP.ts: Polarspeed data",
