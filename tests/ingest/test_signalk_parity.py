@@ -448,6 +448,12 @@ CASES = [
         {(mmsi("338040079"), "notifications.adrift"): lambda v: v["state"] == "emergency"},
     ),
     Case(
+        "DSC: a position with 60 minutes or more is refused, not shifted a degree",
+        ["$CDDSC,12,3380400790,12,06,00,1426108312,2019,,,S,E"],
+        {(mmsi("338040079"), "notifications.adrift"): lambda v: v["state"] == "emergency"},
+        rejected={"impossible_position": 1},
+    ),
+    Case(
         "DSC.ts: Sentence with a non-numeric sender MMSI is dropped",
         ["$CDDSC,12,ABC,,07,,,,,,*17"],
         {},
