@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import rioxarray  # noqa: F401 - registers the .rio accessor
 import xarray as xr
 
-from isomer_data import __version__
+from isomer_data.acdd import common_attributes
 from isomer_data.bathymetry.corrections import reduce_soundings
 from isomer_data.bathymetry.grid import (
     MAX_CELLS,
@@ -73,15 +71,6 @@ VARIABLES = {
 UNCERTAINTY_COMMENT = (
     "95 % confidence (coverage factor 1.96, i.e. 1.96 standard errors): the IHO S-44 total "
     "vertical uncertainty of the chosen order combined with the cell's own spread"
-)
-
-
-# The standard-name table the names above were checked against (and the one the IOOS
-# compliance-checker ships, so checking a file never needs to download another).
-STANDARD_NAME_VOCABULARY = "CF Standard Name Table v93"
-ACKNOWLEDGEMENT = (
-    "Soundings contributed by the crews of the vessels that sailed these waters, logged and "
-    "gridded with Isomer Data (open source)."
 )
 
 
@@ -165,10 +154,9 @@ def build_dataset(spec: GridSpec, stats: Mapping[str, np.ndarray], attrs: dict) 
 
 
 def acdd_attributes(spec: GridSpec, soundings: pd.DataFrame, summary: dict) -> dict:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     times = pd.to_datetime(soundings["time"], utc=True) if len(soundings) else None
     attrs = {
-        "Conventions": "CF-1.8, ACDD-1.3",
+        **common_attributes("gridded"),
         "title": "Isomer Data crowdsourced bathymetry",
         "summary": "Median depth per cell of crowdsourced echo-sounder soundings, transducer "
         "offsets applied, robust per-cell outlier rejection (median/MAD, k=3).",
@@ -176,24 +164,9 @@ def acdd_attributes(spec: GridSpec, soundings: pd.DataFrame, summary: dict) -> d
         "comment": "Depth positive down in metres; cells without soundings are empty "
         "(_FillValue). Statistics per cell: median (depth), mean, standard deviation, count "
         "and 95 % uncertainty. Built from volunteer vessels' echo sounders: not for navigation.",
-        "acknowledgement": ACKNOWLEDGEMENT,
         "source": "crowdsourced echo-sounder soundings (NMEA 0183 DBT/DPT, NMEA 2000) paired "
         "with GNSS positions, as logged by the contributing vessels",
         "processing_level": "gridded (L3): transducer offsets applied, per-cell outliers rejected",
-        "project": "Isomer Data",
-        "publisher_name": "Isomer Data",
-        "publisher_type": "institution",
-        "publisher_url": "https://github.com/isomeric/isomer-data",
-        "id": str(uuid.uuid4()),
-        "naming_authority": "org.isomer-data",
-        "history": f"{now} gridded by isomer_data {__version__}",
-        "date_created": now,
-        "creator_name": "Isomer Data",
-        "creator_type": "institution",
-        "creator_url": "https://github.com/isomeric/isomer-data",
-        "institution": "Isomer Data contributors",
-        "license": "ODbL-1.0",
-        "standard_name_vocabulary": STANDARD_NAME_VOCABULARY,
         "geospatial_lat_min": spec.south,
         "geospatial_lat_max": spec.north,
         "geospatial_lon_min": spec.west,

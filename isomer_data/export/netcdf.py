@@ -15,11 +15,14 @@ the platform writes passes the IOOS compliance-checker (``tests/export/test_meta
   ``time_coverage_*`` from the time values;
 * ``coverage_content_type`` on every variable (``coordinate`` for coordinates,
   ``referenceInformation`` for the grid mapping, ``physicalMeasurement`` by default);
-* the grid mapping variable as a 32-bit integer (CF 2.2 has no 64-bit types).
+* the grid mapping variable as a 32-bit integer and times as seconds in doubles (CF 2.2
+  has no 64-bit integers);
+* names CF accepts (``environment.depth.belowSurface`` → ``environment_depth_belowSurface``).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +55,14 @@ def to_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
     for name, var in ds.variables.items():
         if name in ds.dims or name.endswith("_bnds") or not var.dims:
             encoding[name] = {"_FillValue": None}
+    if "time" in ds.variables and np.issubdtype(ds["time"].dtype, np.datetime64):
+        # CF 2.2 has no 64-bit integers: seconds as doubles keep sub-second times exact
+        encoding["time"] = {
+            "units": TIME_UNITS,
+            "calendar": "standard",
+            "dtype": "float64",
+            "_FillValue": None,
+        }
     for name, var in ds.data_vars.items():
         if name.endswith("_bnds"):
             continue
@@ -67,6 +78,11 @@ def file_metadata(ds: xr.Dataset) -> xr.Dataset:
     ds.attrs = dict(ds.attrs)
     for name in ds.variables:
         ds[name].attrs = dict(ds[name].attrs)
+    # CF 2.3: names of letters, digits and underscores (Signal K paths have dots); the path
+    # stays in each variable's signalk_path attribute.
+    renames = {name: _cf_name(str(name)) for name in ds.variables if _cf_name(str(name)) != name}
+    if renames:
+        ds = ds.rename(renames)
     bounds: dict[str, tuple[float, float]] = {}
     for names, axis in ((LAT_NAMES, "lat"), (LON_NAMES, "lon")):
         name = next((n for n in names if n in ds.variables), None)
@@ -105,6 +121,11 @@ def file_metadata(ds: xr.Dataset) -> xr.Dataset:
         else:
             var.attrs.setdefault("coverage_content_type", "physicalMeasurement")
     return ds
+
+
+def _cf_name(name: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return name if name[:1].isalpha() else f"v_{name}"
 
 
 def _cell_bounds(ds: xr.Dataset, name: str) -> np.ndarray | None:

@@ -179,7 +179,14 @@ def test_observations_netcdf_passes_cf_and_acdd(exported, offline, tmp_path, cap
 
     isomer = Client(exported["url"], exported["name"])
     ds = isomer.observations(
-        ["navigation.speedOverGround", "environment.depth.belowSurface", "environment.wind.*"]
+        [
+            "navigation.position",
+            "navigation.speedOverGround",
+            "navigation.courseOverGroundTrue",
+            "environment.depth.belowSurface",
+            "environment.water.temperature",
+            "environment.outside.*",
+        ]
     )
     path = to_netcdf(ds, tmp_path / "observations.nc")
     scores = compliance(path, tmp_path)
@@ -188,3 +195,19 @@ def test_observations_netcdf_passes_cf_and_acdd(exported, offline, tmp_path, cap
             print(f"\ncompliance-checker {checker} (observations): {result['score']:.1f} %")
     assert scores["cf:1.8"]["score"] == 100.0, scores["cf:1.8"]["failed"]
     assert scores["acdd:1.3"]["score"] >= 90.0, scores["acdd:1.3"]["failed"]
+
+
+def test_every_standard_name_we_write_is_in_the_cf_table():
+    """A name CF does not know fails the CF check: the path table and the depth map's
+    variables use only names of the table the files cite (modifiers after a space)."""
+    from compliance_checker.cf.util import StandardNameTable
+
+    from isomer_data.acdd import STANDARD_NAME_VOCABULARY
+    from isomer_data.bathymetry.dataset import VARIABLES
+    from isomer_data.units import PATHS
+
+    table = StandardNameTable()
+    assert STANDARD_NAME_VOCABULARY.endswith(f"v{table._version}")
+    names = {sn for _, sn, _ in PATHS.values() if sn}
+    names |= {spec[2].split()[0] for spec in VARIABLES.values()}
+    assert names - set(table._names) == set()
