@@ -3,7 +3,10 @@
 One platform for the module: ``isomer launch`` in an empty home, so its own embedded
 database, its first start (the sample stored, the examples copied into its notebooks
 folder) and nothing from the test suite. Each notebook then runs from the copy JupyterLab
-shows, in the "Isomer Data (Python 3)" kernel, which finds the platform by itself.
+shows, in the "Isomer Data (Python 3)" kernel, which finds the platform by itself: the
+administrator's way (direct database access, as the launch token's kernels have it), and
+for notebook 03 a scientist's (over HTTP with the scientist's own token, as the platform
+gives the kernels of a logged-in scientist).
 """
 
 from __future__ import annotations
@@ -78,6 +81,11 @@ def instance(tmp_path_factory):
         instance_dir = home / "instances" / "default"
         yield {
             "env": env,
+            "scientist_env": {
+                **env,
+                "ISOMER_DATA_URL": f"http://127.0.0.1:{port}",
+                "ISOMER_DATA_TOKEN": scientist_token(env, port),
+            },
             "dir": instance_dir,
             "examples": instance_dir / "notebooks" / "examples",
             "sample": sample,
@@ -92,13 +100,31 @@ def instance(tmp_path_factory):
         log.close()
 
 
-def run(instance, name: str) -> tuple[dict, nbformat.NotebookNode]:
+def scientist_token(env: dict, port: int) -> str:
+    """A scientist created the documented way, logged in through the JSON login."""
+    subprocess.run(
+        [sys.executable, "-m", "isomer_data", "db", "user", "create-user", "--username",
+         "marine", "--role", "scientist", "--password-stdin"],
+        input=b"a long enough password\n", env=env, check=True, capture_output=True,
+    )  # fmt: skip
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/isomer/api/login",
+        data=json.dumps({"username": "marine", "password": "a long enough password"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["token"]
+
+
+def run(instance, name: str, *, scientist: bool = False) -> tuple[dict, nbformat.NotebookNode]:
     """Execute the instance's copy of a notebook in its folder; the last cell's dict."""
     folder = instance["examples"]
     nb = nbformat.read(folder / name, as_version=4)
     saved = dict(os.environ)
     os.environ.clear()
-    os.environ.update(instance["env"])  # the kernel inherits only what a newcomer has
+    # the kernel inherits only what a newcomer's (or a scientist's) kernel has
+    os.environ.update(instance["scientist_env" if scientist else "env"])
+    nb.cells.append(nbformat.v4.new_code_cell("type(isomer).__name__"))  # how it connected
     try:
         NotebookClient(
             nb,
@@ -109,6 +135,8 @@ def run(instance, name: str) -> tuple[dict, nbformat.NotebookNode]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+    probe = nb.cells.pop()
+    nb.client = probe["outputs"][0]["data"]["text/plain"]
     last = nb.cells[-1]["outputs"][-1]
     return ast.literal_eval(last["data"]["text/plain"]), nb
 
@@ -134,6 +162,7 @@ def test_first_start_stores_the_sample_and_copies_the_examples(instance):
 
 def test_explore_voyage(instance):
     summary, nb = run(instance, "01-explore-voyage.ipynb")
+    assert nb.client == "'Client'"  # direct database access, as the administrator
     # the sample: own vessel, its companion and two AIS targets; 6 kn over 14 minutes
     assert summary["vessels"] >= 4
     assert summary["median_sog_kn"] == pytest.approx(6.0, abs=0.1)
@@ -155,7 +184,8 @@ def test_depth_map_exports_files_that_match_the_soundings(instance):
 
 
 def test_compare_two_sounders(instance):
-    summary, nb = run(instance, "03-compare-sounders.ipynb")
+    summary, nb = run(instance, "03-compare-sounders.ipynb", scientist=True)
+    assert nb.client == "'RemoteClient'"  # over HTTP, as the scientist
     assert set(summary["vessels"]) == {"self", SECOND_VESSEL}
     assert summary["cells_compared"] > 10
     # offsets applied the maps agree; raw, the 0.8 m and 0.5 m transducers differ by 0.3 m
