@@ -137,10 +137,11 @@ def _cell_bounds(ds: xr.Dataset, name: str) -> np.ndarray | None:
     steps = np.diff(values)
     if not np.allclose(steps, steps[0], rtol=1e-6, atol=0):
         return None
-    half = abs(steps[0]) / 2
-    edges = np.stack(
-        [np.minimum(values - half, values + half), np.maximum(values - half, values + half)], axis=1
-    )
+    # Edges in the coordinate's own direction, each shared edge one and the same number
+    # (CF 7.1: contiguous cells, bounds ordered like the coordinate).
+    step = (values[-1] - values[0]) / (len(values) - 1)
+    edge = values[0] - step / 2 + step * np.arange(len(values) + 1)
+    edges = np.stack([edge[:-1], edge[1:]], axis=1)
     ds[f"{name}_bnds"] = ((name, "nv"), edges)
     ds[name].attrs["bounds"] = f"{name}_bnds"
     return edges

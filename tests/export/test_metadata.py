@@ -128,6 +128,10 @@ def test_every_netcdf_variable_says_what_it_is_and_extents_match(exported):
         assert nc.geospatial_lat_max == pytest.approx(float(lat.max()))
         assert nc.geospatial_lon_min == pytest.approx(float(lon.min()))
         assert nc.geospatial_lon_max == pytest.approx(float(lon.max()))
+        # cells' bounds: contiguous, ordered like their (north-up, descending) coordinate
+        lat_bnds = nc["lat_bnds"][:]
+        assert np.array_equal(lat_bnds[1:, 0], lat_bnds[:-1, 1])
+        assert np.all(lat_bnds[:, 0] > lat_bnds[:, 1]) and np.all(np.diff(lat) < 0)
         # the cells' edges are the bbox asked for
         assert float(nc["lat_bnds"][:].min()) == pytest.approx(50.77)
         assert float(nc["lon_bnds"][:].max()) == pytest.approx(-1.26)
