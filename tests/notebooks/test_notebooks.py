@@ -12,6 +12,7 @@ gives the kernels of a logged-in scientist).
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import signal
@@ -53,10 +54,10 @@ def status(port: int) -> dict | None:
         return None
 
 
-@pytest.fixture(scope="module")
-def instance(tmp_path_factory):
-    """A fresh instance, launched as a newcomer launches it; stopped after the module."""
-    home = tmp_path_factory.mktemp("newcomer") / "home"
+@contextlib.contextmanager
+def fresh_instance(root: Path):
+    """A fresh instance, launched as a newcomer launches it; stopped on leaving."""
+    home = root / "home"
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ISOMER_", "JUPYTER_"))}
     env["ISOMER_HOME"] = str(home)
@@ -124,7 +125,8 @@ def run(instance, name: str, *, scientist: bool = False) -> tuple[dict, nbformat
     os.environ.clear()
     # the kernel inherits only what a newcomer's (or a scientist's) kernel has
     os.environ.update(instance["scientist_env" if scientist else "env"])
-    nb.cells.append(nbformat.v4.new_code_cell("type(isomer).__name__"))  # how it connected
+    # first, before the notebook's own connect(): how the kernel connected at its start
+    nb.cells.insert(0, nbformat.v4.new_code_cell("type(isomer).__name__"))
     try:
         NotebookClient(
             nb,
@@ -135,7 +137,7 @@ def run(instance, name: str, *, scientist: bool = False) -> tuple[dict, nbformat
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    probe = nb.cells.pop()
+    probe = nb.cells.pop(0)
     nb.client = probe["outputs"][0]["data"]["text/plain"]
     last = nb.cells[-1]["outputs"][-1]
     return ast.literal_eval(last["data"]["text/plain"]), nb
@@ -150,7 +152,7 @@ def images(nb) -> int:
     )
 
 
-def test_first_start_stores_the_sample_and_copies_the_examples(instance):
+def check_first_start(instance):
     assert instance["sample"]["observations"] > 10_000
     shipped = example_notebooks()
     assert sorted(p.name for p in instance["examples"].iterdir()) == sorted(shipped)
@@ -160,7 +162,7 @@ def test_first_start_stores_the_sample_and_copies_the_examples(instance):
     assert sorted(record["copied"]) == sorted(shipped)
 
 
-def test_explore_voyage(instance):
+def check_explore_voyage(instance):
     summary, nb = run(instance, "01-explore-voyage.ipynb")
     assert nb.client == "'Client'"  # direct database access, as the administrator
     # the sample: own vessel, its companion and two AIS targets; 6 kn over 14 minutes
@@ -170,7 +172,7 @@ def test_explore_voyage(instance):
     assert images(nb) == 2  # the tracks and the time series
 
 
-def test_depth_map_exports_files_that_match_the_soundings(instance):
+def check_depth_map(instance):
     summary, nb = run(instance, "02-depth-map.ipynb")
     assert summary["soundings"] >= 1680  # both vessels' 840 (and the live replay's)
     assert summary["cells_checked"] > 10 and summary["cells_differing"] == 0
@@ -183,7 +185,7 @@ def test_depth_map_exports_files_that_match_the_soundings(instance):
     assert images(nb) == 1
 
 
-def test_compare_two_sounders(instance):
+def check_compare_sounders(instance):
     summary, nb = run(instance, "03-compare-sounders.ipynb", scientist=True)
     assert nb.client == "'RemoteClient'"  # over HTTP, as the scientist
     assert set(summary["vessels"]) == {"self", SECOND_VESSEL}
@@ -194,17 +196,17 @@ def test_compare_two_sounders(instance):
     assert images(nb) == 1
 
 
-def test_kernel_starts_connected(instance):
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("repr(isomer)")])
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(instance["env"])
-    try:
-        NotebookClient(nb, timeout=60, kernel_name="isomer-data").execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    assert "isomer_data.Client" in nb.cells[0]["outputs"][0]["data"]["text/plain"]
+def test_a_newcomer_runs_every_example_on_a_fresh_instance(tmp_path):
+    """One launch for all: the notebooks' kernels are the slow part, not the checks.
+
+    (One test rather than one per notebook: pytest-xdist would spread the tests of a
+    module over its workers, and each would launch an instance of its own.)
+    """
+    with fresh_instance(tmp_path) as instance:
+        check_first_start(instance)
+        check_explore_voyage(instance)
+        check_depth_map(instance)
+        check_compare_sounders(instance)
 
 
 def test_notebooks_are_committed_without_outputs_or_test_hooks():
