@@ -64,7 +64,10 @@ def server_config(config: IsomerConfig):
     from isomer_data.notebook_examples import install_examples
 
     # JupyterLab shows the example notebooks from the first start on; never over a user's.
-    install_examples(config.instance_dir, workspace)
+    try:
+        install_examples(config.instance_dir, workspace)
+    except OSError as exc:  # a courtesy: the platform starts without them
+        log.warning("example notebooks not copied into %s: %s", workspace, exc)
     c.ServerApp.jpserver_extensions = {"isomer_data": True, "jupyterlab": True}
     c.ServerApp.ip = config.host
     c.ServerApp.port = config.port
