@@ -1,4 +1,4 @@
-"""Package layout: the source keeps ``ingest/``, ``schemas/`` and ``kernels/`` at the top of
+"""Package layout: the source keeps ``ingest/``, ``schemas/``, ``kernels/`` and ``notebooks/`` at the top of
 the checkout, the wheel ships them inside the ``isomer_data`` namespace (nothing else lands at
 the top of site-packages); ``bench/`` and ``tests/`` are not installed. Everything else about
 the project is in pyproject.toml.
@@ -10,6 +10,7 @@ MAPPED = {
     "isomer_data.ingest": "ingest",
     "isomer_data.schemas": "schemas",
     "isomer_data.kernels": "kernels",
+    "isomer_data.notebooks": "notebooks",
 }
 
 packages = find_packages(include=["isomer_data", "isomer_data.*"])

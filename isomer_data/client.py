@@ -117,6 +117,11 @@ class Client:
             crs="EPSG:4326",
         )
 
+    def vessel_offsets(self) -> dict[str, dict]:
+        """``vessel -> metadata`` (``transducer_depth``, ``name``, …) of every vessel whose
+        transducer depth the platform knows: what the depth map applies to raw depths."""
+        return self._offsets()
+
     def depth_grid(
         self,
         bbox: Sequence[float],
@@ -325,11 +330,32 @@ def observations_to_xarray(frame: pd.DataFrame):
     for name in ds.data_vars:
         key = f"navigation.position.{name}" if name in ("latitude", "longitude") else name
         ds[name].attrs.update(cf_attrs(key))
-    ds["time"].attrs.update({"standard_name": "time", "long_name": "time (UTC)"})
-    ds.attrs.update(
-        {"Conventions": "CF-1.8", "source": "Isomer Data observations", "featureType": "trajectory"}
+    ds["time"].attrs.update({"standard_name": "time", "long_name": "time (UTC)", "axis": "T"})
+    ds["vessel"].attrs.update(
+        {"long_name": "vessel (Signal K context)", "cf_role": "trajectory_id"}
     )
+    ds.attrs.update(observation_attributes(list(ds.data_vars)))
     return ds
+
+
+def observation_attributes(names: list[str]) -> dict:
+    """ACDD discovery metadata of an observations dataset (``to_netcdf`` adds extents)."""
+    from isomer_data.acdd import common_attributes
+
+    return {
+        **common_attributes("exported"),
+        "title": "Isomer Data vessel observations",
+        "summary": "Observations from vessels' instruments as stored by Isomer Data, one "
+        "variable per Signal K path, in SI units: " + ", ".join(sorted(names)),
+        "keywords": "vessel observations, ship data, Signal K, NMEA, navigation, "
+        "meteorology, oceanography",
+        "comment": "Variable attribute signalk_path names each variable's Signal K path. "
+        "Values as the instruments reported them: range-checked, not otherwise "
+        "quality-controlled.",
+        "source": "vessels' instruments (NMEA 0183, NMEA 2000, AIS) decoded by Isomer Data",
+        "processing_level": "decoded and converted to SI units (L1)",
+        "featureType": "trajectory",
+    }
 
 
 def _within_bbox(client: Client, frame: pd.DataFrame, bbox, start, end) -> pd.DataFrame:

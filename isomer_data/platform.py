@@ -172,6 +172,9 @@ class Platform:
                 counters["spill_bytes"] = store.spill.used
         if self.supervisor is not None:
             counters["database_restarts"] = self.supervisor.restarts
+        ingest = self.ingest
+        if ingest is not None and ingest.sample is not None:
+            counters["sample"] = ingest.sample  # the bundled sample's store at first start
         return counters
 
     async def close(self) -> None:

@@ -20,12 +20,16 @@ PATHS: dict[str, tuple[str, str | None, str]] = {
         "platform_speed_wrt_sea_water",
         "speed through water",
     ),
-    "navigation.rateOfTurn": ("rad s-1", None, "rate of turn"),
+    "navigation.rateOfTurn": (
+        "rad s-1",
+        "platform_yaw_rate_fore_starboard",  # Signal K: positive turning to starboard
+        "rate of turn",
+    ),
     "navigation.log": ("m", None, "total distance through water"),
     "navigation.trip.log": ("m", None, "trip distance through water"),
     "environment.depth.belowTransducer": (
         "m",
-        "sea_floor_depth_below_sensor",
+        None,  # CF has no name for a depth below the sensor (its table has none "_sensor")
         "depth below transducer",
     ),
     "environment.depth.belowSurface": (
@@ -44,7 +48,11 @@ PATHS: dict[str, tuple[str, str | None, str]] = {
     "environment.wind.angleApparent": ("rad", None, "apparent wind angle (starboard positive)"),
     "environment.wind.speedTrue": ("m s-1", "wind_speed", "true wind speed"),
     "environment.wind.angleTrueWater": ("rad", None, "true wind angle relative to the bow"),
-    "environment.wind.directionTrue": ("rad", None, "true wind direction (from, true north)"),
+    "environment.wind.directionTrue": (
+        "rad",
+        "wind_from_direction",
+        "true wind direction (from, true north)",
+    ),
     "environment.wind.directionMagnetic": ("rad", None, "wind direction (from, magnetic)"),
     "navigation.position.latitude": ("degrees_north", "latitude", "latitude"),
     "navigation.position.longitude": ("degrees_east", "longitude", "longitude"),

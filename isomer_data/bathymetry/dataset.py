@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import rioxarray  # noqa: F401 - registers the .rio accessor
 import xarray as xr
 
-from isomer_data import __version__
+from isomer_data.acdd import common_attributes
 from isomer_data.bathymetry.corrections import reduce_soundings
 from isomer_data.bathymetry.grid import (
     MAX_CELLS,
@@ -22,23 +20,58 @@ from isomer_data.bathymetry.grid import (
     s44_coefficients,
 )
 
+# name -> (statistic, units, standard_name (with its CF modifier), coverage_content_type
+#          (ACDD), cell_methods, long_name)
+DEPTH = "sea_floor_depth_below_sea_surface"
 VARIABLES = {
     "depth": (
         "median",
         "m",
-        "sea_floor_depth_below_sea_surface",
+        DEPTH,
+        "physicalMeasurement",
+        "area: median",
         "median depth of the cell's soundings (positive down)",
     ),
-    "depth_mean": ("mean", "m", None, "mean depth of the cell's soundings (positive down)"),
-    "depth_std": ("std", "m", None, "standard deviation of the cell's soundings"),
-    "count": ("count", "1", None, "number of soundings in the cell after outlier rejection"),
+    "depth_mean": (
+        "mean",
+        "m",
+        DEPTH,
+        "physicalMeasurement",
+        "area: mean",
+        "mean depth of the cell's soundings (positive down)",
+    ),
+    "depth_std": (
+        "std",
+        "m",
+        DEPTH,
+        "qualityInformation",
+        "area: standard_deviation",
+        "standard deviation of the cell's soundings",
+    ),
+    "count": (
+        "count",
+        "1",
+        # CF deprecates the number_of_observations modifier for this standard name; the
+        # link to the depth is ancillary_variables on depth.
+        "number_of_observations",
+        "auxiliaryInformation",
+        None,
+        "number of soundings in the cell after outlier rejection",
+    ),
     "uncertainty": (
         "uncertainty",
         "m",
+        f"{DEPTH} standard_error",
+        "qualityInformation",
         None,
         "95% depth uncertainty: sqrt(TVU_S44^2 + (1.96 std/sqrt(n))^2)",
     ),
 }
+# CF's standard_error is one standard error unless the variable says which multiple.
+UNCERTAINTY_COMMENT = (
+    "95 % confidence (coverage factor 1.96, i.e. 1.96 standard errors): the IHO S-44 total "
+    "vertical uncertainty of the chosen order combined with the cell's own spread"
+)
 
 
 def _iso(ts) -> str:
@@ -50,21 +83,32 @@ def build_dataset(spec: GridSpec, stats: Mapping[str, np.ndarray], attrs: dict) 
     lat = spec.lat_centres()[::-1]
     lon = spec.lon_centres()
     data_vars = {}
-    for name, (key, units, standard_name, long_name) in VARIABLES.items():
+    for name, (key, units, standard_name, content, methods, long_name) in VARIABLES.items():
         values = np.asarray(stats[key]).reshape(spec.ny, spec.nx)[::-1]
         values = values.astype(np.int32) if name == "count" else values.astype(np.float32)
-        var_attrs = {"units": units, "long_name": long_name}
-        if standard_name:
-            var_attrs["standard_name"] = standard_name
+        var_attrs = {
+            "units": units,
+            "standard_name": standard_name,
+            "long_name": long_name,
+            "coverage_content_type": content,
+        }
+        if methods:
+            var_attrs["cell_methods"] = methods
         data_vars[name] = (("lat", "lon"), values, var_attrs)
+    data_vars["uncertainty"][2]["comment"] = UNCERTAINTY_COMMENT
     depth = data_vars["depth"][1]
     data_vars["elevation"] = (
         ("lat", "lon"),
         -depth,
         {
             "units": "m",
+            # GEBCO's name for its elevation grids; the comment says which surface it is from.
+            "standard_name": "height_above_mean_sea_level",
             "long_name": "elevation of the sea floor (negative below the surface), as GEBCO",
-            "positive": "up",
+            "coverage_content_type": "physicalMeasurement",
+            "cell_methods": "area: median",
+            "comment": "-depth: relative to the sea surface at the time of sounding, or to "
+            "chart datum when a water-level correction was applied (water_level_correction)",
         },
     )
     ds = xr.Dataset(
@@ -78,6 +122,7 @@ def build_dataset(spec: GridSpec, stats: Mapping[str, np.ndarray], attrs: dict) 
                     "standard_name": "latitude",
                     "long_name": "latitude of cell centre",
                     "axis": "Y",
+                    "coverage_content_type": "coordinate",
                 },
             ),
             "lon": (
@@ -88,12 +133,20 @@ def build_dataset(spec: GridSpec, stats: Mapping[str, np.ndarray], attrs: dict) 
                     "standard_name": "longitude",
                     "long_name": "longitude of cell centre",
                     "axis": "X",
+                    "coverage_content_type": "coordinate",
                 },
             ),
         },
         attrs=attrs,
     )
     ds["depth"].attrs["positive"] = "down"
+    ds["depth"].attrs["ancillary_variables"] = "count depth_std uncertainty"
+    if np.isfinite(depth).any():
+        ds.attrs["geospatial_vertical_min"] = float(np.nanmin(depth))
+        ds.attrs["geospatial_vertical_max"] = float(np.nanmax(depth))
+        ds.attrs["geospatial_vertical_units"] = "m"
+        # EPSG:5831, instantaneous water level depth: below the sea surface when sounded
+        ds.attrs["geospatial_bounds_vertical_crs"] = "EPSG:5831"
     ds = ds.rio.write_crs("EPSG:4326")
     for name in ds.data_vars:
         ds[name].attrs["grid_mapping"] = "spatial_ref"
@@ -101,24 +154,19 @@ def build_dataset(spec: GridSpec, stats: Mapping[str, np.ndarray], attrs: dict) 
 
 
 def acdd_attributes(spec: GridSpec, soundings: pd.DataFrame, summary: dict) -> dict:
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     times = pd.to_datetime(soundings["time"], utc=True) if len(soundings) else None
     attrs = {
-        "Conventions": "CF-1.8, ACDD-1.3",
+        **common_attributes("gridded"),
         "title": "Isomer Data crowdsourced bathymetry",
         "summary": "Median depth per cell of crowdsourced echo-sounder soundings, transducer "
         "offsets applied, robust per-cell outlier rejection (median/MAD, k=3).",
         "keywords": "bathymetry, crowdsourced bathymetry, CSB, depth, sea floor",
-        "id": str(uuid.uuid4()),
-        "naming_authority": "org.isomer-data",
-        "history": f"{now} gridded by isomer_data {__version__}",
-        "date_created": now,
-        "creator_name": "Isomer Data",
-        "creator_type": "institution",
-        "creator_url": "https://github.com/isomeric/isomer-data",
-        "institution": "Isomer Data contributors",
-        "license": "ODbL-1.0",
-        "standard_name_vocabulary": "CF Standard Name Table v84",
+        "comment": "Depth positive down in metres; cells without soundings are empty "
+        "(_FillValue). Statistics per cell: median (depth), mean, standard deviation, count "
+        "and 95 % uncertainty. Built from volunteer vessels' echo sounders: not for navigation.",
+        "source": "crowdsourced echo-sounder soundings (NMEA 0183 DBT/DPT, NMEA 2000) paired "
+        "with GNSS positions, as logged by the contributing vessels",
+        "processing_level": "gridded (L3): transducer offsets applied, per-cell outliers rejected",
         "geospatial_lat_min": spec.south,
         "geospatial_lat_max": spec.north,
         "geospatial_lon_min": spec.west,

@@ -61,6 +61,13 @@ def server_config(config: IsomerConfig):
     os.chmod(config.instance_dir, 0o700)
     workspace = config.instance_dir / "notebooks"
     workspace.mkdir(exist_ok=True)
+    from isomer_data.notebook_examples import install_examples
+
+    # JupyterLab shows the example notebooks from the first start on; never over a user's.
+    try:
+        install_examples(config.instance_dir, workspace)
+    except OSError as exc:  # a courtesy: the platform starts without them
+        log.warning("example notebooks not copied into %s: %s", workspace, exc)
     c.ServerApp.jpserver_extensions = {"isomer_data": True, "jupyterlab": True}
     c.ServerApp.ip = config.host
     c.ServerApp.port = config.port

@@ -16,6 +16,12 @@ from 50°48'N 1°18'W, with
 * AIS: a class A ship (types 1 and two-sentence 5) and a class B yacht (types 18, 24A/B);
 * deliberate faults: one bad checksum, one binary garbage line, one truncated line, one
   unknown proprietary sentence, one unmapped GSA.
+
+A second vessel, *Second Wind* (``SECOND_VESSEL``, file ``second-wind.nmea``), sails the
+same track a minute behind with only a GPS (RMC, GGA) and a sounder that sends DBT alone:
+its transducer sits ``SECOND_TRANSDUCER_DEPTH`` = 0.8 m below the waterline, which only its
+vessel metadata (``vessels.json``) tells. Its raw depths read 0.3 m shallower than the own
+vessel's; with the offsets applied both agree, which is what ``notebooks/03`` shows.
 """
 
 from __future__ import annotations
@@ -36,8 +42,13 @@ TRANSDUCER_DEPTH = 0.5  # metres below the waterline (DPT offset)
 MAGNETIC_VARIATION_DEG = -1.5  # 1.5° W
 DEVIATION_DEG = 2.0  # 2.0° E
 SHIP_MMSI, YACHT_MMSI = 235009876, 235001234
+SECOND_MMSI = 235000077
+SECOND_VESSEL = f"urn:mrn:imo:mmsi:{SECOND_MMSI}"
+SECOND_TRANSDUCER_DEPTH = 0.8
+SECOND_DELAY = 60.0  # seconds behind the own vessel, on the same track
 
 OUTPUT = Path(__file__).with_name("voyage.nmea")
+SECOND_OUTPUT = Path(__file__).with_name("second-wind.nmea")
 
 
 def seabed_depth(lat: float, lon: float) -> float:
@@ -218,9 +229,34 @@ def generate(seconds: int = SECONDS, seed: int = SEED) -> bytes:
     return b"".join(lines)
 
 
+def generate_second_vessel(seconds: int = SECONDS, seed: int = SEED + 1) -> bytes:
+    """The second vessel's log: RMC, GGA and DBT at 1 Hz, the own track ``SECOND_DELAY`` later."""
+    rng = random.Random(seed)
+    lines: list[str] = []
+    for second in range(seconds):
+        hhmmss, ddmmyy, _ = _utc(START + SECOND_DELAY + second)
+        lat, lon = position_at(second)
+        speed = SPEED_KN + rng.uniform(-0.1, 0.1)
+        cog = COURSE_DEG + rng.uniform(-0.5, 0.5)
+        lines.append(
+            with_checksum(
+                f"GPRMC,{hhmmss},A,{_lat(lat)},{_lon(lon)},{speed:.1f},{cog:.1f},{ddmmyy},"
+                f"{abs(MAGNETIC_VARIATION_DEG):.1f},W"
+            )
+        )
+        lines.append(
+            with_checksum(f"GPGGA,{hhmmss},{_lat(lat)},{_lon(lon)},1,07,1.2,8.0,M,47.0,M,,")
+        )
+        below_transducer = seabed_depth(lat, lon) - SECOND_TRANSDUCER_DEPTH
+        feet, fathoms = below_transducer / 0.3048, below_transducer / 1.8288
+        lines.append(with_checksum(f"SDDBT,{feet:.1f},f,{below_transducer:.1f},M,{fathoms:.1f},F"))
+    return "".join(line + "\r\n" for line in lines).encode("ascii")
+
+
 def main() -> None:
-    OUTPUT.write_bytes(generate())
-    print(f"wrote {OUTPUT} ({OUTPUT.stat().st_size} bytes)")
+    for path, data in ((OUTPUT, generate()), (SECOND_OUTPUT, generate_second_vessel())):
+        path.write_bytes(data)
+        print(f"wrote {path} ({path.stat().st_size} bytes)")
 
 
 if __name__ == "__main__":

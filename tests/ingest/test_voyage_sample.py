@@ -1,11 +1,19 @@
 """The shipped sample voyage: deterministic, and its depths land where the seabed says."""
 
+import json
+
 from isomer_data.ingest.decode import decode_file
 from isomer_data.ingest.report import IngestReport
 from isomer_data.ingest.soundings import SoundingPairer
 
-from isomer_data.samples import VOYAGE_NMEA
-from isomer_data.samples.voyage import TRANSDUCER_DEPTH, generate, seabed_depth
+from isomer_data.samples import SECOND_VESSEL, SECOND_VESSEL_NMEA, VESSELS_JSON, VOYAGE_NMEA, voyage
+from isomer_data.samples.voyage import (
+    SECOND_TRANSDUCER_DEPTH,
+    TRANSDUCER_DEPTH,
+    generate,
+    generate_second_vessel,
+    seabed_depth,
+)
 
 
 def test_sample_file_is_the_generator_output_and_small():
@@ -50,3 +58,23 @@ def test_sample_soundings_match_the_known_seabed():
     # The voyage crosses midnight: times keep increasing.
     times = [s.time for s in soundings]
     assert times == sorted(times) and times[-1] - times[0] == 839.0
+
+
+def test_second_vessel_is_the_generator_output_and_needs_its_metadata():
+    """The companion log sends DBT alone: only vessels.json knows its 0.8 m transducer."""
+    data = SECOND_VESSEL_NMEA.read_bytes()
+    assert data == generate_second_vessel()
+    assert len(data) < 200_000
+    assert voyage.SECOND_VESSEL == SECOND_VESSEL
+    assert json.loads(VESSELS_JSON.read_text())[SECOND_VESSEL] == {
+        "name": "Second Wind",
+        "transducer_depth": SECOND_TRANSDUCER_DEPTH,
+    }
+    report = IngestReport()
+    soundings = list(SoundingPairer().feed_many(decode_file(SECOND_VESSEL_NMEA, report=report)))
+    assert not report.rejected and set(report.accepted) == {"RMC", "GGA", "DBT"}
+    assert len(soundings) == 840
+    for s in soundings:
+        assert s.depth_below_surface is None  # no DPT: the offset is not in the log
+        depth = s.depth_below_transducer + SECOND_TRANSDUCER_DEPTH
+        assert abs(depth - seabed_depth(s.latitude, s.longitude)) <= 0.06

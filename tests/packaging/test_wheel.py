@@ -67,6 +67,10 @@ def test_only_isomer_data_lands_at_the_top_of_site_packages(wheel):
         "isomer_data/services/panels/npm/package.json",
         "isomer_data/core/modules.py",
         "isomer_data/samples/voyage.nmea",
+        "isomer_data/samples/second-wind.nmea",
+        "isomer_data/samples/vessels.json",
+        "isomer_data/notebooks/01-explore-voyage.ipynb",
+        "isomer_data/notebooks/03-compare-sounders.ipynb",
     ):
         assert shipped in names, shipped
     assert not any(name.startswith(("bench/", "tests/", "ingest/")) for name in names)

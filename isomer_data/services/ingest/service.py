@@ -1,7 +1,11 @@
 """The platform's own ingest workers: configured sources, or the sample voyage.
 
 With no source configured and ``sample`` on, the bundled voyage is replayed in real time,
-looping and stamped with the current time, so a fresh install shows live data at once.
+looping and stamped with the current time, so a fresh install shows live data at once; and
+the whole sample (both of its vessels, at their own 2024 times, with their metadata) is
+stored once, so the example notebooks have a voyage to explore, map and compare from the
+first minute (``isomer_data.samples.load_sample``; its ingest checkpoints make later starts
+skip it).
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ class IngestService:
         self.workers: list = []
         self.tasks: list[asyncio.Task] = []
         self.clock = None  # the workers' clock (ingest.worker.SystemClock unless set)
+        # The bundled sample's one-off store (None: not replaying the sample), in the status.
+        self.sample: dict | None = None
+
+    def replays_sample(self) -> bool:
+        config = self.platform.config
+        return bool(config.sample and not config.sources)
 
     def urls(self) -> list[str]:
         config = self.platform.config
@@ -81,7 +91,26 @@ class IngestService:
 def setup(platform, serverapp) -> None:
     platform.ingest = IngestService(platform)
     platform.on_close(platform.ingest.stop)
+    if platform.ingest.replays_sample():
+        from isomer_data.store.reports import CHECKPOINTS, REPORTS
+        from isomer_data.store.sync import STATE
+        from isomer_data.store.vessels import COLLECTION as VESSELS
+
+        # Created before the first request (store/collections.py: SecantusDB's creation race).
+        platform.collections.update((REPORTS, CHECKPOINTS, STATE, VESSELS))
 
 
 async def start(platform) -> None:
+    if platform.ingest.replays_sample():
+        from isomer_data.samples import load_sample
+
+        platform.ingest.sample = {"state": "storing"}
+        try:
+            stored = await asyncio.to_thread(load_sample, platform.database.db)
+        except Exception as exc:  # the sample is a courtesy: the platform runs without it
+            log.warning("could not store the sample voyage: %s", exc)
+            platform.ingest.sample = {"state": "failed"}
+        else:
+            log.info("sample stored: %s observations per vessel", stored)
+            platform.ingest.sample = {"state": "stored", "observations": sum(stored.values())}
     await platform.ingest.start()
