@@ -36,6 +36,8 @@ SAMPLES = {
     "([A-Za-z0-9_-]+)": "no-such-object",
     "([A-Za-z0-9]+)": "nosuchtoken",
     "([A-Za-z]{6})": "DEPARE",
+    "([A-Za-z0-9_-]{1,64})": "world-basemap",  # a chart id (charts service)
+    "(\\d{1,10})": "0",  # a tile's z, x or y
 }
 
 

@@ -111,6 +111,12 @@ class TileHandler(_ChartsHandler):
     def compute_etag(self):
         return None  # ours is set above, from the tile itself
 
+    def finish(self, *args, **kwargs):
+        if self._status_code >= 400:  # errors are JSON, as every API's
+            return super().finish(*args, **kwargs)
+        # APIHandler.finish would label a tile application/json
+        return super(APIHandler, self).finish(*args, **kwargs)
+
 
 handlers = [
     (r"/signalk/v2/api/resources/charts/?", ChartListHandler),

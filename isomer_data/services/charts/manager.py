@@ -229,7 +229,11 @@ class ChartManager:
         return tile
 
     def _make(self, chart: Chart, z: int, x: int, y: int) -> Tile | None:
-        if not _overlaps(chart.bounds, grid.lonlat_bounds(z, x, y)):
+        # Made tiles outside the chart are empty without a look; a pack's stated bounds may
+        # be loose, so the pack itself is asked.
+        if chart.source in ("s57", "raster") and not _overlaps(
+            chart.bounds, grid.lonlat_bounds(z, x, y)
+        ):
             return None
         encoding = None
         if chart.source in ("pack", "basemap"):
