@@ -13,10 +13,10 @@ import mapbox_vector_tile
 import numpy as np
 import pytest
 import tornado.httpclient
+from isomer_data.ingest.charts import ingest_file
 from PIL import Image
 
 from isomer_data.core.roles import ALL_ROLES, ANONYMOUS, VESSEL
-from isomer_data.ingest.charts import ingest_file
 from isomer_data.tiles import grid
 from isomer_data.tiles.basemap import BASEMAP_FILE
 from isomer_data.tiles.raster import ramp
