@@ -65,11 +65,17 @@ def build_panels() -> Path:
 
 def build_basemap() -> dict:
     """The world basemap pack (vector tiles), rebuilt only when its source is newer."""
-    from isomer_data.tiles.basemap import BASEMAP_FILE, WORLD_ATLAS
+    from isomer_data.core.errors import IsomerError
+    from isomer_data.tiles.basemap import BASEMAP_FILE, BUILD_VERSION, WORLD_ATLAS
     from isomer_data.tiles.basemap import build_basemap as build
+    from isomer_data.tiles.packs import PMTiles
 
     sources = [WORLD_ATLAS / Path(name).name for name in BASEMAP_SOURCES]
-    if BASEMAP_FILE.exists() and all(
+    try:
+        version = PMTiles(BASEMAP_FILE).reader.metadata().get("isomer_basemap_version")
+    except (IsomerError, ValueError, AttributeError):
+        version = None
+    if version == BUILD_VERSION and all(
         source.stat().st_mtime <= BASEMAP_FILE.stat().st_mtime for source in sources
     ):
         return {"path": str(BASEMAP_FILE), "bytes": BASEMAP_FILE.stat().st_size, "tiles": None}

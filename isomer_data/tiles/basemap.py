@@ -17,11 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import shapely
+import shapely.affinity
 
 from isomer_data.core.errors import IsomerError
 from isomer_data.tiles.grid import mercator_bounds
 
 MAX_ZOOM = 6
+BUILD_VERSION = 2  # in the pack's metadata: setup rebuilds a pack made by another version
 COARSE_UNTIL = 2  # land-110m up to this zoom, land-50m above
 BASEMAP_ID = "world-basemap"
 PANELS_NPM = Path(__file__).resolve().parents[1] / "services" / "panels" / "npm"
@@ -69,6 +71,39 @@ def topojson_geometries(topology: dict, name: str) -> list[shapely.Geometry]:
     return geometry(topology["objects"][name])
 
 
+def _unwrapped(ring: np.ndarray) -> np.ndarray:
+    """A ring whose longitudes run on across the antimeridian instead of jumping 360°.
+
+    world-atlas is made for spherical rendering: a polygon crossing 180° (Fiji, Chukotka)
+    keeps an edge from 179° to -180°, which flat tiles would draw across the whole world.
+    A ring around a pole (Antarctica) comes back 360° from where it began: it is closed
+    along the pole.
+    """
+    lon = np.degrees(np.unwrap(np.radians(ring[:, 0])))
+    lat = ring[:, 1]
+    if abs(lon[-1] - lon[0]) > 180.0:
+        pole = -90.0 if lat.mean() < 0 else 90.0
+        lon = np.concatenate([lon, [lon[-1], lon[0], lon[0]]])
+        lat = np.concatenate([lat, [pole, pole, lat[0]]])
+    return np.column_stack([lon, lat])
+
+
+def split_antimeridian(polygon: shapely.Polygon) -> list[shapely.Polygon]:
+    """A polygon in degrees as parts within -180..180 (cut at the antimeridian)."""
+    coords = np.asarray(polygon.exterior.coords)
+    if not (np.abs(np.diff(coords[:, 0])) > 180.0).any():
+        return [polygon]
+    shell = _unwrapped(coords)
+    holes = [_unwrapped(np.asarray(ring.coords)) for ring in polygon.interiors]
+    whole = shapely.make_valid(shapely.Polygon(shell, holes))
+    parts = []
+    for shift in (-360.0, 0.0, 360.0):
+        window = shapely.box(-180.0 - shift, -90.0, 180.0 - shift, 90.0)
+        piece = shapely.affinity.translate(shapely.intersection(whole, window), shift)
+        parts.extend(g for g in shapely.get_parts(piece) if g.geom_type == "Polygon" and g.area > 0)
+    return parts
+
+
 def land_polygons(path: Path) -> list[shapely.Geometry]:
     """Land polygons of a world-atlas file, in EPSG:3857 metres, valid."""
     from isomer_data.tiles.vector import project
@@ -79,7 +114,7 @@ def land_polygons(path: Path) -> list[shapely.Geometry]:
     except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
         raise IsomerError(50742, f"{path}: {exc}") from exc
     projected = []
-    for polygon in polygons:
+    for polygon in (part for whole in polygons for part in split_antimeridian(whole)):
         geometry = project(polygon)
         if not geometry.is_valid:
             geometry = shapely.make_valid(geometry)
@@ -156,6 +191,7 @@ def build_basemap(
                 "description": "Land and coastlines of the world (Natural Earth 1:110m and "
                 "1:50m), offline.",
                 "attribution": ATTRIBUTION,
+                "isomer_basemap_version": BUILD_VERSION,
                 "vector_layers": [
                     {"id": "land", "fields": {}, "minzoom": 0, "maxzoom": max_zoom},
                     {"id": "coastline", "fields": {}, "minzoom": 0, "maxzoom": max_zoom},

@@ -16,7 +16,13 @@ from tile_packs import tile_bytes, write_mbtiles, write_pmtiles
 
 from isomer_data.core.errors import IsomerError
 from isomer_data.tiles import grid
-from isomer_data.tiles.basemap import WORLD_ATLAS, land_polygons, topojson_geometries
+from isomer_data.tiles.basemap import (
+    WORLD_ATLAS,
+    build_basemap,
+    land_polygons,
+    split_antimeridian,
+    topojson_geometries,
+)
 from isomer_data.tiles.packs import describe_pack, open_pack, pack_kind
 from isomer_data.tiles.raster import ramp, render_tile
 from isomer_data.tiles.vector import encode_tile
@@ -169,3 +175,31 @@ def test_world_atlas_land_is_where_land_is():
     lon, lat = [20.0, -50.0, -30.0, 75.0], [0.0, -10.0, 0.0, -30.0]
     points = shapely.points(*grid.to_mercator(lon, lat))
     assert shapely.contains(land, points).tolist() == [True, True, False, False]
+
+
+def test_land_across_the_antimeridian_is_cut_there_not_drawn_round_the_world():
+    # Fiji's shape in world-atlas: an edge from 179° to -180° (fine on a sphere)
+    fiji = shapely.Polygon([(179.0, -17.0), (-179.0, -17.0), (-179.0, -16.0), (179.0, -16.0)])
+    parts = split_antimeridian(fiji)
+    assert sorted(round(p.area, 6) for p in parts) == [1.0, 1.0]
+    assert all(p.bounds[0] >= -180.0 and p.bounds[2] <= 180.0 for p in parts)
+    assert not shapely.union_all(parts).contains(shapely.Point(0.0, -16.5))
+
+
+def test_basemap_tiles_have_no_edge_across_the_world(tmp_path):
+    summary = build_basemap(tmp_path / "world.pmtiles", max_zoom=2)
+    assert summary["tiles"] > 10
+    pack = open_pack(tmp_path / "world.pmtiles")
+    longest = 0
+    for x in range(4):
+        for y in range(4):
+            tile = mapbox_vector_tile.decode(pack.tile(2, x, y) or b"")
+            for feature in tile.get("coastline", {}).get("features", []):
+                geometry = feature["geometry"]
+                lines = geometry["coordinates"]
+                lines = lines if geometry["type"] == "MultiLineString" else [lines]
+                for line in lines:
+                    for (x0, y0), (x1, y1) in zip(line, line[1:], strict=False):
+                        if min(abs(y0), abs(y1)) < 4096 - 64:  # not the pole's closing edge
+                            longest = max(longest, abs(x1 - x0))
+    assert longest < 2048  # no coast crosses half a tile in one straight segment at zoom 2

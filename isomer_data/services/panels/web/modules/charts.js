@@ -22,7 +22,8 @@ const S57 = [
 ];
 
 function absolute(url) {
-  return new URL(url, location.href).href; // MapLibre asks for absolute tile URLs
+  // MapLibre asks for absolute tile URLs; new URL() would escape the {z}/{x}/{y} braces
+  return url.startsWith("/") ? location.origin + url : url;
 }
 
 function source(chart) {
