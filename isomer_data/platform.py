@@ -156,6 +156,8 @@ class Platform:
         if self.failed_services:
             status["failed_services"] = self.failed_services
         status["data"] = self.data_counters()
+        if self.charts is not None:
+            status["charts"] = self.charts.status()
         if self.failed_modules:
             status["failed_modules"] = self.failed_modules
         return status

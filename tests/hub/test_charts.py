@@ -173,6 +173,8 @@ async def bad_tile_requests_are_refused_before_anything_is_read(tokens, fetch):
     assert reply.code == 404 and json.loads(reply.body)["error"]["code"] == "50745"
     assert (await fetch(f"{CHARTS}/nosuchchart", crew)).code == 404
     # no route takes a path: dots, slashes and escapes never reach a file name
+    status = json.loads((await fetch("isomer/api/status")).body)["charts"]
+    assert status["refused"] == 4 and status["not_found"] == 2 and status["basemap"] is True
     for path in (
         f"{TILES}/../../../etc/passwd/0/0/0",
         f"{TILES}/..%2F..%2Fetc%2Fpasswd/0/0/0",

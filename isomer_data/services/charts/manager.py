@@ -279,6 +279,15 @@ class ChartManager:
                 self.packs.popitem(last=False)
         return pack
 
+    def status(self) -> dict:
+        """Counts for ``/isomer/api/status`` (public: numbers only, no chart names)."""
+        return {
+            "basemap": self.basemap.exists(),
+            **self.counts,
+            "cache_bytes": self.cache.bytes,
+            "cache_hits": self.cache.hits,
+        }
+
     def close(self) -> None:
         with self.packs_lock:
             self.packs.clear()
