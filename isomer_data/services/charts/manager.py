@@ -20,6 +20,7 @@ import hashlib
 import logging
 import math
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ S57_MAX_ZOOM = 18
 MAX_FEATURES_PER_TILE = 50_000
 GEO_QUERY_MAX_SPAN = 10.0  # degrees: wider tiles filter by chart only (geodesic edges bow)
 MAX_OPEN_PACKS = 32
+LIST_SECONDS = 2.0  # a chart ingested meanwhile is listed after at most this long
 DEFAULT_SCALE = 250_000  # as the charts plugin says for a pack without one
 BASEMAP_SCALE = 50_000_000  # Natural Earth 1:50m
 
@@ -146,11 +148,25 @@ class ChartManager:
         self.packs: OrderedDict[tuple, Any] = OrderedDict()
         self.packs_lock = threading.Lock()
         self.counts = {"tiles": 0, "empty": 0, "refused": 0, "not_found": 0, "errors": 0}
+        self._listed: tuple[float, dict[str, Chart]] | None = None
 
     # --- the resources ------------------------------------------------------------------
 
     def charts(self) -> dict[str, Chart]:
-        """Every chart, by identifier: the basemap first, then the catalog's (blocking)."""
+        """Every chart, by identifier: the basemap first, then the catalog's (blocking).
+
+        Read again at most every ``LIST_SECONDS``: a map view asks for dozens of tiles at
+        once, and each needs its chart, not a catalog scan.
+        """
+        now = time.monotonic()
+        listed = self._listed
+        if listed is not None and now - listed[0] < LIST_SECONDS:
+            return listed[1]
+        found = self._read_charts()
+        self._listed = (now, found)
+        return found
+
+    def _read_charts(self) -> dict[str, Chart]:
         from isomer_data.store.datasets import list_datasets
 
         found: dict[str, Chart] = {}
