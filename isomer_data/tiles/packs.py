@@ -27,6 +27,7 @@ from isomer_data.core.errors import IsomerError
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PMTILES_MAGIC = b"PMTiles"
 MAX_TILE_BYTES = 8 << 20  # a tile beyond this is a broken pack, not a map
+MAX_DIRECTORIES = 64  # decoded PMTiles directories kept per pack (root + leaves)
 
 # Tile formats as the Signal K chart resources name them → HTTP content type.
 CONTENT_TYPES = {
@@ -208,6 +209,8 @@ class PMTiles:
                 # the map outlives the file object; it is released with the reader
                 self.reader = Reader(MmapSource(handle))
             self.header = self.reader.header()
+            self.directories: dict[tuple[int, int], list] = {}
+            self.lock = threading.Lock()
         except (OSError, ValueError, IndexError, KeyError, struct.error) as exc:
             raise IsomerError(50740, f"{self.path}: {exc}") from exc
 
@@ -251,9 +254,40 @@ class PMTiles:
             "compression": {1: None, 2: "gzip"}.get(compression, "unsupported"),
         }
 
+    def _directory(self, offset: int, length: int) -> list:
+        from pmtiles.tile import deserialize_directory
+
+        key = (offset, length)
+        directory = self.directories.get(key)
+        if directory is None:
+            directory = deserialize_directory(self.reader.get_bytes(offset, length))
+            with self.lock:  # worker threads share the pack
+                if len(self.directories) >= MAX_DIRECTORIES:
+                    self.directories.pop(next(iter(self.directories)))
+                self.directories[key] = directory
+        return directory
+
+    def _get(self, z: int, x: int, y: int) -> bytes | None:
+        """``Reader.get`` with decoded directories kept: the root is read once, not per tile."""
+        from pmtiles.tile import find_tile, zxy_to_tileid
+
+        tile_id = zxy_to_tileid(z, x, y)
+        header = self.header
+        offset, length = header["root_offset"], header["root_length"]
+        for _ in range(4):  # the PMTiles v3 maximum depth
+            entry = find_tile(self._directory(offset, length), tile_id)
+            if entry is None:
+                return None
+            if entry.run_length > 0:
+                return self.reader.get_bytes(
+                    header["tile_data_offset"] + entry.offset, entry.length
+                )
+            offset, length = header["leaf_directory_offset"] + entry.offset, entry.length
+        return None
+
     def tile(self, z: int, x: int, y: int) -> bytes | None:
         try:
-            data = self.reader.get(z, x, y)
+            data = self._get(z, x, y)
         except (ValueError, IndexError, KeyError, OSError, struct.error, EOFError) as exc:
             raise IsomerError(50740, f"{self.path}: {exc}") from exc
         if data is None:

@@ -4,6 +4,7 @@ the grid's bounds and the world basemap's source."""
 from __future__ import annotations
 
 import io
+import random
 import sys
 from pathlib import Path
 
@@ -203,3 +204,15 @@ def test_basemap_tiles_have_no_edge_across_the_world(tmp_path):
                         if min(abs(y0), abs(y1)) < 4096 - 64:  # not the pole's closing edge
                             longest = max(longest, abs(x1 - x0))
     assert longest < 2048  # no coast crosses half a tile in one straight segment at zoom 2
+
+
+def test_a_large_pmtiles_pack_is_read_through_its_leaf_directories(tmp_path):
+    # enough scattered tiles that the writer puts most of the index in leaf directories
+    rng = random.Random(1)
+    places = {(12, rng.randrange(4096), rng.randrange(4096)) for _ in range(20000)}
+    tiles = {(z, x, y): f"{x}/{y}".encode() for z, x, y in places}
+    pack = open_pack(write_pmtiles(tmp_path / "big.pmtiles", tiles))
+    assert pack.header["leaf_directory_length"] > 0
+    assert all(pack.tile(*zxy) == data for zxy, data in tiles.items())
+    missing = next((12, x, 0) for x in range(4096) if (12, x, 0) not in tiles)
+    assert pack.tile(*missing) is None
