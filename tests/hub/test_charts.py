@@ -109,6 +109,13 @@ async def charts_are_listed_and_their_tiles_served(charts, tokens, fetch):
     pack = listing["harbour-charts"]
     assert (pack["name"], pack["minzoom"], pack["maxzoom"]) == ("Test pack", 0, 2)
     assert listing["world-basemap"]["layers"] == ["land", "coastline"]
+    # Freeboard-SK applies a chart's style: the basemap's draws land in sand
+    style_path = "signalk" + listing["world-basemap"]["style"].split("/signalk", 1)[1]
+    style = json.loads((await fetch(style_path, crew)).body)
+    assert [layer["source-layer"] for layer in style["layers"]] == ["land", "coastline"]
+    (source,) = style["sources"].values()
+    assert source["tiles"][0].endswith(f"/{TILES}/world-basemap/{{z}}/{{x}}/{{y}}")
+    assert (await fetch(f"{TILES}/coast/style.json", crew)).code == 404
     for resource in listing.values():
         assert set(resource) >= {
             "identifier", "name", "description", "bounds", "minzoom", "maxzoom",

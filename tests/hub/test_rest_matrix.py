@@ -52,7 +52,7 @@ def routes():
 
 
 def sample_path(pattern: str) -> str:
-    path = pattern.rstrip("?").replace("/?", "/")
+    path = pattern.rstrip("?").replace("/?", "/").replace("\\.", ".")
     for group, value in SAMPLES.items():
         path = path.replace(group, value)
     assert "(" not in path, f"no sample for {pattern}: add one to SAMPLES"

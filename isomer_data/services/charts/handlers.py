@@ -20,7 +20,7 @@ from tornado import web
 
 from isomer_data.core.errors import ERRORS, IsomerError
 from isomer_data.services.auth.authorizer import CHARTS
-from isomer_data.services.charts.manager import ChartNotFound
+from isomer_data.services.charts.manager import BASEMAP_ID, ChartNotFound, basemap_style
 from isomer_data.tiles.grid import TileOutOfRange
 
 CHART_ID = r"([A-Za-z0-9_-]{1,64})"
@@ -118,8 +118,25 @@ class TileHandler(_ChartsHandler):
         return super(APIHandler, self).finish(*args, **kwargs)
 
 
+class StyleHandler(_ChartsHandler):
+    """The basemap's MapLibre style: Freeboard-SK applies a chart's ``style`` to its layer
+    (land in sand, coastline dark) instead of OpenLayers' default outline."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, identifier: str):
+        if identifier != BASEMAP_ID:
+            self.fail(404, 50745, f"{identifier} has no style")
+            return
+        origin = f"{self.request.protocol}://{self.request.host}"
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-cache")
+        self.finish(json.dumps(basemap_style(origin + self.base_url)))
+
+
 handlers = [
     (r"/signalk/v2/api/resources/charts/?", ChartListHandler),
     (rf"/signalk/v2/api/resources/charts/{CHART_ID}/?", ChartHandler),
     (rf"/signalk/chart-tiles/{CHART_ID}/{TILE}", TileHandler),
+    (rf"/signalk/chart-tiles/{CHART_ID}/style\.json", StyleHandler),
 ]

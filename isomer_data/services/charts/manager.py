@@ -76,6 +76,9 @@ class Chart:
 
     def resource(self, base_url: str) -> dict:
         url = f"{base_url}{TILE_ROUTE}/{self.identifier}/{{z}}/{{x}}/{{y}}"
+        extra = {}
+        if self.source == "basemap":
+            extra["style"] = f"{base_url}{TILE_ROUTE}/{self.identifier}/style.json"
         return {
             "identifier": self.identifier,
             "name": self.name,
@@ -89,6 +92,7 @@ class Chart:
             "url": url,
             "tilemapUrl": url,  # the v1 name, for clients that still read it
             "layers": self.layers,
+            **extra,
         }
 
 
@@ -307,6 +311,40 @@ class ChartManager:
     def close(self) -> None:
         with self.packs_lock:
             self.packs.clear()
+
+
+LAND, COAST = "#e6d8b0", "#5a4a2a"  # as in the map panel (web/modules/charts.js)
+
+
+def basemap_style(base: str) -> dict:
+    """A MapLibre style drawing the basemap's land and coastline (``base``: absolute)."""
+    source = {
+        "type": "vector",
+        "tiles": [f"{base}{TILE_ROUTE}/{BASEMAP_ID}/{{z}}/{{x}}/{{y}}"],
+        "minzoom": 0,
+        "maxzoom": 6,
+    }
+    return {
+        "version": 8,
+        "name": "World basemap",
+        "sources": {BASEMAP_ID: source},
+        "layers": [
+            {
+                "id": "land",
+                "type": "fill",
+                "source": BASEMAP_ID,
+                "source-layer": "land",
+                "paint": {"fill-color": LAND},
+            },
+            {
+                "id": "coastline",
+                "type": "line",
+                "source": BASEMAP_ID,
+                "source-layer": "coastline",
+                "paint": {"line-color": COAST, "line-width": 0.8},
+            },
+        ],
+    }
 
 
 def _overlaps(bounds: list[float], tile: tuple[float, float, float, float]) -> bool:
