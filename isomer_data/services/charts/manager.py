@@ -260,7 +260,7 @@ class ChartManager:
             data = self._pack(chart).tile(z, x, y)
             encoding = chart.compression
         elif chart.source == "s57":
-            data = s57_tile(self.platform.database.db, chart.identifier, z, x, y)
+            data = s57_tile(self.platform.database.db, chart.name, z, x, y)
         else:
             from isomer_data.tiles.raster import render_tile
 
