@@ -153,6 +153,8 @@ async def charts_are_listed_and_their_tiles_served(charts, tokens, fetch):
     assert buoy["properties"] == {"CATLAM": 1, "COLOUR": "3,1"}
     assert [f["properties"]["DRVAL2"] for f in tile["DEPARE"]["features"]] == [5.0]
     assert (await fetch(f"{TILES}/GB4TEST1/12/0/0", crew)).code == 204  # far away
+    x, y, _, _ = tile_of(-1.1, 50.2, s57["minzoom"] - 1)  # below its minzoom: not made
+    assert (await fetch(f"{TILES}/GB4TEST1/{s57['minzoom'] - 1}/{x}/{y}", crew)).code == 204
 
     # the GeoTIFF as PNG: the depth's colour at a known pixel
     x, y, col, row = tile_of(-1.3 + 0.035, 50.4 - 0.025, 14)  # elevation -5.75 m

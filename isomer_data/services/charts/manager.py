@@ -22,6 +22,7 @@ import math
 import threading
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ S57_MAX_ZOOM = 18
 MAX_FEATURES_PER_TILE = 50_000
 GEO_QUERY_MAX_SPAN = 10.0  # degrees: wider tiles filter by chart only (geodesic edges bow)
 MAX_OPEN_PACKS = 32
+TILE_WORKERS = 2  # tiles made at once (GDAL, pymongo, SQLite): the machine has few cores
 LIST_SECONDS = 2.0  # a chart ingested meanwhile is listed after at most this long
 DEFAULT_SCALE = 250_000  # as the charts plugin says for a pack without one
 BASEMAP_SCALE = 50_000_000  # Natural Earth 1:50m
@@ -153,6 +155,9 @@ class ChartManager:
         self.packs_lock = threading.Lock()
         self.counts = {"tiles": 0, "empty": 0, "refused": 0, "not_found": 0, "errors": 0}
         self._listed: tuple[float, dict[str, Chart]] | None = None
+        # Tiles are made on workers of their own: a map view asking for fifty tiles at once
+        # waits here, not in the thread pool the data API and the other services share.
+        self.workers = ThreadPoolExecutor(TILE_WORKERS, thread_name_prefix="chart-tiles")
 
     # --- the resources ------------------------------------------------------------------
 
@@ -240,7 +245,8 @@ class ChartManager:
         hit, tile = self.cache.get(key)
         if not hit:
             try:
-                tile = await asyncio.to_thread(self._make, chart, z, x, y)
+                loop = asyncio.get_running_loop()
+                tile = await loop.run_in_executor(self.workers, self._make, chart, z, x, y)
             except IsomerError:
                 self.counts["errors"] += 1
                 raise
@@ -251,9 +257,11 @@ class ChartManager:
     def _make(self, chart: Chart, z: int, x: int, y: int) -> Tile | None:
         # Made tiles outside the chart are empty without a look; a pack's stated bounds may
         # be loose, so the pack itself is asked.
-        if chart.source in ("s57", "raster") and not _overlaps(
-            chart.bounds, grid.lonlat_bounds(z, x, y)
+        if chart.source in ("s57", "raster") and (
+            z < chart.minzoom or not _overlaps(chart.bounds, grid.lonlat_bounds(z, x, y))
         ):
+            # Below its minzoom a cell or raster is a few pixels: not worth reading all of
+            # it (a large GeoTIFF without overviews would be read whole for one tile).
             return None
         encoding = None
         if chart.source in ("pack", "basemap"):
@@ -309,6 +317,7 @@ class ChartManager:
         }
 
     def close(self) -> None:
+        self.workers.shutdown(wait=False, cancel_futures=True)
         with self.packs_lock:
             self.packs.clear()
 
