@@ -77,6 +77,12 @@ def charts(started, tmp_path):
     ]
     summaries = [ingest_file(db, path) for path in files]
     assert [s["kind"] for s in summaries] == ["chart", "raster", "tiles", "tiles", "tiles"]
+    # packs that went wrong after they were ingested: moved away, and cut short
+    gone, cut = write_pmtiles(packs / "gone.pmtiles"), write_pmtiles(packs / "cut.pmtiles")
+    ingest_file(db, gone)
+    ingest_file(db, cut)
+    gone.unlink()
+    cut.write_bytes(cut.read_bytes()[:50])
     return {"vector": vector}
 
 
@@ -97,6 +103,8 @@ async def charts_are_listed_and_their_tiles_served(charts, tokens, fetch):
         "GB4TEST1",
         "bathy",
         "coast",
+        "cut",
+        "gone",
         "harbour-charts",
         "vector",
     ]
@@ -179,11 +187,20 @@ async def bad_tile_requests_are_refused_before_anything_is_read(tokens, fetch):
         assert reply.code == 400, path
         assert json.loads(reply.body)["error"]["message"].startswith("50744")
     reply = await fetch(f"{TILES}/nosuchchart/0/0/0", crew)
-    assert reply.code == 404 and json.loads(reply.body)["error"]["code"] == "50745"
+    error = json.loads(reply.body)["error"]
+    assert reply.code == 404 and error["code"] == "not_found"
+    assert error["message"].startswith("50745: No such chart")
     assert (await fetch(f"{CHARTS}/nosuchchart", crew)).code == 404
+    # a pack moved away or broken since: said so with its number, no traceback
+    reply = await fetch(f"{TILES}/gone/0/0/0", crew)
+    assert reply.code == 404 and json.loads(reply.body)["error"]["message"].startswith("61005")
+    reply = await fetch(f"{TILES}/cut/0/0/0", crew)
+    assert reply.code == 500 and json.loads(reply.body)["error"]["message"].startswith("50740")
+    assert b"Traceback" not in reply.body
     # no route takes a path: dots, slashes and escapes never reach a file name
     status = json.loads((await fetch("isomer/api/status")).body)["charts"]
-    assert status["refused"] == 4 and status["not_found"] == 2 and status["basemap"] is True
+    assert status["refused"] == 4 and status["not_found"] == 2 and status["errors"] == 2
+    assert status["basemap"] is True
     for path in (
         f"{TILES}/../../../etc/passwd/0/0/0",
         f"{TILES}/..%2F..%2Fetc%2Fpasswd/0/0/0",

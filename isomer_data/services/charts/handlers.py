@@ -18,7 +18,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from isomer_data.core.errors import ERRORS, IsomerError
+from isomer_data.core.errors import ERRORS, HTTP_STATUS, IsomerError
 from isomer_data.services.auth.authorizer import CHARTS
 from isomer_data.services.charts.manager import BASEMAP_ID, ChartNotFound, basemap_style
 from isomer_data.tiles.grid import TileOutOfRange
@@ -38,13 +38,14 @@ class _ChartsHandler(APIHandler):
     def charts(self):
         return self.settings["isomer"].charts
 
-    def fail(self, status: int, number: int, detail: str = "") -> None:
+    def fail(self, code: str, number: int, detail: str = "") -> None:
+        """The platform's REST error: ``{"error": {code, message}}``, the message numbered."""
         spec = ERRORS[number]
         message = f"{number}: {spec.title}" + (f" ({detail})" if detail else "")
-        self.set_status(status)
+        self.set_status(HTTP_STATUS[code])
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
-        self.finish(json.dumps({"error": {"code": str(number), "message": message}}))
+        self.finish(json.dumps({"error": {"code": code, "message": message}}))
 
     def write_error(self, status_code: int, **kwargs) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -68,7 +69,7 @@ class ChartHandler(_ChartsHandler):
         try:
             resource = await self.charts.resource(identifier, self.base_url)
         except ChartNotFound:
-            self.fail(404, 50745, identifier)
+            self.fail("not_found", 50745, identifier)
             return
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-cache")
@@ -82,15 +83,15 @@ class TileHandler(_ChartsHandler):
         try:
             tile = await self.charts.tile(identifier, int(z), int(x), int(y))
         except TileOutOfRange as exc:
-            self.fail(400, 50744, str(exc))
+            self.fail("invalid", 50744, str(exc))
             return
         except ChartNotFound:
-            self.fail(404, 50745, identifier)
+            self.fail("not_found", 50745, identifier)
             return
         except IsomerError as exc:
             self.log.warning("chart %s tile %s/%s/%s: %s", identifier, z, x, y, exc)
-            status = 404 if exc.code == 61005 else 500
-            self.fail(status, exc.code, identifier)
+            # the file moved since it was ingested, or is broken: the log has which
+            self.fail("not_found" if exc.code == 61005 else "internal", exc.code, identifier)
             return
         self.set_header("Cache-Control", TILE_CACHE_CONTROL)
         self.set_header("Vary", "Cookie, Authorization")
@@ -126,7 +127,7 @@ class StyleHandler(_ChartsHandler):
     @authorized
     async def get(self, identifier: str):
         if identifier != BASEMAP_ID:
-            self.fail(404, 50745, f"{identifier} has no style")
+            self.fail("not_found", 50745, f"{identifier} has no style")
             return
         origin = f"{self.request.protocol}://{self.request.host}"
         self.set_header("Content-Type", "application/json")
