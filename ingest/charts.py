@@ -77,7 +77,8 @@ S57_SUFFIX = re.compile(r"^\.\d{3}$")
 def is_chart_or_raster(path: str | Path) -> bool:
     """Whether ``isomer ingest`` should hand ``path`` to :func:`ingest_file`.
 
-    Decided from the file's first bytes (ISO 8211, TIFF, HDF5/BAG, GRIB) or, if it cannot
+    Decided from the file's first bytes (ISO 8211, TIFF, HDF5/BAG, GRIB, SQLite for
+    MBTiles, PMTiles) or, if it cannot
     be read, its suffix; NMEA logs and live sources answer False.
     """
     return _file_kind(Path(path)) is not None
@@ -86,9 +87,10 @@ def is_chart_or_raster(path: str | Path) -> bool:
 def ingest_file(db: Any, path: str | Path) -> dict:
     """Ingest one chart cell or register one raster; return a summary of what was stored.
 
-    The summary has ``kind`` (``"chart"`` or ``"raster"``), ``name``, ``path`` and the
-    counts (``layers`` and ``features`` for charts, ``variables`` and ``times`` for rasters).
-    Raises :class:`IsomerError` 61001 for other files, 61002/61003 for unreadable ones.
+    The summary has ``kind`` (``"chart"``, ``"raster"`` or ``"tiles"`` for an MBTiles or
+    PMTiles chart pack), ``name``, ``path`` and the counts (``layers`` and ``features`` for
+    charts, ``variables`` and ``times`` for rasters, the zoom range for packs).
+    Raises :class:`IsomerError` 61001 for other files, 61002/61003/50740 for unreadable ones.
     """
     path = Path(path)
     kind = _file_kind(path)
@@ -107,11 +109,27 @@ def ingest_file(db: Any, path: str | Path) -> dict:
             "variables": [v["name"] for v in record["variables"]],
             "times": len({t for v in record["variables"] for t in v.get("times") or []}),
         }
+    if kind == "tiles":
+        from isomer_data.tiles.packs import register_pack
+
+        record = register_pack(db, path)
+        return {
+            "kind": "tiles",
+            "name": record["name"],
+            "id": record["id"],
+            "path": record["path"],
+            "driver": record["driver"],
+            "format": record["format"],
+            "minzoom": record["minzoom"],
+            "maxzoom": record["maxzoom"],
+        }
     raise IsomerError(61001, str(path))
 
 
 def _file_kind(path: Path) -> str | None:
     from isomer_data.ingest.rasters import RASTER_MAGIC, RASTER_SUFFIXES
+
+    from isomer_data.tiles.packs import PMTILES_MAGIC, SQLITE_MAGIC
 
     try:
         with open(path, "rb") as handle:
@@ -120,6 +138,8 @@ def _file_kind(path: Path) -> str | None:
         head = b""
     if ISO8211_LEADER.match(head):
         return "chart"
+    if head.startswith(SQLITE_MAGIC) or head.startswith(PMTILES_MAGIC):
+        return "tiles"  # MBTiles / PMTiles chart packs, told apart by content when opened
     if any(head.startswith(magic) for magic in RASTER_MAGIC):
         return "raster"
     suffix = path.suffix.lower()

@@ -127,6 +127,13 @@ class IsomerConfig(Configurable):
         "closed with code 1013 and a reason.",
     ).tag(config=True, env="ISOMER_WS_MAX_ANONYMOUS")
 
+    chart_tile_cache_bytes = Integer(
+        32 * 1024 * 1024,
+        min=0,
+        help="Bytes of chart tiles (vector and raster, made or read) kept in memory, least "
+        "recently used dropped first; 0 keeps none.",
+    ).tag(config=True, env="ISOMER_CHART_TILE_CACHE_BYTES")
+
     ws_recheck_seconds = Integer(
         30,
         help="How often open websockets re-check their login against the database (a token "

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the services import the platform's module, not the other wa
     from isomer_data.services.auth.identity import IsomerIdentityProvider
     from isomer_data.services.auth.users import UserStore
     from isomer_data.services.backup.service import BackupService
+    from isomer_data.services.charts.manager import ChartManager
     from isomer_data.services.hub.hub import Hub
     from isomer_data.services.ingest.service import IngestService
     from isomer_data.services.live.state import LiveState
@@ -57,6 +58,7 @@ class Platform:
     hub: Hub | None = None  # hub
     guard: SocketGuard | None = None  # hub: open sockets re-check who they are
     access: AccessRequests | None = None  # signalk: device access requests
+    charts: ChartManager | None = None  # charts: chart resources and their tiles
     ingest: IngestService | None = None  # ingest
     backups: BackupService | None = None  # backup: scheduled backups
     sync_shore: Shore | None = None  # sync: applies boats' batches (every platform can be a shore)
@@ -154,6 +156,8 @@ class Platform:
         if self.failed_services:
             status["failed_services"] = self.failed_services
         status["data"] = self.data_counters()
+        if self.charts is not None:
+            status["charts"] = self.charts.status()
         if self.failed_modules:
             status["failed_modules"] = self.failed_modules
         return status

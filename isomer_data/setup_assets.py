@@ -1,4 +1,5 @@
-"""Post-install steps that pip cannot do: the kernel spec and the crew panels' npm assets.
+"""Post-install steps that pip cannot do: the kernel spec, the crew panels' npm assets and
+the offline world basemap built from one of them.
 
 Runs at the end of ``scripts/install``; each step is idempotent and needs no network
 beyond the package registries.
@@ -40,6 +41,9 @@ VENDOR_FILES = {
     "maplibre-gl/dist/maplibre-gl.css": "maplibre-gl.css",
 }
 
+# The offline world basemap's land (Natural Earth via world-atlas), made into tiles below.
+BASEMAP_SOURCES = ("world-atlas/land-110m.json", "world-atlas/land-50m.json")
+
 
 def build_panels() -> Path:
     """Install the panels' npm packages (lock file pinned) and copy what the page loads."""
@@ -48,7 +52,8 @@ def build_panels() -> Path:
         raise SystemExit("npm not found: install Node.js (the crew panels' assets come from npm)")
     vendor = PANELS / "web" / "vendor"
     modules = NPM / "node_modules"
-    if not all((modules / source).exists() for source in VENDOR_FILES):
+    needed = [*VENDOR_FILES, *BASEMAP_SOURCES]
+    if not all((modules / source).exists() for source in needed):
         subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NPM, check=True
         )
@@ -58,9 +63,30 @@ def build_panels() -> Path:
     return vendor
 
 
+def build_basemap() -> dict:
+    """The world basemap pack (vector tiles), rebuilt only when its source is newer."""
+    from isomer_data.core.errors import IsomerError
+    from isomer_data.tiles.basemap import BASEMAP_FILE, BUILD_VERSION, WORLD_ATLAS
+    from isomer_data.tiles.basemap import build_basemap as build
+    from isomer_data.tiles.packs import PMTiles
+
+    sources = [WORLD_ATLAS / Path(name).name for name in BASEMAP_SOURCES]
+    try:
+        version = PMTiles(BASEMAP_FILE).reader.metadata().get("isomer_basemap_version")
+    except (IsomerError, ValueError, AttributeError):
+        version = None
+    if version == BUILD_VERSION and all(
+        source.stat().st_mtime <= BASEMAP_FILE.stat().st_mtime for source in sources
+    ):
+        return {"path": str(BASEMAP_FILE), "bytes": BASEMAP_FILE.stat().st_size, "tiles": None}
+    return build()
+
+
 def main() -> int:
     print(f"kernel spec installed: {install_kernel_spec()}")
     print(f"panel assets built: {build_panels()}")
+    basemap = build_basemap()
+    print(f"world basemap: {basemap['path']} ({basemap['bytes'] / 1e6:.1f} MB)")
     return 0
 
 

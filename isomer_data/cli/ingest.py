@@ -14,7 +14,8 @@ def register(subparsers) -> None:
         "ingest",
         help="ingest a log file, chart, raster or live source",
         description="Ingest NMEA 0183/AIS logs (plain, gzip, timestamped, TAG blocks, Signal K "
-        "multiplexed), S-57 charts, GeoTIFF/BAG/GRIB rasters, or a live source "
+        "multiplexed), S-57 charts, GeoTIFF/BAG/GRIB rasters, MBTiles/PMTiles chart packs, or "
+        "a live source "
         "(serial:///dev/ttyUSB0?baud=4800, tcp://HOST:PORT, udp://0.0.0.0:10110).",
     )
     parser.add_argument("source", help="file path or source URL")
@@ -148,6 +149,12 @@ def _chart_summary(summary: dict) -> str:
     if summary.get("kind") == "chart":
         layers = ", ".join(f"{k} {v}" for k, v in sorted(summary.get("layers", {}).items()))
         return f"chart {summary.get('name')}: {summary.get('features')} features ({layers})"
+    if summary.get("kind") == "tiles":
+        return (
+            f"chart pack {summary.get('name')} registered ({summary.get('driver')}, "
+            f"{summary.get('format')} tiles, zoom {summary.get('minzoom')}-"
+            f"{summary.get('maxzoom')})"
+        )
     return (
         f"raster {summary.get('name')} registered ({summary.get('driver')}; "
         f"variables {', '.join(map(str, summary.get('variables', [])))})"

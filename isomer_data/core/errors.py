@@ -497,6 +497,37 @@ ERRORS: dict[int, ErrorSpec] = {
                 "Correct the option or ISOMER_* environment variable named in the message.",
             ),
             ErrorSpec(
+                50740,
+                "The chart pack could not be read",
+                "isomer ingest takes MBTiles (SQLite with tiles and metadata tables) and "
+                "PMTiles version 3 files: the file is neither, or is corrupt or truncated. "
+                "Fetch it again; nothing was registered.",
+            ),
+            ErrorSpec(
+                50741,
+                "The chart pack's tile format is not supported",
+                "Chart packs hold png, jpg, webp, avif or pbf (vector) tiles, named in the "
+                "MBTiles metadata 'format' or the PMTiles header: convert the pack or set it.",
+            ),
+            ErrorSpec(
+                50742,
+                "The world basemap could not be built",
+                "It is made from the npm package world-atlas at setup: run scripts/install "
+                "again (it needs npm), then restart the platform.",
+            ),
+            ErrorSpec(
+                50744,
+                "The tile is outside the map's grid",
+                "Tiles are z/x/y with z from 0 to 24 and x, y from 0 to 2**z - 1 (web "
+                "mercator, y from the north).",
+            ),
+            ErrorSpec(
+                50745,
+                "No such chart",
+                "List the charts with GET /signalk/v2/api/resources/charts; add one with "
+                "isomer ingest FILE (S-57, GeoTIFF, MBTiles, PMTiles).",
+            ),
+            ErrorSpec(
                 61001,
                 "Not a chart or raster file",
                 "isomer ingest takes S-57 cells (.000), GeoTIFF, BAG and GRIB files here: check the "

@@ -55,6 +55,7 @@ SERVICES = (
     "objects",
     "live",
     "hub",
+    "charts",
     "signalk",
     "data",
     "panels",

@@ -36,6 +36,8 @@ SAMPLES = {
     "([A-Za-z0-9_-]+)": "no-such-object",
     "([A-Za-z0-9]+)": "nosuchtoken",
     "([A-Za-z]{6})": "DEPARE",
+    "([A-Za-z0-9_-]{1,64})": "world-basemap",  # a chart id (charts service)
+    "(\\d{1,10})": "0",  # a tile's z, x or y
 }
 
 
@@ -50,7 +52,7 @@ def routes():
 
 
 def sample_path(pattern: str) -> str:
-    path = pattern.rstrip("?").replace("/?", "/")
+    path = pattern.rstrip("?").replace("/?", "/").replace("\\.", ".")
     for group, value in SAMPLES.items():
         path = path.replace(group, value)
     assert "(" not in path, f"no sample for {pattern}: add one to SAMPLES"

@@ -42,7 +42,8 @@ IDENTITY = "isomer.identity"  # /isomer/api/whoami
 DATA = "isomer.data"  # /isomer/api/data/…: the stored history
 PANELS = "isomer.panels"  # /isomer/: the crew panels page
 SYNC = "isomer.sync"  # /isomer/api/sync/…: a boat's batches to this shore
-ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS, SYNC)
+CHARTS = "isomer.charts"  # Signal K chart resources and tiles: read only
+ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS, SYNC, CHARTS)
 
 R, RW = frozenset({READ}), frozenset({READ, WRITE})
 
@@ -52,7 +53,7 @@ POLICY: dict[str, dict[str, frozenset]] = {
         resource: EVERYTHING for resource in RESOURCES if resource not in ("server", "config")
     }
     | {"config": R}
-    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R},
+    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R, CHARTS: R},
     CREW: {
         "api": R,
         "config": R,
@@ -61,7 +62,7 @@ POLICY: dict[str, dict[str, frozenset]] = {
         "kernelspecs": R,
         "sessions": R,
     }
-    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R},
+    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R, CHARTS: R},
     # A machine identity feeds data: it reads objects it is given (its vessel record) and
     # the schemas, manages its own tokens, and never reads the fleet's history. Its panel
     # manifest is empty (no panel is for vessels). It submits sync batches to a shore and

@@ -18,6 +18,8 @@ export function ahead(lon, lat, cog, sog, seconds) {
 
 const num = (v) => typeof v === "number" && isFinite(v);
 
+import { addCharts } from "./charts.js";
+
 export function mount(element, api) {
   element.innerHTML = `<div id="map-tools">
       <button id="orientation" type="button" data-mode="north" title="North up or course up">North up</button>
@@ -100,17 +102,8 @@ export function mount(element, api) {
     map.on("dragstart", () => { follow = false; });
     map.on("load", async () => {
       const empty = { type: "FeatureCollection", features: [] };
-      for (const layer of ["LNDARE", "DEPARE", "COALNE"]) {
-        let data = empty;
-        try {
-          const reply = await fetch(`${api.base}isomer/api/data/chart/${layer}`);
-          if (reply.ok) data = await reply.json();
-        } catch (e) { /* no chart loaded */ }
-        map.addSource(layer, { type: "geojson", data });
-      }
-      map.addLayer({ id: "depare", type: "fill", source: "DEPARE", paint: { "fill-color": "#b3d4ee" } });
-      map.addLayer({ id: "land", type: "fill", source: "LNDARE", paint: { "fill-color": "#e6d8b0" } });
-      map.addLayer({ id: "coast", type: "line", source: "COALNE", paint: { "line-color": "#5a4a2a" } });
+      // the offline world basemap, then the charts, all from the platform's own tiles
+      state.charts = await addCharts(map, api.base, status);
       map.addSource("track", { type: "geojson", data: empty });
       map.addSource("ais", { type: "geojson", data: empty });
       map.addSource("self", { type: "geojson", data: empty });
