@@ -59,6 +59,7 @@ SERVICES = (
     "data",
     "panels",
     "modules",
+    "webapps",
     "ingest",
     "backup",
     "sync",

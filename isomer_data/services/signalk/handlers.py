@@ -30,6 +30,10 @@ from isomer_data.services.live.subscriptions import (
 from isomer_data.services.live.wsframes import write_text_frame
 from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, self_urn
 
+# Groups web apps poll whether or not anything is in them (Freeboard-SK asks for the anchor
+# watch's state at start): an empty group is an answer, a 404 would be an error there.
+ALWAYS_THERE = frozenset({("vessels", "self", "navigation", "anchor")})
+
 
 def _urn(handler) -> str:
     return self_urn(handler.settings["isomer"].config.instance)
@@ -72,12 +76,16 @@ class ApiHandler(APIHandler):
         urn = _urn(self)
         node = full_model(self.settings["isomer"].live.latest, urn)
         previous = ""
-        for part in [p for p in path.strip("/").split("/") if p]:
+        parts = [p for p in path.strip("/").split("/") if p]
+        for part in parts:
             if previous == "vessels" and part == "self":
                 part = urn
             previous = part
             node = node.get(part) if isinstance(node, dict) else None
             if node is None:
+                if tuple(parts) in ALWAYS_THERE:
+                    node = {}
+                    break
                 raise web.HTTPError(404, f"no Signal K data at {path}")
         self.finish(json.dumps(node))
 
@@ -321,3 +329,14 @@ handlers += [
     (r"/signalk/v1/access/requests", AccessRequestHandler),
     (r"/signalk/v1/requests/([0-9a-f]{32})", RequestStateHandler),
 ]
+
+
+def _app_support() -> list:
+    # What web apps ask beside the data; first in the table, since tornado tries routes in
+    # order and /signalk/v1/api/(.*) above would take /signalk/v1/api/tracks.
+    from isomer_data.services.signalk import appdata, probes
+
+    return probes.handlers + appdata.handlers
+
+
+handlers = _app_support() + handlers
