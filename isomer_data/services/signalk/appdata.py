@@ -47,13 +47,15 @@ def version_of(text: str) -> str:
     """Signal K's ``semver.valid(semver.coerce(v))`` for plain versions: ``1`` → ``1.0.0``."""
     match = VERSION.match(text or "")
     if not match:
-        raise DomainError("invalid", f"invalid application version {text[:40]!r}")
+        raise DomainError("invalid", f"40230: invalid application version {text[:40]!r}")
     return ".".join(str(int(part or 0)) for part in match.groups())
 
 
 def check_appid(appid: str) -> str:
     if not APPID.match(appid or ""):
-        raise DomainError("invalid", "invalid application id (letters, digits, . _ -; < 30)")
+        raise DomainError(
+            "invalid", "40230: invalid application id (letters, digits, . _ -; under 30)"
+        )
     return appid
 
 
@@ -61,9 +63,9 @@ def segments(path: str) -> list[str]:
     """``a/b.c`` → ``[a, b, c]``: Signal K turns ``/`` into ``.`` and lodash splits on it."""
     parts = [p for p in re.split(r"[./]", path or "") if p]
     if len(parts) > MAX_PATH:
-        raise DomainError("invalid", f"a path has at most {MAX_PATH} parts")
+        raise DomainError("invalid", f"40230: a path has at most {MAX_PATH} parts")
     if any(len(p) > 200 for p in parts):
-        raise DomainError("invalid", "a path part has at most 200 characters")
+        raise DomainError("invalid", "40230: a path part has at most 200 characters")
     return parts
 
 
@@ -91,7 +93,9 @@ def set_at(doc, parts: list[str], value):
         fresh = [] if following is not None and following.isdigit() else {}
         if isinstance(node, list):
             if not part.isdigit() or int(part) > 10_000:
-                raise DomainError("invalid", f"{part[:40]!r} is not an index of the array there")
+                raise DomainError(
+                    "invalid", f"40230: {part[:40]!r} is not an index of the array there"
+                )
             index = int(part)
             node.extend([None] * (index + 1 - len(node)))
             if last:
@@ -135,9 +139,11 @@ class ApplicationData:
     def may_write(user, scope: str) -> None:
         roles = set(roles_of(user))
         if scope == GLOBAL and ADMIN not in roles:
-            raise DomainError("forbidden", "only admins may write global applicationData")
+            raise DomainError("forbidden", "40233: only admins may write global applicationData")
         if not roles & WRITERS:
-            raise DomainError("forbidden", "your login may read applicationData, not write it")
+            raise DomainError(
+                "forbidden", "40233: your login may read applicationData, not write it"
+            )
 
     @staticmethod
     def key(scope: str, owner: str, appid: str, version: str) -> str:
@@ -189,21 +195,27 @@ class ApplicationData:
                 try:
                     data = jsonpatch.apply(current, body)
                 except jsonpatch.PatchError as exc:
-                    raise DomainError("invalid", f"JSON Patch not applied: {exc}") from None
+                    raise DomainError(
+                        "invalid", f"40232: JSON Patch not applied, nothing changed: {exc}"
+                    ) from None
             else:
                 data = body
             text = json.dumps(data, separators=(",", ":"), allow_nan=False)
             if len(text) > MAX_BYTES:
-                raise DomainError("too_large", f"applicationData is limited to {MAX_BYTES} bytes")
+                raise DomainError(
+                    "too_large", f"40231: applicationData is limited to {MAX_BYTES} bytes"
+                )
             if deeper_than(text, MAX_DEPTH):
-                raise DomainError("invalid", f"applicationData nests at most {MAX_DEPTH} levels")
+                raise DomainError(
+                    "invalid", f"40231: applicationData nests at most {MAX_DEPTH} levels"
+                )
             if not await self.collection.count_documents({"_id": key}, limit=1):
                 stored = await self.collection.count_documents(
                     {"scope": scope, "owner": owner}, limit=MAX_DOCUMENTS
                 )
                 if stored >= MAX_DOCUMENTS:
                     raise DomainError(
-                        "too_large", f"at most {MAX_DOCUMENTS} applicationData documents"
+                        "too_large", f"40231: at most {MAX_DOCUMENTS} applicationData documents"
                     )
             await self.collection.update_one(
                 {"_id": key},
@@ -255,7 +267,9 @@ def _handlers():
         @authorized
         async def post(self, scope: str, appid: str, version: str, path: str = ""):
             if len(self.request.body or b"") > MAX_BYTES:
-                self.reply({"message": f"applicationData is limited to {MAX_BYTES} bytes"}, 413)
+                self.reply(
+                    {"message": f"40231: applicationData is limited to {MAX_BYTES} bytes"}, 413
+                )
                 return
             try:
                 body = parse_json(self.request.body or b"null", max_depth=MAX_DEPTH, strict=True)
