@@ -35,6 +35,22 @@ from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, self
 ALWAYS_THERE = frozenset({("vessels", "self", "navigation", "anchor")})
 
 
+# What ``"path": ""`` (the vessel's root object) stands for in a Signal K subscription:
+# Freeboard-SK asks for it beside the named paths; the platform keeps these as paths.
+ROOT_PATHS = ("name", "mmsi", "uuid", "url", "flag", "port")
+
+
+def _root_expanded(specs: list) -> list:
+    """Subscription entries with a root entry (``path: ""``) replaced by the root's paths."""
+    out = []
+    for spec in specs:
+        if isinstance(spec, dict) and spec.get("path") == "":
+            out += [{**spec, "path": path} for path in ROOT_PATHS]
+        else:
+            out.append(spec)
+    return out
+
+
 def _urn(handler) -> str:
     return self_urn(handler.settings["isomer"].config.instance)
 
@@ -216,7 +232,9 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                 context = self._context(str(msg.get("context", "vessels.self")))
                 if not isinstance(msg["subscribe"], list) or len(msg["subscribe"]) > MAX_SUBSCRIBE:
                     raise SubscriptionError(f"subscribe is a list of at most {MAX_SUBSCRIBE}")
-                subs = [Subscription.parse(context, s) for s in msg["subscribe"]]
+                subs = [
+                    Subscription.parse(context, s) for s in _root_expanded(msg["subscribe"])
+                ]
                 self.client.subscribe(subs)
                 if self.client.timed:
                     self.settings["isomer"].fanout.ensure_ticker()
