@@ -232,9 +232,7 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                 context = self._context(str(msg.get("context", "vessels.self")))
                 if not isinstance(msg["subscribe"], list) or len(msg["subscribe"]) > MAX_SUBSCRIBE:
                     raise SubscriptionError(f"subscribe is a list of at most {MAX_SUBSCRIBE}")
-                subs = [
-                    Subscription.parse(context, s) for s in _root_expanded(msg["subscribe"])
-                ]
+                subs = [Subscription.parse(context, s) for s in _root_expanded(msg["subscribe"])]
                 self.client.subscribe(subs)
                 if self.client.timed:
                     self.settings["isomer"].fanout.ensure_ticker()
