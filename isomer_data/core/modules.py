@@ -165,6 +165,8 @@ class LoadedModule:
         }
         if self.error:
             out["error"] = self.error
+        if m is not None and m.webapp is not None:
+            out["webapp"] = f"/{m.webapp.url}"  # where it is served (relative to the base)
         if admin:
             out["source"] = self.source
             # write-only fields (passwords, keys) are never sent back, not even to admins
