@@ -1,4 +1,5 @@
-"""Freeboard-SK, served by the platform, in a real browser (Debian's Chromium, headless).
+"""Freeboard-SK and the instrument panel, served by the platform, in a real browser
+(Debian's Chromium, headless), one after the other with one login.
 
 Every request the app makes is recorded: none may fail except those another part of the
 platform answers and has not yet (``OWNED_ELSEWHERE``, emptied as those parts land), and
@@ -75,14 +76,15 @@ def owned_elsewhere(method: str, path: str) -> str | None:
     return None
 
 
-async def test_freeboard_loads_with_no_failed_request_and_shows_own_ship(
+async def test_freeboard_and_the_instrument_panel_load_with_no_failed_request(
     started, tokens, password, http_server_client, jp_http_port, tmp_path
 ):
     started.live.publish(sample_voyage())
     base = f"http://localhost:{jp_http_port}/"
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = await browser.new_page(viewport={"width": 1024, "height": 600})
+        context = await browser.new_context(viewport={"width": 1024, "height": 600})
+        page = await context.new_page()
         requests: list[dict] = []
         stopped: set[str] = set()
         frames: list[str] = []
@@ -95,7 +97,7 @@ async def test_freeboard_loads_with_no_failed_request_and_shows_own_ship(
                 stopped.add(host)
                 await route.abort()
 
-        await page.route("**/*", keep_local)
+        await context.route("**/*", keep_local)
 
         def on_response(response):
             url = urlparse(response.url)
@@ -108,8 +110,8 @@ async def test_freeboard_loads_with_no_failed_request_and_shows_own_ship(
             if url.hostname in LOCAL:
                 requests.append({"method": request.method, "path": url.path, "status": "failed"})
 
-        page.on("response", on_response)
-        page.on("requestfailed", on_failed)
+        context.on("response", on_response)
+        context.on("requestfailed", on_failed)
         page.on(
             "websocket",
             lambda ws: ws.on("framereceived", lambda payload: frames.append(str(payload))),
@@ -147,6 +149,29 @@ async def test_freeboard_loads_with_no_failed_request_and_shows_own_ship(
         )
         await page.screenshot(path=str(tmp_path / "freeboard.png"))
         print("freeboard screenshot:", tmp_path / "freeboard.png")
+
+        # the instrument panel, in the same browser (the same login)
+        freeboard_requests = len(requests)
+        panel = await context.new_page()
+        panel_frames: list[str] = []
+        panel.on(
+            "websocket",
+            lambda ws: ws.on("framereceived", lambda payload: panel_frames.append(str(payload))),
+        )
+        panel.on("pageerror", lambda error: problems.append(str(error)))
+        await panel.goto(base + "@signalk/instrumentpanel/")
+        await panel.click(".modal-header button.close")  # "What's new", on a first visit
+        # its stream sends what changes: the voyage goes on while we wait
+        voyage = iter(sample_voyage(2000)[400:])
+        for _ in range(300):
+            if any('"navigation.position"' in f for f in panel_frames):
+                break
+            started.live.publish(list(itertools.islice(voyage, 20)))
+            await panel.wait_for_timeout(100)
+        # its position widget shows the sample's fix
+        await panel.wait_for_function("document.body.innerText.includes('N 50.79')", timeout=30000)
+        await panel.screenshot(path=str(tmp_path / "instrumentpanel.png"))
+        panel_requests = requests[freeboard_requests:]
         await browser.close()
 
     failed = [
@@ -168,6 +193,10 @@ async def test_freeboard_loads_with_no_failed_request_and_shows_own_ship(
     assert any('"navigation.position"' in f for f in frames), "no own position reached the app"
     assert stopped <= TILE_HOSTS_OWNED_BY_CHARTS, stopped  # and none of them was sent
     assert problems == []
+    assert any('"navigation.position"' in f for f in panel_frames), "the panel got no data"
+    assert ("GET", "/@signalk/instrumentpanel/ui.js") in {
+        (r["method"], r["path"]) for r in panel_requests
+    }
     # the settings it keeps on the server are in MongoDB, as the crew member's own
     stored = await started.adb.application_data.find_one({"_id": "user:crew1:freeboard:1.0.0"})
     assert "map" in json.loads(stored["json"])

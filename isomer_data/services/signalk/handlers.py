@@ -28,7 +28,7 @@ from isomer_data.services.live.subscriptions import (
     SubscriptionError,
 )
 from isomer_data.services.live.wsframes import write_text_frame
-from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, self_urn
+from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, meta_for, self_urn
 
 # Groups web apps poll whether or not anything is in them (Freeboard-SK asks for the anchor
 # watch's state at start): an empty group is an answer, a 404 would be an error there.
@@ -93,6 +93,15 @@ class ApiHandler(APIHandler):
         node = full_model(self.settings["isomer"].live.latest, urn)
         previous = ""
         parts = [p for p in path.strip("/").split("/") if p]
+        if len(parts) > 3 and parts[:2] == ["vessels", "self"] and parts[-1] == "meta":
+            # a leaf's meta (instrument apps ask it for units and labels)
+            leaf = node
+            for part in [urn if i == 1 else p for i, p in enumerate(parts[:-1])]:
+                leaf = leaf.get(part) if isinstance(leaf, dict) else None
+            if not (isinstance(leaf, dict) and "value" in leaf):
+                raise web.HTTPError(404, f"no Signal K data at {path}")
+            self.finish(json.dumps(meta_for(".".join(parts[2:-1]))))
+            return
         for part in parts:
             if previous == "vessels" and part == "self":
                 part = urn
