@@ -5,10 +5,12 @@ login page's cookie and from a foreign origin."""
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import quote
 
 import pytest
 import tornado.httpclient
+from isomer_data.ingest.observation import Observation
 
 from isomer_data.core.roles import ROLES
 from isomer_data.services.auth import login as login_module
@@ -87,7 +89,7 @@ async def login_status_per_role_and_anonymous(tokens, http, password):
     )
 
 
-async def start_up_probes_answer_as_signalk_server(tokens, http, password):
+async def start_up_probes_answer_as_signalk_server(tokens, http, password, started):
     cookie = {"Cookie": await page_login(http, "crew1", password)}
     code, features = await getjson(http, "signalk/v2/features?enabled=1", {})
     assert code == 200 and {"resources", "course", "notifications"} <= set(features["apis"])
@@ -114,9 +116,18 @@ async def start_up_probes_answer_as_signalk_server(tokens, http, password):
     _, active = await getjson(http, "signalk/v1/unitpreferences/active", cookie)
     assert active["categories"]["distance"]["targetUnit"] == "kilometer"
 
+    # before any data came in: empty groups, not errors
+    assert await getjson(http, "signalk/v1/api/vessels/self", cookie) == (200, {})
     assert await getjson(http, "signalk/v1/api/vessels/self/navigation/anchor", cookie) == (
         200,
         {},
+    )
+    meta = "signalk/v1/api/vessels/self/navigation/speedOverGround/meta"
+    assert (await getjson(http, meta, cookie))[0] == 404  # no such data yet
+    started.live.publish([Observation(time.time(), "self", "navigation.speedOverGround", 3.0, "t")])
+    assert await getjson(http, meta, cookie) == (
+        200,
+        {"units": "m/s", "description": "speed over ground"},
     )
     assert await getjson(http, "signalk/v1/api/tracks?radius=10000", cookie) == (200, {})
     assert await getjson(http, "signalk/v2/api/vessels/self/radars", cookie) == (200, [])
@@ -232,7 +243,7 @@ async def application_data_with_the_login_cookie_checks_the_origin(tokens, http,
 async def test_signalk_start_up_probes(tokens, http, password, started):
     """One server for the three (a server per test costs seconds)."""
     await login_status_per_role_and_anonymous(tokens, http, password)
-    await start_up_probes_answer_as_signalk_server(tokens, http, password)
+    await start_up_probes_answer_as_signalk_server(tokens, http, password, started)
     await custom_resource_types_need_readwrite_and_this_origin(tokens, http, started)
 
 

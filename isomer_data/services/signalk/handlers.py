@@ -30,9 +30,10 @@ from isomer_data.services.live.subscriptions import (
 from isomer_data.services.live.wsframes import write_text_frame
 from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, meta_for, self_urn
 
-# Groups web apps poll whether or not anything is in them (Freeboard-SK asks for the anchor
-# watch's state at start): an empty group is an answer, a 404 would be an error there.
-ALWAYS_THERE = frozenset({("vessels", "self", "navigation", "anchor")})
+# Groups web apps poll whether or not anything is in them (Freeboard-SK asks for the own
+# vessel and the anchor watch's state at start, before any data may have come in): an empty
+# group is an answer, a 404 would be an error there.
+ALWAYS_THERE = frozenset({("vessels", "self"), ("vessels", "self", "navigation", "anchor")})
 
 
 # What ``"path": ""`` (the vessel's root object) stands for in a Signal K subscription:
