@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the services import the platform's module, not the other wa
     from isomer_data.services.objects.manager import ObjectManager
     from isomer_data.services.objects.schemas import SchemaRegistry
     from isomer_data.services.signalk.access import AccessRequests
+    from isomer_data.services.signalk.appdata import ApplicationData
     from isomer_data.services.sync.service import Background, Shore
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Platform:
     guard: SocketGuard | None = None  # hub: open sockets re-check who they are
     access: AccessRequests | None = None  # signalk: device access requests
     charts: ChartManager | None = None  # charts: chart resources and their tiles
+    appdata: ApplicationData | None = None  # signalk: web apps' settings (applicationData)
     ingest: IngestService | None = None  # ingest
     backups: BackupService | None = None  # backup: scheduled backups
     sync_shore: Shore | None = None  # sync: applies boats' batches (every platform can be a shore)

@@ -82,11 +82,46 @@ def build_basemap() -> dict:
     return build()
 
 
+def install_webapps() -> Path:
+    """The Signal K web apps the platform ships (Freeboard-SK, the instrument panel).
+
+    ``npm ci`` from the lock file, scripts off (a web app is files to serve, nothing of it
+    runs here); served at ``/<package name>/`` by the platform (``core/webapps.py``).
+    """
+    from isomer_data.core import webapps
+
+    npm = shutil.which("npm")
+    if npm is None:
+        raise SystemExit("npm not found: install Node.js (the Signal K web apps come from npm)")
+    root = webapps.BUNDLED
+    if not all(
+        (root / "node_modules" / p / "package.json").exists() for p in webapps.declared(root)
+    ):
+        subprocess.run(
+            [
+                npm,
+                "ci",
+                "--ignore-scripts",
+                "--omit=dev",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+            ],
+            cwd=root,
+            check=True,
+        )
+    apps, problems = webapps.find([root])
+    if problems:
+        raise SystemExit(f"web apps not usable: {problems}")
+    return root
+
+
 def main() -> int:
     print(f"kernel spec installed: {install_kernel_spec()}")
     print(f"panel assets built: {build_panels()}")
     basemap = build_basemap()
     print(f"world basemap: {basemap['path']} ({basemap['bytes'] / 1e6:.1f} MB)")
+    print(f"Signal K web apps installed: {install_webapps()}")
     return 0
 
 

@@ -7,6 +7,9 @@ a few seconds (that module alone restarts). The state shown is the one the platf
 reported. ``isomer module NAME VERB …`` runs the verbs a module adds (``Module.cli``).
 ``isomer module install PATH|NAME`` runs pip in the platform's environment and says which
 modules are new and that the platform must restart to load them.
+``isomer module add-webapp NPM-PACKAGE[@VERSION]`` runs npm (at this moment only, never at
+run time) into the instance's ``webapps`` folder and keeps the package only if it is a Signal
+K web app (``core/webapps.py``); ``remove-webapp`` takes it out again.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ ACTIONS = {
     "disable": "disable a module (a running platform stops it within seconds)",
     "config": "show a module's configuration, or change it with --set key=value",
     "install": "pip-install a module (a folder, wheel or package name) into this environment",
+    "add-webapp": "npm-install a Signal K web app (NPM-PACKAGE[@VERSION]) into this instance",
+    "remove-webapp": "remove a web app added with add-webapp (by package or module name)",
 }
 
 
@@ -43,6 +48,24 @@ def register(subparsers) -> None:
 
 def _action_parser(action: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"isomer module {action}", description=ACTIONS[action])
+    if action in ("add-webapp", "remove-webapp"):
+        if action == "add-webapp":
+            parser.add_argument(
+                "package",
+                help="an npm package with the signalk-webapp keyword, NAME[@VERSION] "
+                "(@signalk/freeboard-sk@2.24.2), or a .tgz made by npm pack",
+            )
+            parser.add_argument(
+                "--npm-arg",
+                action="append",
+                default=[],
+                metavar="ARG",
+                help="passed to npm install as it is (--npm-arg=--offline); repeatable",
+            )
+        else:
+            parser.add_argument("name", help="the package (@scope/name) or its module name")
+        add_config_options(parser)
+        return parser
     if action == "install":
         parser.add_argument("target", help="a folder with pyproject.toml, a wheel, or a name")
         parser.add_argument("--upgrade", action="store_true", help="upgrade if installed")
@@ -78,12 +101,14 @@ def _action_parser(action: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _descriptions() -> dict:
+def _descriptions(config=None) -> dict:
     """``name -> (Module or None, source, builtin, error)`` as this process can load them."""
     from isomer_data.core.modules import discover, load_description
+    from isomer_data.core.webapps import roots_for
 
+    roots = roots_for(config.instance_dir if config is not None else None)
     out = {}
-    for name, source, builtin in discover():
+    for name, source, builtin in discover(webapp_roots=roots):
         try:
             out[name] = (load_description(source), source, builtin, None)
         except Exception as exc:  # shown as the reason, never a traceback
@@ -91,8 +116,8 @@ def _descriptions() -> dict:
     return out
 
 
-def _find(name: str):
-    found = _descriptions()
+def _find(name: str, config=None):
+    found = _descriptions(config)
     if name not in found:
         raise IsomerError(50200, f"{name!r}; installed: {', '.join(found)}")
     return found[name]
@@ -117,13 +142,18 @@ def run(args) -> int:
     options = _action_parser(action).parse_args(args.rest)
     if action == "install":
         return _install(options)
+    if action == "add-webapp":
+        return _add_webapp(options)
+    if action == "remove-webapp":
+        return _remove_webapp(options)
     from isomer_data.database import open_database
 
-    with open_database(config_from_args(options)) as database:
+    config = config_from_args(options)
+    with open_database(config) as database:
         collection = database.db["modules"]
         if action == "list":
-            return _list(collection, options)
-        module, source, builtin, error = _find(options.name)
+            return _list(collection, options, config)
+        module, source, builtin, error = _find(options.name, config)
         doc = collection.find_one({"_id": options.name}) or {}
         if action == "info":
             return _info(options.name, module, source, builtin, error, doc)
@@ -140,10 +170,10 @@ def run(args) -> int:
         return _config(collection, options, module, doc)
 
 
-def _list(collection, options) -> int:
+def _list(collection, options, config=None) -> int:
     stored = {doc["_id"]: doc for doc in collection.find({})}
     rows = []
-    for name, (module, _source, builtin, error) in _descriptions().items():
+    for name, (module, _source, builtin, error) in _descriptions(config).items():
         doc = stored.get(name, {})
         default = module.enabled_by_default if module else False
         state = doc.get("state", "not started yet")
@@ -158,6 +188,7 @@ def _list(collection, options) -> int:
                 "enabled": bool(doc.get("enabled", default)),
                 "state": state,
                 "error": problem,
+                "webapp": f"/{module.webapp.url}" if module and module.webapp else None,
             }
         )
     if options.json:
@@ -167,6 +198,8 @@ def _list(collection, options) -> int:
     for row in rows:
         line = f"{row['name']:<20} {row['version']:<10} {'yes' if row['enabled'] else 'no':<8} "
         line += row["state"]
+        if row["webapp"]:
+            line += f"  web app at {row['webapp']}"
         if row["error"]:
             line += f" ({row['error'].get('stage')}: {row['error'].get('message', '')})"
         print(line)
@@ -291,4 +324,112 @@ def _install(options) -> int:
         "Restart the platform (isomer launch) to load it: installed code is only read at "
         f"start. Then: isomer module enable {names}"
     )
+    return 0
+
+
+# ---- Signal K web apps (npm) ----------------------------------------------------------------
+NPM_SPEC = r"^(@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9._~-]*(@[A-Za-z0-9.^~<>=*+ -]{1,60})?$"
+
+
+def _npm() -> str:
+    import shutil
+
+    npm = shutil.which("npm")
+    if npm is None:
+        raise IsomerError(50702)
+    return npm
+
+
+def _webapp_root(options):
+    from isomer_data.core.webapps import roots_for
+
+    root = roots_for(config_from_args(options).instance_dir)[-1]
+    root.mkdir(parents=True, exist_ok=True)
+    manifest = root / "package.json"
+    if not manifest.exists():
+        manifest.write_text(
+            json.dumps(
+                {
+                    "name": "isomer-instance-webapps",
+                    "private": True,
+                    "description": "Signal K web apps added with isomer module add-webapp",
+                    "dependencies": {},
+                },
+                indent=2,
+            )
+        )
+    return root
+
+
+def _dependencies(root) -> dict:
+    try:
+        return json.loads((root / "package.json").read_text()).get("dependencies") or {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _run_npm(root, *args: str):
+    import subprocess
+
+    command = [_npm(), *args, "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True)
+
+
+def _add_webapp(options) -> int:
+    """npm install into the instance's web-app folder; keep it only if it is a web app."""
+    import re
+    from pathlib import Path
+
+    from isomer_data.core import webapps
+
+    spec = options.package
+    is_file = spec.endswith((".tgz", ".tar.gz")) and Path(spec).is_file()
+    if not is_file and not re.match(NPM_SPEC, spec):
+        raise IsomerError(50704, spec[:100])
+    if is_file:
+        spec = str(Path(spec).resolve())
+    root = _webapp_root(options)
+    before = _dependencies(root)
+    result = _run_npm(root, "install", "--save-exact", "--omit=dev", *options.npm_arg, spec)
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["npm failed"]
+        raise IsomerError(50701, lines[-1][:300])
+    after = _dependencies(root)
+    added = [name for name, version in after.items() if before.get(name) != version]
+    if not added and not is_file:  # already there at that version: check it all the same
+        scope = "@" if spec.startswith("@") else ""
+        name = scope + spec.removeprefix("@").split("@", 1)[0]
+        added = [name] if name in after else []
+    for package in added:
+        try:
+            app = webapps.read(root / "node_modules" / package, root)
+        except ValueError as exc:
+            _run_npm(root, "uninstall", package)
+            raise IsomerError(50700, str(exc)) from None
+        print(
+            f"web app {app.display_name} ({app.package} {app.version}): module "
+            f"{app.module_name}, served at /{app.url} to crew, scientists and admins"
+        )
+    if added:
+        print(
+            "Restart the platform (isomer launch) to serve it: web apps are found at start. "
+            "It is enabled; isomer module disable NAME turns it off."
+        )
+    return 0
+
+
+def _remove_webapp(options) -> int:
+    from isomer_data.core import webapps
+
+    root = _webapp_root(options)
+    installed = _dependencies(root)
+    package = next((p for p in installed if options.name in (p, webapps.module_name(p))), None)
+    if package is None:
+        mine = ", ".join(sorted(installed)) or "none"
+        raise IsomerError(50703, f"{options.name!r}; added to this instance: {mine}")
+    result = _run_npm(root, "uninstall", package)
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines() or ["npm failed"]
+        raise IsomerError(50701, lines[-1][:300])
+    print(f"web app {package} removed; a running platform stops serving it at its next start")
     return 0

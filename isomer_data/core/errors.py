@@ -80,6 +80,30 @@ ERRORS: dict[int, ErrorSpec] = {
                 "the schema) are the server's.",
             ),
             ErrorSpec(
+                40230,
+                "Invalid applicationData address",
+                "Address it as /signalk/v1/applicationData/{user|global}/APPID/VERSION[/PATH]: "
+                "APPID letters, digits, '.', '_', '-' (under 30), VERSION like 1.0.0.",
+            ),
+            ErrorSpec(
+                40231,
+                "applicationData too large",
+                "A document holds at most 512 KiB of JSON nested at most 32 levels, and each user "
+                "(and the global scope) at most 100 documents: store less, or drop old versions.",
+            ),
+            ErrorSpec(
+                40232,
+                "The JSON Patch cannot be applied",
+                "Send an array of RFC 6902 operations whose paths exist (test, replace, remove "
+                "need the value there); nothing was changed.",
+            ),
+            ErrorSpec(
+                40233,
+                "applicationData may not be written with this login",
+                "Global applicationData is written by admins; a user's own by crew, scientists "
+                "and admins (Signal K readwrite). Vessel logins read only.",
+            ),
+            ErrorSpec(
                 50020,
                 "No database is available",
                 "Start MongoDB or correct the URL given with --db / ISOMER_DB; leave both unset "
@@ -632,6 +656,38 @@ ERRORS: dict[int, ErrorSpec] = {
                 "This is a bug, not something you did: run the command again with -v to see "
                 "the details, and report them with the command line.",
                 exit_status=3,
+            ),
+            ErrorSpec(
+                50700,
+                "The npm package is not a Signal K web app",
+                "Web apps are npm packages with the keyword signalk-webapp or "
+                "signalk-embeddable-webapp and a public/ folder (npm view NAME keywords); it was "
+                "not kept. Python modules are installed with: isomer module install",
+            ),
+            ErrorSpec(
+                50701,
+                "npm could not install or remove the web app",
+                "Check the name and version (isomer module add-webapp "
+                "@signalk/freeboard-sk@2.24.2) and the connection to the npm registry, or give a "
+                ".tgz made by npm pack; npm's last message is shown.",
+            ),
+            ErrorSpec(
+                50702,
+                "npm is not installed",
+                "Install Node.js with npm (apt-get install npm): it is needed to add web apps, "
+                "never to run them.",
+            ),
+            ErrorSpec(
+                50703,
+                "No such web app added to this instance",
+                "See them with: isomer module list. The platform's own web apps (Freeboard-SK, "
+                "the instrument panel) are not removed but disabled: isomer module disable NAME",
+            ),
+            ErrorSpec(
+                50704,
+                "Not an npm package name",
+                "Give NAME or NAME@VERSION as npm does (@signalk/freeboard-sk@2.24.2), or the "
+                "path of a .tgz file.",
             ),
             ErrorSpec(
                 70001,

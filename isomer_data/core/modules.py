@@ -47,7 +47,19 @@ BUILTIN = (
 # Built-ins that stay on: the Modules panel is how an admin turns modules back on.
 ALWAYS_ON = frozenset({"modules"})
 # Words of ``isomer module …`` itself: no module may take them as a name.
-RESERVED = frozenset({"list", "info", "enable", "disable", "config", "install", "static"})
+RESERVED = frozenset(
+    {
+        "list",
+        "info",
+        "enable",
+        "disable",
+        "config",
+        "install",
+        "static",
+        "add-webapp",
+        "remove-webapp",
+    }
+)
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 PANEL_ID = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 # Element ids of the shell itself: a panel's section carries its id, so these are taken.
@@ -113,6 +125,8 @@ class Module:
     panel: Panel | None = None
     cli: Callable | None = None  # cli(parser): adds verbs to ``isomer module <name>``
     enabled_by_default: bool = False  # installed modules wait for `isomer module enable`
+    # a Signal K web app (core/webapps.py): its public folder is served at /<package>/
+    webapp: object | None = None
 
 
 @dataclass
@@ -151,6 +165,8 @@ class LoadedModule:
         }
         if self.error:
             out["error"] = self.error
+        if m is not None and m.webapp is not None:
+            out["webapp"] = f"/{m.webapp.url}"  # where it is served (relative to the base)
         if admin:
             out["source"] = self.source
             # write-only fields (passwords, keys) are never sent back, not even to admins
@@ -194,18 +210,34 @@ def check_description(module) -> Module:
     return module
 
 
-def discover(safe_mode: bool = False) -> list[tuple[str, str, bool]]:
+def discover(safe_mode: bool = False, webapp_roots=()) -> list[tuple[str, str, bool]]:
     """``(name, source, builtin)`` of every module: built-ins first, then installed ones.
 
     The name of an installed module is its entry point's name until the description is
     loaded (which then must carry the same name). ``safe_mode`` leaves out installed ones.
+    Web apps (``core/webapps.py``) installed in ``webapp_roots`` come after the built-ins:
+    they are files served as they are, no code of theirs runs here, so safe mode keeps them.
     """
     found = [(source.rsplit(":", 1)[1].lower(), source, True) for source in BUILTIN]
+    taken = {name for name, _, _ in found}
+    if webapp_roots:
+        from isomer_data.core import webapps
+
+        apps, problems = webapps.find(webapp_roots)
+        for package, problem in problems.items():
+            log.warning("web app %s not served: %s", package, problem)
+        for app in apps:
+            if app.module_name in taken:
+                log.warning(
+                    "web app %s ignored: module name %s is taken", app.package, app.module_name
+                )
+                continue
+            taken.add(app.module_name)
+            found.append((app.module_name, app.source, False))
     if safe_mode:
         return found
     from importlib.metadata import entry_points
 
-    taken = {name for name, _, _ in found}
     for ep in sorted(entry_points(group=ENTRY_POINTS), key=lambda ep: ep.name):
         if ep.name in taken:
             log.warning("module %r from %s ignored: the name is taken", ep.name, ep.value)
@@ -215,7 +247,23 @@ def discover(safe_mode: bool = False) -> list[tuple[str, str, bool]]:
     return found
 
 
+def webapp_module(app) -> Module:
+    """The module a web app is: no code, its files served at ``/<package>/`` to people."""
+    return Module(
+        name=app.module_name,
+        version=app.version,
+        description=app.description or app.display_name,
+        handler_roles=PEOPLE,
+        enabled_by_default=True,
+        webapp=app,
+    )
+
+
 def load_description(source: str) -> Module:
+    from isomer_data.core import webapps
+
+    if source.startswith(webapps.SOURCE_PREFIX):
+        return webapp_module(webapps.read(Path(source.removeprefix(webapps.SOURCE_PREFIX))))
     module_name, _, attr = source.partition(":")
     target = importlib.import_module(module_name)
     for part in attr.split(".") if attr else ():

@@ -60,6 +60,7 @@ SERVICES = (
     "data",
     "panels",
     "modules",
+    "webapps",
     "ingest",
     "backup",
     "sync",

@@ -265,7 +265,10 @@ async def test_the_panel_manifest_follows_roles(started, tokens, http):
     for role in (A, C, S, V):
         reply = await http("isomer/api/modules/panels", token=tokens[role])
         assert reply.code == 200
-        seen[role] = {p["id"]: p for p in json.loads(reply.body)["panels"]}
+        panels = json.loads(reply.body)["panels"]
+        seen[role] = {p["id"]: p for p in panels if p.get("kind") != "webapp"}
+        apps = [p["id"] for p in panels if p.get("kind") == "webapp"]  # docs/webapps.md
+        assert ("signalk-freeboard-sk" in apps) == (role != V), role
     assert list(seen[C]) == ["instruments", "map", "logbook", "harbour"]
     assert list(seen[S]) == ["instruments", "map", "logbook"]
     assert list(seen[V]) == []
@@ -361,8 +364,11 @@ async def test_safe_mode_starts_without_installed_modules(
     status = json.loads((await http("isomer/api/status")).body)
     assert status["healthy"] is True and "failed_modules" not in status
     admin = await hub_connect(tokens[A])
-    names = [m["name"] for m in (await admin.call("modules", "list"))["data"]]
+    listed = (await admin.call("modules", "list"))["data"]
+    names = [m["name"] for m in listed if "webapp" not in m]
     assert names == ["instruments", "map", "logbook", "users", "modules"]
+    # web apps are files served as they are, no code of theirs runs: safe mode keeps them
+    assert "signalk-freeboard-sk" in [m["name"] for m in listed if "webapp" in m]
     assert third_party["harbour"] not in sys.modules  # not even imported
     assert ("harbour", "tide") not in started.events
     assert (await http("isomer/m/harbour/tide", token=tokens[C])).code == 404

@@ -101,6 +101,11 @@ async def test_crew_logs_in_and_uses_the_panels(
         print("map screenshot:", tmp_path / "map.png")
 
         assert await page.is_hidden("#users-tab")  # user management is for admins only
+        # the Signal K web apps are tabs that open them (docs/webapps.md)
+        link = page.locator("#signalk-freeboard-sk-tab")
+        assert await link.get_attribute("href") == f"{jp_base_url}@signalk/freeboard-sk/"
+        assert await link.text_content() == "Freeboard-SK"
+        assert await page.is_visible("#signalk-instrumentpanel-tab")
         assert problems == []
         assert hosts <= {"localhost", "127.0.0.1"}, hosts  # nothing from the internet
         await browser.close()

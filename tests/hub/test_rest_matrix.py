@@ -28,6 +28,8 @@ PUBLIC = {
     ("/signalk/v1/access/requests", "POST"): "devices ask for access",
     ("/signalk/v1/requests/([0-9a-f]{32})", "GET"): "the asking device polls (secret id)",
     ("/isomer/static/(.*)", "GET"): "the panels' own scripts and styles",
+    ("/skServer/loginStatus/?", "GET"): "Signal K apps ask whether they are logged in",
+    ("/signalk/v2/features/?", "GET"): "Signal K capabilities, public like discovery",
 }
 WEBSOCKETS = {"/isomer/ws", "/signalk/v1/stream/?"}  # tested in test_socket_*.py
 
@@ -38,6 +40,13 @@ SAMPLES = {
     "([A-Za-z]{6})": "DEPARE",
     "([A-Za-z0-9_-]{1,64})": "world-basemap",  # a chart id (charts service)
     "(\\d{1,10})": "0",  # a tile's z, x or y
+    "(active|config)": "active",
+    "(presets)/([a-z0-9-]{1,40})": "presets/metric",
+    "([a-z][a-z0-9_-]{0,39})": "groups",
+    "([a-z0-9][a-z0-9._-]{0,59})": "freeboard-sk",
+    "(user|global)": "user",
+    "([A-Za-z0-9][A-Za-z0-9._-]{0,28})": "freeboard",
+    "(v?[0-9][0-9.]{0,29})/(.*)": "1.0.0/",
 }
 
 

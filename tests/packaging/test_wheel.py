@@ -65,6 +65,8 @@ def test_only_isomer_data_lands_at_the_top_of_site_packages(wheel):
         "isomer_data/services/panels/web/panels.js",
         "isomer_data/services/panels/web/modules/instruments.js",
         "isomer_data/services/panels/npm/package.json",
+        "isomer_data/services/webapps/npm/package-lock.json",
+        "isomer_data/services/signalk/unitpreferences/nautical-metric.json",
         "isomer_data/core/modules.py",
         "isomer_data/samples/voyage.nmea",
         "isomer_data/samples/second-wind.nmea",

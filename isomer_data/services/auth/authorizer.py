@@ -43,7 +43,10 @@ DATA = "isomer.data"  # /isomer/api/data/…: the stored history
 PANELS = "isomer.panels"  # /isomer/: the crew panels page
 SYNC = "isomer.sync"  # /isomer/api/sync/…: a boat's batches to this shore
 CHARTS = "isomer.charts"  # Signal K chart resources and tiles: read only
-ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS, SYNC, CHARTS)
+# What Signal K web apps call beside the data: web-app list, unit preferences, plugin probes,
+# applicationData. Read for every role; write (settings, custom resource types) for people.
+SIGNALK = "isomer.signalk"
+ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS, SYNC, CHARTS, SIGNALK)
 
 R, RW = frozenset({READ}), frozenset({READ, WRITE})
 
@@ -53,7 +56,16 @@ POLICY: dict[str, dict[str, frozenset]] = {
         resource: EVERYTHING for resource in RESOURCES if resource not in ("server", "config")
     }
     | {"config": R}
-    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R, CHARTS: R},
+    | {
+        OBJECTS: RW,
+        SCHEMAS: R,
+        TOKENS: RW,
+        IDENTITY: R,
+        DATA: R,
+        PANELS: R,
+        CHARTS: R,
+        SIGNALK: RW,
+    },
     CREW: {
         "api": R,
         "config": R,
@@ -62,12 +74,30 @@ POLICY: dict[str, dict[str, frozenset]] = {
         "kernelspecs": R,
         "sessions": R,
     }
-    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R, CHARTS: R},
+    | {
+        OBJECTS: RW,
+        SCHEMAS: R,
+        TOKENS: RW,
+        IDENTITY: R,
+        DATA: R,
+        PANELS: R,
+        CHARTS: R,
+        SIGNALK: RW,
+    },
     # A machine identity feeds data: it reads objects it is given (its vessel record) and
     # the schemas, manages its own tokens, and never reads the fleet's history. Its panel
     # manifest is empty (no panel is for vessels). It submits sync batches to a shore and
     # reads its position there (services/sync).
-    VESSEL: {"api": R, OBJECTS: R, SCHEMAS: R, TOKENS: RW, IDENTITY: R, PANELS: R, SYNC: RW},
+    VESSEL: {
+        "api": R,
+        OBJECTS: R,
+        SCHEMAS: R,
+        TOKENS: RW,
+        IDENTITY: R,
+        PANELS: R,
+        SYNC: RW,
+        SIGNALK: R,
+    },
 }
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from urllib.parse import urlparse
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -27,9 +26,7 @@ from tornado import web
 from isomer_data.core import modules as modules_contract
 from isomer_data.core.roles import ADMIN, ANONYMOUS, roles_of
 from isomer_data.services.auth.authorizer import PANELS
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
+from isomer_data.services.auth.origin import SAFE_METHODS, same_origin
 
 ModuleHandler = modules_contract.ModuleHandler  # the base class module authors use
 
@@ -70,22 +67,18 @@ class _Guard:
             raise web.HTTPError(403, "cross-origin request refused")
 
     def _same_origin(self) -> bool:
-        """Jupyter's ``check_origin`` waves through anything carrying a token; this does not.
+        return same_origin(self)
 
-        No ``Origin`` (a script, not a browser page) passes; a browser page of another site
-        passes only if the server's ``allow_origin``/``allow_origin_pat`` names it.
-        """
-        origin = self.request.headers.get("Origin")
-        if origin is None:
-            return True
-        host = (self.request.headers.get("Host") or "").lower()
-        if urlparse(origin.lower()).netloc == host:
-            return True
-        if self.allow_origin:
-            return self.allow_origin in ("*", origin)
-        if self.allow_origin_pat:
-            return bool(re.match(self.allow_origin_pat, origin))
-        return False
+
+class WebAppStaticHandler(ModuleStaticHandler):
+    """A web app's ``public`` folder at ``/<package>/``, where Signal K server serves it."""
+
+
+class WebAppSlashHandler(JupyterHandler):
+    """``/<package>`` → ``/<package>/`` (the app's relative links need the slash)."""
+
+    def get(self):
+        self.redirect(self.request.path + "/", permanent=False)
 
 
 def guarded(loaded, cls) -> type:
@@ -112,6 +105,16 @@ def module_handlers(loaded) -> list:
         pattern, cls, *kwargs = spec
         # grouped, so an alternation in a module's pattern cannot reach outside its prefix
         table.append((f"{prefix}(?:{pattern.lstrip('/')})", guarded(loaded, cls), *kwargs))
+    if module.webapp is not None:
+        root = "/" + re.escape(module.webapp.package)
+        table.append((root, guarded(loaded, WebAppSlashHandler)))
+        table.append(
+            (
+                root + "/(.*)",
+                guarded(loaded, WebAppStaticHandler),
+                {"path": str(module.webapp.public), "default_filename": "index.html"},
+            )
+        )
     if module.web is not None:
         table.append(
             (

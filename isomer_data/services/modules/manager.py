@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from isomer_data.core.errors import DomainError
-from isomer_data.core.events import events_of
+from isomer_data.core.events import PEOPLE, events_of
 from isomer_data.core.modules import (
     ALWAYS_ON,
     COLLECTION,
@@ -135,8 +135,11 @@ class ModuleManager:
     def load_all(self) -> None:
         if self.safe_mode:
             log.warning("safe mode: installed modules are not loaded, only the built-in ones")
+        from isomer_data.core.webapps import roots_for
+
+        roots = roots_for(getattr(self.platform.config, "instance_dir", None))
         try:
-            found = discover(self.safe_mode)
+            found = discover(self.safe_mode, webapp_roots=roots)
         except Exception:  # broken package metadata must not stop the platform
             log.exception("installed modules could not be listed; only built-ins load")
             found = discover(safe_mode=True)
@@ -394,7 +397,13 @@ class ModuleManager:
         out = []
         for loaded in self.modules.values():
             module = loaded.module
-            if not loaded.running or module is None or module.panel is None:
+            if not loaded.running or module is None:
+                continue
+            if module.webapp is not None:
+                if ADMIN in roles or any(role in module.handler_roles for role in roles):
+                    out.append(webapp_manifest(loaded.name, module.webapp, base_url))
+                continue
+            if module.panel is None:
                 continue
             if ADMIN in roles or any(role in module.panel.roles for role in roles):
                 manifest = module.panel.manifest(loaded.name, base_url)
@@ -404,3 +413,26 @@ class ModuleManager:
 
     def describe(self) -> list[dict]:
         return [loaded.describe() for loaded in self.modules.values()]
+
+    def webapps(self) -> list:
+        """The running web apps (``core/webapps.WebApp``), in module order."""
+        return [
+            loaded.module.webapp
+            for loaded in self.modules.values()
+            if loaded.running and loaded.module is not None and loaded.module.webapp is not None
+        ]
+
+
+def webapp_manifest(name: str, app, base_url: str) -> dict:
+    """A web app in the shell's panel manifest: a tab that opens the app (``url``)."""
+    icon = f"{base_url}{app.url}{app.app_icon}" if app.app_icon else ""
+    return {
+        "id": name,
+        "title": app.display_name,
+        "icon": "",
+        "icon_url": icon,
+        "module": name,
+        "kind": "webapp",
+        "url": f"{base_url}{app.url}",
+        "roles": sorted(PEOPLE),
+    }

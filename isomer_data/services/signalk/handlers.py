@@ -28,7 +28,28 @@ from isomer_data.services.live.subscriptions import (
     SubscriptionError,
 )
 from isomer_data.services.live.wsframes import write_text_frame
-from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, self_urn
+from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, meta_for, self_urn
+
+# Groups web apps poll whether or not anything is in them (Freeboard-SK asks for the own
+# vessel and the anchor watch's state at start, before any data may have come in): an empty
+# group is an answer, a 404 would be an error there.
+ALWAYS_THERE = frozenset({("vessels", "self"), ("vessels", "self", "navigation", "anchor")})
+
+
+# What ``"path": ""`` (the vessel's root object) stands for in a Signal K subscription:
+# Freeboard-SK asks for it beside the named paths; the platform keeps these as paths.
+ROOT_PATHS = ("name", "mmsi", "uuid", "url", "flag", "port")
+
+
+def _root_expanded(specs: list) -> list:
+    """Subscription entries with a root entry (``path: ""``) replaced by the root's paths."""
+    out = []
+    for spec in specs:
+        if isinstance(spec, dict) and spec.get("path") == "":
+            out += [{**spec, "path": path} for path in ROOT_PATHS]
+        else:
+            out.append(spec)
+    return out
 
 
 def _urn(handler) -> str:
@@ -72,12 +93,25 @@ class ApiHandler(APIHandler):
         urn = _urn(self)
         node = full_model(self.settings["isomer"].live.latest, urn)
         previous = ""
-        for part in [p for p in path.strip("/").split("/") if p]:
+        parts = [p for p in path.strip("/").split("/") if p]
+        if len(parts) > 3 and parts[:2] == ["vessels", "self"] and parts[-1] == "meta":
+            # a leaf's meta (instrument apps ask it for units and labels)
+            leaf = node
+            for part in [urn if i == 1 else p for i, p in enumerate(parts[:-1])]:
+                leaf = leaf.get(part) if isinstance(leaf, dict) else None
+            if not (isinstance(leaf, dict) and "value" in leaf):
+                raise web.HTTPError(404, f"no Signal K data at {path}")
+            self.finish(json.dumps(meta_for(".".join(parts[2:-1]))))
+            return
+        for part in parts:
             if previous == "vessels" and part == "self":
                 part = urn
             previous = part
             node = node.get(part) if isinstance(node, dict) else None
             if node is None:
+                if tuple(parts) in ALWAYS_THERE:
+                    node = {}
+                    break
                 raise web.HTTPError(404, f"no Signal K data at {path}")
         self.finish(json.dumps(node))
 
@@ -208,7 +242,7 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                 context = self._context(str(msg.get("context", "vessels.self")))
                 if not isinstance(msg["subscribe"], list) or len(msg["subscribe"]) > MAX_SUBSCRIBE:
                     raise SubscriptionError(f"subscribe is a list of at most {MAX_SUBSCRIBE}")
-                subs = [Subscription.parse(context, s) for s in msg["subscribe"]]
+                subs = [Subscription.parse(context, s) for s in _root_expanded(msg["subscribe"])]
                 self.client.subscribe(subs)
                 if self.client.timed:
                     self.settings["isomer"].fanout.ensure_ticker()
@@ -321,3 +355,14 @@ handlers += [
     (r"/signalk/v1/access/requests", AccessRequestHandler),
     (r"/signalk/v1/requests/([0-9a-f]{32})", RequestStateHandler),
 ]
+
+
+def _app_support() -> list:
+    # What web apps ask beside the data; first in the table, since tornado tries routes in
+    # order and /signalk/v1/api/(.*) above would take /signalk/v1/api/tracks.
+    from isomer_data.services.signalk import appdata, probes
+
+    return probes.handlers + appdata.handlers
+
+
+handlers = _app_support() + handlers

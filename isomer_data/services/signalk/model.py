@@ -38,3 +38,18 @@ def full_model(latest: dict, urn: str) -> dict:
             "uuid" if vid.startswith("urn:mrn:signalk") else "mmsi", vid.rsplit(":", 1)[-1]
         )
     return {"version": SIGNALK_VERSION, "self": f"vessels.{urn}", "vessels": vessels}
+
+
+# UDUNITS (the platform's CF table, isomer_data/units.py) → Signal K's unit strings
+SIGNALK_UNITS = {"m s-1": "m/s", "rad s-1": "rad/s", "m3 s-1": "m3/s", "1": "ratio"}
+
+
+def meta_for(path: str) -> dict:
+    """Signal K ``meta`` of a path: its SI unit and what it is, where the platform knows."""
+    from isomer_data.units import PATHS
+
+    known = PATHS.get(path)
+    if known is None:
+        return {}
+    units, _standard_name, long_name = known
+    return {"units": SIGNALK_UNITS.get(units, units), "description": long_name}

@@ -201,6 +201,10 @@ async function mountPanels() {
   const nav = document.getElementById("panel-tabs");
   const main = document.getElementById("panels");
   for (const manifest of panels) {
+    if (manifest.kind === "webapp") {
+      nav.append(webappLink(manifest));
+      continue;
+    }
     const button = document.createElement("button");
     button.dataset.panel = manifest.id;
     button.id = `${manifest.id}-tab`;
@@ -234,7 +238,31 @@ async function mountPanels() {
       section.classList.add("failed");
     }
   }
-  if (panels.length) show(panels[0].id);
+  const first = panels.find((manifest) => manifest.kind !== "webapp");
+  if (first) show(first.id);
+}
+
+// A Signal K web app (Freeboard-SK, an instrument panel) is a page of its own: its tab
+// opens it, on the same origin, where it uses this login.
+function webappLink(manifest) {
+  const link = document.createElement("a");
+  link.className = "webapp";
+  link.id = `${manifest.id}-tab`;
+  link.href = manifest.url;
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.title = manifest.title;
+  link.dataset.webapp = manifest.module;
+  if (manifest.icon_url) {
+    const icon = document.createElement("img");
+    icon.src = manifest.icon_url;
+    icon.alt = "";
+    icon.width = 20;
+    icon.height = 20;
+    link.append(icon);
+  }
+  link.append(manifest.title);
+  return link;
 }
 
 function show(id) {
