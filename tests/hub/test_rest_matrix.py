@@ -10,6 +10,7 @@ import tornado.web
 from isomer_data.core.roles import ALL_ROLES, ANONYMOUS
 from isomer_data.server.extension import handler_table
 from isomer_data.services.auth.authorizer import ISOMER_RESOURCES, allowed
+from isomer_data.services.signalk.api2 import UUID_ID
 
 METHODS = ("get", "post", "put", "patch", "delete")
 ACTION = {"GET": "read", "POST": "write", "PUT": "write", "PATCH": "write", "DELETE": "write"}
@@ -36,6 +37,15 @@ SAMPLES = {
     "([A-Za-z0-9_-]+)": "no-such-object",
     "([A-Za-z0-9]+)": "nosuchtoken",
     "([A-Za-z]{6})": "DEPARE",
+    # Signal K v2 (services/signalk/api2.py) and v1 PUT requests
+    "(routes|waypoints|notes|regions|tracks|groups|infolayers)": "waypoints",
+    "([A-Za-z0-9_-]{1,64})": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "(destination|activeRoute|arrivalCircle|restart|targetArrivalTime)": "destination",
+    "(nextPoint|pointIndex|reverse|refresh)": "nextPoint",
+    "(silenceAll|acknowledgeAll)": "silenceAll",
+    "(silence|acknowledge)": "silence",
+    UUID_ID: "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "(.*)": "vessels/self/navigation/anchor/position",
 }
 
 

@@ -42,7 +42,11 @@ IDENTITY = "isomer.identity"  # /isomer/api/whoami
 DATA = "isomer.data"  # /isomer/api/data/…: the stored history
 PANELS = "isomer.panels"  # /isomer/: the crew panels page
 SYNC = "isomer.sync"  # /isomer/api/sync/…: a boat's batches to this shore
-ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS, SYNC)
+# Signal K's v2 APIs (resources, course, notifications) and v1 PUT requests: crew and
+# scientists read and change, vessels (machine identities) read; objects' own permissions
+# apply on top.
+SIGNALK = "isomer.signalk"
+ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS, SYNC, SIGNALK)
 
 R, RW = frozenset({READ}), frozenset({READ, WRITE})
 
@@ -52,7 +56,7 @@ POLICY: dict[str, dict[str, frozenset]] = {
         resource: EVERYTHING for resource in RESOURCES if resource not in ("server", "config")
     }
     | {"config": R}
-    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R},
+    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R, SIGNALK: RW},
     CREW: {
         "api": R,
         "config": R,
@@ -61,12 +65,21 @@ POLICY: dict[str, dict[str, frozenset]] = {
         "kernelspecs": R,
         "sessions": R,
     }
-    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R},
+    | {OBJECTS: RW, SCHEMAS: R, TOKENS: RW, IDENTITY: R, DATA: R, PANELS: R, SIGNALK: RW},
     # A machine identity feeds data: it reads objects it is given (its vessel record) and
     # the schemas, manages its own tokens, and never reads the fleet's history. Its panel
     # manifest is empty (no panel is for vessels). It submits sync batches to a shore and
     # reads its position there (services/sync).
-    VESSEL: {"api": R, OBJECTS: R, SCHEMAS: R, TOKENS: RW, IDENTITY: R, PANELS: R, SYNC: RW},
+    VESSEL: {
+        "api": R,
+        OBJECTS: R,
+        SCHEMAS: R,
+        TOKENS: RW,
+        IDENTITY: R,
+        PANELS: R,
+        SYNC: RW,
+        SIGNALK: R,
+    },
 }
 
 
