@@ -30,6 +30,9 @@ from isomer_data.services.auth.authorizer import SIGNALK
 from isomer_data.services.signalk.resources import LISTED, TYPES, UNSTORED, parse_query
 
 MAX_BODY = 1 << 20
+# The v2 APIs served here, as /signalk/v2/features lists them under "apis" (Freeboard-SK
+# turns its alarm list on only when "notifications" is there).
+V2_APIS = ("resources", "course", "notifications")
 OK = {"state": "COMPLETED", "statusCode": 200, "message": "OK"}
 V2 = "/signalk/v2/api"
 RESOURCE_TYPES = "(" + "|".join((*TYPES, *UNSTORED)) + ")"
