@@ -18,10 +18,12 @@ EVIL = "http://evil.example"
 
 
 async def test_a_waypoint_made_over_rest_is_the_platforms_object_and_reaches_a_second_client(
-    started, tokens, skv2
+    started, tokens, skv2, hub_connect
 ):
     fetch, stream = skv2
     watcher = await stream(tokens["scientist"])
+    hub = await hub_connect(tokens["scientist"])
+    await hub.call("objects", "subscribe", {"schema": "waypoint"})
     code, made = await fetch(R + "/waypoints", "POST", WAYPOINT, tokens["crew"])
     assert code == 201 and made["state"] == "COMPLETED" and made["statusCode"] == 201
     rid = made["id"]
@@ -37,7 +39,11 @@ async def test_a_waypoint_made_over_rest_is_the_platforms_object_and_reaches_a_s
     )
     assert code == 200 and obj["name"] == "Needles"
 
-    # the second client hears of it
+    # the hub's object subscribers and a second Signal K client hear of it
+    created = await hub.push("objectcreation")
+    assert (
+        created["data"]["schema"] == "waypoint" and created["data"]["object"]["name"] == "Needles"
+    )
     pushed = await delta_for(watcher, f"resources.waypoints.{rid}")
     assert pushed["feature"]["geometry"]["coordinates"] == [-1.59, 50.66]
     assert pushed["$source"] == "resources-provider"
@@ -129,7 +135,9 @@ async def test_a_waypoint_made_over_rest_is_the_platforms_object_and_reaches_a_s
     }
 
 
-async def test_routes_notes_regions_are_validated_and_filtered(started, tokens, skv2):
+async def test_routes_notes_regions_are_validated_and_filtered(
+    started, tokens, skv2, db_url, jp_http_port, jp_base_url
+):
     fetch, _ = skv2
     crew = tokens["crew"]
     code, types = await fetch(R, token=crew)
@@ -177,6 +185,20 @@ async def test_routes_notes_regions_are_validated_and_filtered(started, tokens, 
     assert set(found) == {note_made["id"]} and found[note_made["id"]]["group"] == "hazards"
     code, found = await fetch(f"{R}/notes?group=other", token=crew)
     assert found == {}
+
+    # a scientist reads the route in a notebook, as an object with its geometry
+    import isomer_data
+
+    local = isomer_data.connect(db_url)
+    routes = await asyncio.to_thread(local.objects, "route")
+    local.close()
+    assert list(routes["name"]) == ["Solent"] and routes.geometry[0].geom_type == "LineString"
+    assert len(routes.geometry[0].coords) == 3
+    remote = isomer_data.connect(
+        f"http://localhost:{jp_http_port}{jp_base_url}", token=tokens["scientist"]
+    )
+    notes = await asyncio.to_thread(remote.objects, "note")
+    assert list(notes["name"]) == ["Shallow patch"] and notes.geometry[0].y == 50.7
 
     bad_bodies = {
         "routes": [
