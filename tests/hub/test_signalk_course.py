@@ -71,6 +71,12 @@ async def test_a_course_to_a_waypoint_and_along_a_route_goes_out_as_deltas(start
     vmg = started.live.get("self", "navigation.course.calcValues.velocityMadeGood")[1]
     assert vmg == pytest.approx(3.0 * math.cos(math.radians(240) - bearing))
 
+    # arriving: inside the 50 m circle, Signal K's arrival notification
+    publish(started, "navigation.position", {"latitude": 50.6602, "longitude": -1.5901})
+    arrived = await delta_for(watcher, "notifications.navigation.course.arrivalCircleEntered")
+    assert arrived["state"] == "alert" and arrived["id"] and "sound" in arrived["method"]
+    publish(started, "navigation.position", HERE)
+
     code, body = await fetch(
         f"{C}/destination", "PUT", {"position": {"latitude": 51, "longitude": 1}}, crew
     )

@@ -12,6 +12,9 @@ While a destination is set, each new own position (at most one a second) gives
 the magnetic variation is known), ``crossTrackError`` from the leg previous → next,
 ``velocityMadeGood``, ``timeToGo`` and ``estimatedTimeOfArrival`` (from speed and course over
 ground). Great-circle formulas on a sphere, as Signal K's course provider computes them.
+Entering the arrival circle raises the notification
+``notifications.navigation.course.arrivalCircleEntered`` (``alert``); leaving it, or a new
+destination, ends it.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ EARTH_RADIUS = 6_371_008.8  # m
 MAX_ARRIVAL_CIRCLE = 100_000.0  # m
 CALC_INTERVAL = 1.0  # s between calculations on new positions
 ACTIONS = ("nextPoint", "pointIndex", "reverse", "refresh")
+ARRIVAL = "notifications.navigation.course.arrivalCircleEntered"
 
 
 def now_iso() -> str:
@@ -125,6 +129,7 @@ class Course:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_calc = 0.0
         self._calc_keys: set[str] = set()
+        self._arrived = False  # inside the arrival circle of the next point
 
     @property
     def collection(self):
@@ -406,6 +411,21 @@ class Course:
             Observation(t, "self", f"navigation.course.calcValues.{k}", None, SOURCE)
             for k in sorted(gone)
         ]
+        circle = self.info.get("arrivalCircle") or 0
+        arrived = "distance" in values and circle > 0 and values["distance"] <= circle
+        if arrived != self._arrived:
+            # Signal K's course provider raises this; Freeboard-SK offers the next point
+            self._arrived = arrived
+            value = (
+                {
+                    "state": "alert",
+                    "method": ["visual", "sound"],
+                    "message": "Entered the arrival circle of the next point",
+                }
+                if arrived
+                else {"state": "normal", "method": [], "message": ""}
+            )
+            out.append(Observation(t, "self", ARRIVAL, value, SOURCE))
         return out
 
     def observe(self, batch: list) -> None:
