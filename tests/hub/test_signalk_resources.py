@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 
+from isomer_data.ingest.observation import Observation
 from signalk_kit import ROUTE, WAYPOINT, delta_for
 
 from isomer_data.core.roles import ALL_ROLES, ANONYMOUS
@@ -300,6 +302,40 @@ async def test_who_may_read_and_write_resources(started, tokens, skv2, password)
     code, _ = await fetch(f"{R}/waypoints/{some}", "DELETE", headers={**cookie, "Origin": EVIL})
     assert code in (403, 404)
     assert await started.adb.waypoints.count_documents({}) == 4
+
+    # the same for the course, notifications and PUT requests: another site's page with the
+    # cookie changes nothing; this server's pages may
+    started.live.publish(
+        [
+            Observation(
+                time.time(), "self", "navigation.position", {"latitude": 1, "longitude": 2}, "gps"
+            )
+        ]
+    )
+    writes = [
+        (
+            "signalk/v2/api/vessels/self/navigation/course/destination",
+            "PUT",
+            {"position": {"latitude": 1.1, "longitude": 2.1}},
+        ),
+        ("signalk/v2/api/vessels/self/navigation/course/arrivalCircle", "PUT", {"value": 10}),
+        ("signalk/v2/api/notifications", "POST", {"state": "alert", "message": "test"}),
+        ("signalk/v2/api/notifications/silenceAll", "POST", {}),
+        ("signalk/v2/api/notifications/mob", "POST", {}),
+        ("signalk/v1/api/vessels/self/notifications/mob", "PUT", {"value": {"method": []}}),
+        ("signalk/v2/api/vessels/self/navigation/course", "DELETE", None),
+    ]
+    for path, method, body in writes:
+        code, _ = await fetch(path, method, body, headers={**cookie, "Origin": EVIL})
+        assert code in (403, 404), (path, code)
+        code, _ = await fetch(path, method, body, headers=cookie)
+        assert code == 403, (path, code)
+    assert started.course.info["nextPoint"] is None and started.notifications.alarms == {}
+    for path, method, body in writes:
+        code, reply = await fetch(path, method, body, headers={**cookie, "Origin": fetch.origin})
+        # answered by the API itself (the v1 PUT finds no alarm at notifications.mob: a
+        # COMPLETED 404 of the request, not a refusal)
+        assert code not in (401, 403) and reply.get("state") == "COMPLETED", (path, code, reply)
 
 
 async def test_a_private_waypoint_is_not_pushed_to_those_who_may_not_read_it(started, tokens, skv2):
