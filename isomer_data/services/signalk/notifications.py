@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime
+from operator import attrgetter
 
 from isomer_data.core.parsing import coded
 
@@ -34,6 +35,7 @@ API_SOURCE = "notificationsApi"
 MAX_ALARMS = 1000  # tracked notifications; normal ones go first when full
 FORGET_AFTER = 60.0  # s a notification back at normal stays listed
 MAX_MESSAGE = 1000
+_PATH = attrgetter("path")
 
 
 def _now_iso() -> str:
@@ -116,6 +118,10 @@ class Notifications:
     def filter(self, batch: list) -> list:
         """Notifications get their id and status on the way into the live state."""
         if self._emitting:
+            return batch
+        # On the hot path of every publication: one join and one search (about 0.1 µs an
+        # observation) say whether any is a notification; only then look at each.
+        if "\nnotifications." not in "\n" + "\n".join(map(_PATH, batch)):
             return batch
         out = None
         for i, o in enumerate(batch):
