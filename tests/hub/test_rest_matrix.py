@@ -10,7 +10,7 @@ import tornado.web
 from isomer_data.core.roles import ALL_ROLES, ANONYMOUS
 from isomer_data.server.extension import handler_table
 from isomer_data.services.auth.authorizer import ISOMER_RESOURCES, allowed
-from isomer_data.services.signalk.api2 import UUID_ID
+from isomer_data.services.signalk.api2 import RESOURCE_TYPES, UUID_ID
 
 METHODS = ("get", "post", "put", "patch", "delete")
 ACTION = {"GET": "read", "POST": "write", "PUT": "write", "PATCH": "write", "DELETE": "write"}
@@ -38,7 +38,7 @@ SAMPLES = {
     "([A-Za-z0-9]+)": "nosuchtoken",
     "([A-Za-z]{6})": "DEPARE",
     # Signal K v2 (services/signalk/api2.py) and v1 PUT requests
-    "(routes|waypoints|notes|regions|tracks|groups|infolayers)": "waypoints",
+    RESOURCE_TYPES: "waypoints",
     "([A-Za-z0-9_-]{1,64})": "0f8fad5b-d9cb-469f-a165-70867728950e",
     "(destination|activeRoute|arrivalCircle|restart|targetArrivalTime)": "destination",
     "(nextPoint|pointIndex|reverse|refresh)": "nextPoint",

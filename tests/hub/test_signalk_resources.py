@@ -144,7 +144,7 @@ async def test_routes_notes_regions_are_validated_and_filtered(
     crew = tokens["crew"]
     code, types = await fetch(R, token=crew)
     assert code == 200 and set(types) == {"routes", "waypoints", "notes", "regions", "charts"}
-    for unstored in ("tracks", "groups", "infolayers"):  # Freeboard-SK probes these
+    for unstored in ("tracks", "groups", "infolayers", "symbols", "plotterExtensions"):
         assert await fetch(f"{R}/{unstored}", token=crew) == (200, {})
 
     route_id = str(uuid.uuid4())

@@ -31,9 +31,10 @@ from isomer_data.core.parsing import coded
 
 TYPES = {"routes": "route", "waypoints": "waypoint", "notes": "note", "regions": "region"}
 SCHEMA_TYPES = {schema: rtype for rtype, schema in TYPES.items()}
-# Freeboard-SK's own collections (GPX tracks, resource groups, map overlays): it probes them
-# at start and keeps its features off when they are not stored; answered empty, not stored.
-UNSTORED = ("tracks", "groups", "infolayers")
+# Collections Freeboard-SK asks for at start that plugins of Signal K server provide: its own
+# (GPX tracks, resource groups, map overlays), the symbol manager's symbols, plotter
+# extensions, the buddy list. Answered empty (none here), never stored.
+UNSTORED = ("tracks", "groups", "infolayers", "symbols", "plotterExtensions", "buddies")
 LISTED = ("routes", "waypoints", "notes", "regions", "charts")  # charts: the charts service
 SOURCE = "resources-provider"  # Signal K server's default provider; apps show it as $source
 UUID4 = re.compile(
