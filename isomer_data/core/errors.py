@@ -102,6 +102,8 @@ ERRORS: dict[int, ErrorSpec] = {
                 "applicationData may not be written with this login",
                 "Global applicationData is written by admins; a user's own by crew, scientists "
                 "and admins (Signal K readwrite). Vessel logins read only.",
+            ),
+            ErrorSpec(
                 40240,
                 "A Signal K resource is not valid",
                 "Send the resource as Signal K's resources API describes it: a waypoint is "
