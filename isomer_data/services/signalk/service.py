@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from isomer_data.services.signalk.access import AccessRequests
 from isomer_data.services.signalk.appdata import ApplicationData
-from isomer_data.services.signalk.probes import RESOURCE_TYPES
 from isomer_data.services.signalk.course import COLLECTION, Course
 from isomer_data.services.signalk.notifications import Notifications
+from isomer_data.services.signalk.probes import RESOURCE_TYPES
 from isomer_data.services.signalk.puts import PutRequests
 from isomer_data.services.signalk.resources import SignalKResources
 
