@@ -53,11 +53,53 @@ def contributors(reduced: pd.DataFrame, spec: GridSpec) -> np.ndarray:
     return np.bincount(per["cell"].to_numpy(), minlength=spec.size)
 
 
+def reference_on_grid(reference, spec: GridSpec) -> np.ndarray:
+    """A reference depth per flat cell (NaN where unknown) from what a caller may hold.
+
+    ``reference`` is an array of ``spec.size`` (flat, rows from the south), a mapping
+    ``cell -> depth``, or an ``xarray.DataArray`` (positive-down depth on ``lat``/``lon``, e.g.
+    a survey opened with ``isomer.open_dataset``), read at each cell centre from its nearest
+    grid point no further than one cell away.
+    """
+    ref = np.full(spec.size, np.nan)
+    if isinstance(reference, Mapping):
+        for cell, value in reference.items():
+            ref[int(cell)] = float(value)
+        return ref
+    if hasattr(reference, "sel") and hasattr(reference, "dims"):
+        lat = spec.lat_centres()
+        lon = spec.lon_centres()
+        values = np.full((spec.ny, spec.nx), np.nan)
+        src_lat = np.asarray(reference["lat"], float)
+        src_lon = np.asarray(reference["lon"], float)
+        data = np.asarray(reference.transpose("lat", "lon").values, float)
+        iy = _nearest(src_lat, lat, spec.resolution)
+        ix = _nearest(src_lon, lon, spec.resolution)
+        ok_y, ok_x = iy >= 0, ix >= 0
+        values[np.ix_(ok_y, ok_x)] = data[np.ix_(iy[ok_y], ix[ok_x])]
+        return values.ravel()
+    ref[:] = np.asarray(reference, dtype=float).ravel()
+    return ref
+
+
+def _nearest(source: np.ndarray, wanted: np.ndarray, tolerance: float) -> np.ndarray:
+    """Index of the nearest ``source`` value for each ``wanted`` one, −1 beyond tolerance."""
+    order = np.argsort(source)
+    ordered = source[order]
+    last = len(ordered) - 1
+    right = np.clip(np.searchsorted(ordered, wanted), 0, last)
+    left = np.clip(right - 1, 0, last)
+    closer = np.abs(ordered[right] - wanted) < np.abs(ordered[left] - wanted)
+    pick = np.where(closer, right, left)
+    far = np.abs(ordered[pick] - wanted) > tolerance
+    return np.where(far, -1, order[pick])
+
+
 def estimate_vessel_bias(
     reduced: pd.DataFrame,
     spec: GridSpec,
     *,
-    reference: Mapping[int, float] | np.ndarray | None = None,
+    reference=None,
     min_cells: int = 3,
     max_iterations: int = 50,
     resamples: int = RESAMPLES,
@@ -71,9 +113,9 @@ def estimate_vessel_bias(
         as :func:`isomer_data.bathymetry.corrections.reduce_soundings` returns them).
     spec : GridSpec
         The cells in which vessels are compared.
-    reference : array or mapping, optional
-        Reference depth per flat cell index (NaN or absent where unknown): biases become
-        absolute instead of relative to the fleet.
+    reference : array, mapping or xarray.DataArray, optional
+        Reference depth per cell (see :func:`reference_on_grid`; NaN or absent where
+        unknown): biases become absolute instead of relative to the fleet.
     min_cells : int
         Fewer shared cells than this leave a vessel's bias unknown (NaN).
 
@@ -84,15 +126,33 @@ def estimate_vessel_bias(
         (shared cells used) and ``soundings`` (in those cells).
     """
     per = vessel_cell_medians(reduced, spec)
+    ref = None if reference is None else reference_on_grid(reference, spec)
+    return bias_from_medians(
+        per,
+        reference=ref,
+        min_cells=min_cells,
+        max_iterations=max_iterations,
+        resamples=resamples,
+    )
+
+
+def bias_from_medians(
+    per: pd.DataFrame,
+    *,
+    reference: np.ndarray | None = None,
+    min_cells: int = 3,
+    max_iterations: int = 50,
+    resamples: int = RESAMPLES,
+) -> pd.DataFrame:
+    """:func:`estimate_vessel_bias` from the (cell, vessel) medians alone.
+
+    ``per`` is what :func:`vessel_cell_medians` returns (sorted by cell, then vessel): an
+    incremental grid keeps that table and refreshes only the rows of the cells a new batch
+    touched, then solves here, at a cost set by the shared cells, not the soundings.
+    """
     vessels = pd.Index(sorted(per["vessel"].unique()), name="vessel")
     if reference is not None:
-        ref = np.full(spec.size, np.nan)
-        if isinstance(reference, Mapping):
-            for cell, value in reference.items():
-                ref[int(cell)] = float(value)
-        else:
-            ref[:] = np.asarray(reference, dtype=float).ravel()
-        per = per.assign(reference=ref[per["cell"].to_numpy()])
+        per = per.assign(reference=reference[per["cell"].to_numpy()])
         shared = per[np.isfinite(per["reference"])]
     else:
         shared = per[per.groupby("cell")["vessel"].transform("size") >= 2]
@@ -126,25 +186,45 @@ def estimate_vessel_bias(
     return table
 
 
+def _group_median(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Median of ``values`` per group code 0..n-1 (NaN for an empty group), one sort."""
+    order = np.lexsort((values, groups))
+    ordered = values[order]
+    count = np.bincount(groups, minlength=n)
+    start = np.cumsum(count) - count
+    have = count > 0
+    out = np.full(n, np.nan)
+    lo = start[have] + (count[have] - 1) // 2
+    hi = start[have] + count[have] // 2
+    out[have] = (ordered[lo] + ordered[hi]) / 2
+    return out
+
+
 def _solve(shared: pd.DataFrame, vessels: pd.Index, absolute: bool, max_iterations: int):
-    """Biases by alternating medians (see the module docstring); NaN without shared cells."""
+    """Biases by alternating medians (see the module docstring); NaN without shared cells.
+
+    Plain arrays rather than pandas group-bys: the bootstrap solves this thirty times over.
+    """
+    nv = len(vessels)
+    vcode = vessels.get_indexer(shared["vessel"])
+    median = shared["median"].to_numpy(float)
     if absolute:
-        residual = shared["median"] - shared["reference"]
-        return residual.groupby(shared["vessel"]).median().reindex(vessels)
-    bias = pd.Series(0.0, index=vessels)
-    median = shared["median"].to_numpy()
+        residual = median - shared["reference"].to_numpy(float)
+        return pd.Series(_group_median(vcode, residual, nv), index=vessels)
+    ccode, cells = pd.factorize(shared["cell"].to_numpy())
+    bias = np.zeros(nv)
+    present = np.bincount(vcode, minlength=nv) > 0
     for _ in range(max_iterations):
-        corrected = pd.Series(median - bias.reindex(shared["vessel"]).to_numpy())
-        consensus = corrected.groupby(shared["cell"].to_numpy()).transform("median").to_numpy()
-        residual = pd.Series(median - consensus)
-        fresh = residual.groupby(shared["vessel"].to_numpy()).median().reindex(vessels)
-        fresh -= fresh.median()  # relative to the fleet: only differences are observable
-        moved = float(np.nanmax(np.abs(fresh - bias))) if fresh.notna().any() else 0.0
-        bias = fresh.fillna(0.0)
+        consensus = _group_median(ccode, median - bias[vcode], len(cells))[ccode]
+        fresh = _group_median(vcode, median - consensus, nv)
+        if not present.any():
+            break
+        fresh -= np.nanmedian(fresh)  # relative to the fleet: only differences are observable
+        moved = float(np.nanmax(np.abs(fresh - bias)))
+        bias = np.nan_to_num(fresh, nan=0.0)
         if moved < 5e-4:
             break
-    present = shared["vessel"].unique()
-    return bias.where(bias.index.isin(present))
+    return pd.Series(np.where(present, bias, np.nan), index=vessels)
 
 
 def apply_vessel_bias(reduced: pd.DataFrame, biases: pd.DataFrame) -> pd.DataFrame:
