@@ -104,7 +104,6 @@ def setup(platform, serverapp) -> None:
 
 async def start(platform) -> None:
     from isomer_data.store import sync as seq_store
-
     from isomer_data.store.collections import ensure_shard_key_indexes
 
     await asyncio.to_thread(seq_store.ensure_indexes, platform.database.db)
