@@ -143,12 +143,15 @@ def bias_from_medians(
     min_cells: int = 3,
     max_iterations: int = 50,
     resamples: int = RESAMPLES,
+    mapper=None,
 ) -> pd.DataFrame:
     """:func:`estimate_vessel_bias` from the (cell, vessel) medians alone.
 
     ``per`` is what :func:`vessel_cell_medians` returns (sorted by cell, then vessel): an
     incremental grid keeps that table and refreshes only the rows of the cells a new batch
     touched, then solves here, at a cost set by the shared cells, not the soundings.
+    ``mapper(func, picks, **shared)`` runs the bootstrap draws (default: one after another;
+    the Dask gridder spreads them over its workers).
     """
     vessels = pd.Index(sorted(per["vessel"].unique()), name="vessel")
     if reference is not None:
@@ -159,19 +162,26 @@ def bias_from_medians(
     bias = _solve(shared, vessels, reference is not None, max_iterations)
     cells = shared.groupby("vessel")["cell"].size().reindex(vessels).fillna(0).astype(int)
     soundings = shared.groupby("vessel")["soundings"].sum().reindex(vessels).fillna(0)
-    draws = []
     rng = np.random.default_rng(0)
     ordered = shared.sort_values("cell", kind="stable").reset_index(drop=True)
     first = np.flatnonzero(np.r_[True, np.diff(ordered["cell"].to_numpy()) != 0])
     sizes = np.diff(np.r_[first, len(ordered)])
-    for _ in range(resamples if len(first) > 1 else 0):
-        pick = rng.integers(0, len(first), len(first))
-        rows = np.concatenate([np.arange(first[p], first[p] + sizes[p]) for p in pick])
-        sample = ordered.iloc[rows].copy()
-        sample["cell"] = np.repeat(
-            np.arange(len(pick)), sizes[pick]
-        )  # a cell drawn twice counts twice
-        draws.append(_solve(sample, vessels, reference is not None, max_iterations))
+    # The draws are made here, in order, so any mapper gives the same uncertainties.
+    picks = [
+        rng.integers(0, len(first), len(first)) for _ in range(resamples if len(first) > 1 else 0)
+    ]
+    draws = list(
+        (mapper or _serial)(
+            _draw,
+            picks,
+            ordered=ordered,
+            first=first,
+            sizes=sizes,
+            vessels=vessels,
+            absolute=reference is not None,
+            max_iterations=max_iterations,
+        )
+    )
     uncertainty = pd.concat(draws, axis=1).std(axis=1, ddof=1) if draws else bias * np.nan
     table = pd.DataFrame(
         {
@@ -184,6 +194,20 @@ def bias_from_medians(
     unknown = table["cells"] < min_cells
     table.loc[unknown, ["bias", "uncertainty"]] = np.nan
     return table
+
+
+def _serial(func, picks, **shared) -> list:
+    return [func(pick, **shared) for pick in picks]
+
+
+def _draw(pick, *, ordered, first, sizes, vessels, absolute, max_iterations) -> pd.Series:
+    """The biases solved on one bootstrap draw of the shared cells (``pick``)."""
+    counts = sizes[pick]
+    # every row of every drawn cell, without a loop over cells
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    sample = ordered.iloc[np.repeat(first[pick], counts) + within].copy()
+    sample["cell"] = np.repeat(np.arange(len(pick)), counts)  # a cell drawn twice counts twice
+    return _solve(sample, vessels, absolute, max_iterations)
 
 
 def _group_median(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

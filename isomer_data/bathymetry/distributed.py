@@ -61,6 +61,18 @@ def _band_grid(band: dict, shift: np.ndarray, k: float, order: str, vessels: int
     }
 
 
+def _cluster_mapper(client):
+    """Bootstrap draws as tasks: the shared table goes to every worker once."""
+
+    def mapper(func, picks, ordered, **shared):
+        if not picks:
+            return []
+        (table,) = client.scatter([ordered], broadcast=True)
+        return client.gather(client.map(func, picks, ordered=table, pure=False, **shared))
+
+    return mapper
+
+
 def connect(scheduler):
     """A ``distributed.Client`` for an address, or the client given."""
     from distributed import Client
@@ -130,7 +142,9 @@ def grid_soundings_dask(
         per = pd.concat(medians, ignore_index=True)
         per["vessel"] = np.asarray(names, dtype=object)[per["vessel"].to_numpy()]
         ref = None if reference is None else reference_on_grid(reference, spec)
-        biases = bias_from_medians(per, reference=ref, min_cells=bias_min_cells)
+        biases = bias_from_medians(
+            per, reference=ref, min_cells=bias_min_cells, mapper=_cluster_mapper(client)
+        )
         shift = _shift(biases, names) if apply_bias else None
         results = client.gather(
             client.map(
