@@ -61,14 +61,18 @@ def _band_grid(band: dict, shift: np.ndarray, k: float, order: str, vessels: int
     }
 
 
+def _run_draw(pick, context: dict):
+    return context["func"](pick, **context["shared"])
+
+
 def _cluster_mapper(client):
     """Bootstrap draws as tasks: the shared table goes to every worker once."""
 
-    def mapper(func, picks, ordered, **shared):
+    def mapper(func, picks, **shared):
         if not picks:
             return []
-        (table,) = client.scatter([ordered], broadcast=True)
-        return client.gather(client.map(func, picks, ordered=table, pure=False, **shared))
+        (context,) = client.scatter([{"func": func, "shared": shared}], broadcast=True)
+        return client.gather(client.map(_run_draw, picks, context=context, pure=False))
 
     return mapper
 
