@@ -6,8 +6,7 @@ from isomer_data.store.collections import SHARD_KEYS, ensure_collections, ensure
 
 def has_index_for(db, collection, keys) -> bool:
     return any(
-        tuple(index["key"].items())[: len(keys)] == keys
-        for index in db[collection].list_indexes()
+        tuple(index["key"].items())[: len(keys)] == keys for index in db[collection].list_indexes()
     )
 
 
