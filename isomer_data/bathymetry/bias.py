@@ -35,15 +35,32 @@ RESAMPLES = 30
 
 
 def vessel_cell_medians(reduced: pd.DataFrame, spec: GridSpec) -> pd.DataFrame:
-    """One row per (cell, vessel): the vessel's median depth there and its sounding count."""
+    """One row per (cell, vessel): the vessel's median depth there and its sounding count,
+    sorted by cell, then vessel."""
     cells = spec.cells(reduced["longitude"].to_numpy(), reduced["latitude"].to_numpy())
     depth = reduced["depth"].to_numpy(dtype=float)
     ok = (cells >= 0) & np.isfinite(depth)
-    frame = pd.DataFrame(
-        {"cell": cells[ok], "vessel": reduced["vessel"].to_numpy()[ok], "depth": depth[ok]}
+    codes, names = pd.factorize(reduced["vessel"].to_numpy()[ok], sort=True)
+    return cell_vessel_medians(cells[ok], codes, depth[ok], np.asarray(names, dtype=object))
+
+
+def cell_vessel_medians(
+    cells: np.ndarray, codes: np.ndarray, depth: np.ndarray, names: np.ndarray
+) -> pd.DataFrame:
+    """The (cell, vessel) median table from arrays; ``names[code]`` is each vessel's name.
+    Rows sorted by cell, then vessel name."""
+    nv = max(len(names), 1)
+    key = cells.astype(np.int64) * nv + np.asarray(codes, dtype=np.int64)
+    pairs, inverse, count = np.unique(key, return_inverse=True, return_counts=True)
+    table = pd.DataFrame(
+        {
+            "cell": pairs // nv,
+            "vessel": names[pairs % nv],
+            "median": _group_median(inverse.ravel(), np.asarray(depth, float), len(pairs)),
+            "soundings": count.astype(np.int64),
+        }
     )
-    grouped = frame.groupby(["cell", "vessel"], sort=True)["depth"]
-    return grouped.agg(median="median", soundings="size").reset_index()
+    return table.sort_values(["cell", "vessel"], kind="stable", ignore_index=True)
 
 
 def contributors(reduced: pd.DataFrame, spec: GridSpec) -> np.ndarray:
@@ -183,6 +200,11 @@ def bias_from_medians(
         )
     )
     uncertainty = pd.concat(draws, axis=1).std(axis=1, ddof=1) if draws else bias * np.nan
+    # A bootstrap of medians is coarse (a median takes few distinct values over thirty
+    # draws) and can come out small by chance: the robust standard error of the median of
+    # the vessel's residuals is its floor.
+    floor = _median_standard_error(shared, vessels, bias, reference is not None)
+    uncertainty = np.fmax(uncertainty.reindex(vessels), floor)
     table = pd.DataFrame(
         {
             "bias": bias,
@@ -194,6 +216,27 @@ def bias_from_medians(
     unknown = table["cells"] < min_cells
     table.loc[unknown, ["bias", "uncertainty"]] = np.nan
     return table
+
+
+def _median_standard_error(
+    shared: pd.DataFrame, vessels: pd.Index, bias: pd.Series, absolute: bool
+) -> pd.Series:
+    """1.2533 · 1.4826 · MAD(residuals) / √cells per vessel, residuals after the solve."""
+    if shared.empty:
+        return pd.Series(np.nan, index=vessels)
+    vcode = vessels.get_indexer(shared["vessel"])
+    corrected = shared["median"].to_numpy(float) - bias.fillna(0.0).to_numpy()[vcode]
+    if absolute:
+        residual = corrected - shared["reference"].to_numpy(float)
+    else:
+        ccode, cells = pd.factorize(shared["cell"].to_numpy())
+        residual = corrected - _group_median(ccode, corrected, len(cells))[ccode]
+    nv = len(vessels)
+    centre = _group_median(vcode, residual, nv)
+    mad = _group_median(vcode, np.abs(residual - centre[vcode]), nv)
+    n = np.bincount(vcode, minlength=nv)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.Series(1.2533 * 1.4826 * mad / np.sqrt(n), index=vessels)
 
 
 def _serial(func, picks, **shared) -> list:

@@ -12,7 +12,12 @@ import rioxarray  # noqa: F401 - registers the .rio accessor
 import xarray as xr
 
 from isomer_data import __version__
-from isomer_data.bathymetry.bias import bias_from_medians, reference_on_grid, vessel_cell_medians
+from isomer_data.bathymetry.bias import (
+    bias_from_medians,
+    cell_vessel_medians,
+    reference_on_grid,
+    vessel_cell_medians,
+)
 from isomer_data.bathymetry.corrections import reduce_soundings
 from isomer_data.bathymetry.fleet import (
     NO_VESSEL,
@@ -390,18 +395,7 @@ class DepthGrid:
         names = np.asarray(self._names, dtype=object)
         # 1. the bias's sufficient statistic: (cell, vessel) medians of the touched cells
         mask = np.isin(self.cells, touched)
-        fresh = (
-            pd.DataFrame(
-                {
-                    "cell": self.cells[mask],
-                    "vessel": names[self.codes[mask]],
-                    "depth": self.depth[mask],
-                }
-            )
-            .groupby(["cell", "vessel"], sort=True)["depth"]
-            .agg(median="median", soundings="size")
-            .reset_index()
-        )
+        fresh = cell_vessel_medians(self.cells[mask], self.codes[mask], self.depth[mask], names)
         kept_rows = self.per[~self.per["cell"].isin(touched)]
         self.per = (
             pd.concat([kept_rows, fresh], ignore_index=True)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from isomer_data.bathymetry.bias import bias_from_medians, reference_on_grid
+from isomer_data.bathymetry.bias import bias_from_medians, cell_vessel_medians, reference_on_grid
 from isomer_data.bathymetry.corrections import reduce_soundings
 from isomer_data.bathymetry.dataset import (
     _check_spec,
@@ -37,11 +37,9 @@ from isomer_data.bathymetry.grid import cell_statistics, empty_statistics, rejec
 
 def _band_medians(band: dict) -> pd.DataFrame:
     """(cell, vessel code) medians of one band, cells in whole-grid numbering."""
-    frame = pd.DataFrame(
-        {"cell": band["cells"] + band["first"], "vessel": band["codes"], "depth": band["depth"]}
-    )
-    grouped = frame.groupby(["cell", "vessel"], sort=True)["depth"]
-    return grouped.agg(median="median", soundings="size").reset_index()
+    codes = band["codes"]
+    numbers = np.arange(codes.max(initial=0) + 1)
+    return cell_vessel_medians(band["cells"] + band["first"], codes, band["depth"], numbers)
 
 
 def _band_grid(band: dict, shift: np.ndarray, k: float, order: str, vessels: int) -> dict:
@@ -72,7 +70,8 @@ def _cluster_mapper(client):
         if not picks:
             return []
         (context,) = client.scatter([{"func": func, "shared": shared}], broadcast=True)
-        return client.gather(client.map(_run_draw, picks, context=context, pure=False))
+        draws = client.scatter(picks)  # sent to the workers, not written into the graph
+        return client.gather(client.map(_run_draw, draws, context=context, pure=False))
 
     return mapper
 
