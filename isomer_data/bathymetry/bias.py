@@ -267,10 +267,38 @@ def _group_median(groups: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+DENSE_LIMIT = 50_000_000  # cells × vessels held as one matrix; more: sorted groups
+
+
+def _row_medians(matrix: np.ndarray) -> np.ndarray:
+    """Median of each row's non-NaN values (NaN for an empty row)."""
+    ordered = np.sort(matrix, axis=1)  # NaN sorts last
+    k = np.sum(~np.isnan(matrix), axis=1)
+    rows = np.arange(len(matrix))
+    lo = ordered[rows, np.maximum((k - 1) // 2, 0)]
+    hi = ordered[rows, np.maximum(k // 2, 0) if matrix.shape[1] else 0]
+    out = (lo + hi) / 2
+    out[k == 0] = np.nan
+    return out
+
+
+def _column_medians(matrix: np.ndarray) -> np.ndarray:
+    out = np.full(matrix.shape[1], np.nan)
+    for j in range(matrix.shape[1]):
+        column = matrix[:, j]
+        column = column[~np.isnan(column)]
+        if len(column):
+            out[j] = np.median(column)
+    return out
+
+
 def _solve(shared: pd.DataFrame, vessels: pd.Index, absolute: bool, max_iterations: int):
     """Biases by alternating medians (see the module docstring); NaN without shared cells.
 
-    Plain arrays rather than pandas group-bys: the bootstrap solves this thirty times over.
+    Each (cell, vessel) appears once, so a fleet's medians fit a cells × vessels matrix:
+    a cell's consensus is its row's median (rows hold a few vessels: a small sort each), a
+    vessel's bias its column's (one partition each). The bootstrap solves this thirty
+    times over; very large fleets fall back to sorted groups.
     """
     nv = len(vessels)
     vcode = vessels.get_indexer(shared["vessel"])
@@ -281,11 +309,19 @@ def _solve(shared: pd.DataFrame, vessels: pd.Index, absolute: bool, max_iteratio
     ccode, cells = pd.factorize(shared["cell"].to_numpy())
     bias = np.zeros(nv)
     present = np.bincount(vcode, minlength=nv) > 0
+    dense = len(cells) * nv <= DENSE_LIMIT
+    if dense:
+        matrix = np.full((len(cells), nv), np.nan)
+        matrix[ccode, vcode] = median
     for _ in range(max_iterations):
-        consensus = _group_median(ccode, median - bias[vcode], len(cells))[ccode]
-        fresh = _group_median(vcode, median - consensus, nv)
         if not present.any():
             break
+        if dense:
+            consensus = _row_medians(matrix - bias)
+            fresh = _column_medians(matrix - consensus[:, None])
+        else:
+            consensus = _group_median(ccode, median - bias[vcode], len(cells))[ccode]
+            fresh = _group_median(vcode, median - consensus, nv)
         fresh -= np.nanmedian(fresh)  # relative to the fleet: only differences are observable
         moved = float(np.nanmax(np.abs(fresh - bias)))
         bias = np.nan_to_num(fresh, nan=0.0)
