@@ -44,6 +44,28 @@ def vessel_cell_medians(reduced: pd.DataFrame, spec: GridSpec) -> pd.DataFrame:
     return cell_vessel_medians(cells[ok], codes, depth[ok], np.asarray(names, dtype=object))
 
 
+def bias_cell_medians(
+    cells: np.ndarray,
+    codes: np.ndarray,
+    depth: np.ndarray,
+    names: np.ndarray,
+    reference: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """:func:`cell_vessel_medians` of the cells a bias estimate uses, and only those: cells
+    with a reference depth, or, without a reference, cells sounded by two vessels or more.
+    (One vessel's cells say nothing about its bias; a grid skips their medians.)"""
+    nv = len(names)
+    if reference is not None:
+        mask = np.isfinite(reference[cells])
+    elif nv < 2:
+        mask = np.zeros(len(cells), dtype=bool)
+    else:
+        pairs = np.unique(cells.astype(np.int64) * nv + codes)
+        shared_cells, vessels_there = np.unique(pairs // nv, return_counts=True)
+        mask = np.isin(cells, shared_cells[vessels_there >= 2])
+    return cell_vessel_medians(cells[mask], codes[mask], depth[mask], names)
+
+
 def cell_vessel_medians(
     cells: np.ndarray, codes: np.ndarray, depth: np.ndarray, names: np.ndarray
 ) -> pd.DataFrame:

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from isomer_data.bathymetry.bias import bias_from_medians, cell_vessel_medians, reference_on_grid
+from isomer_data.bathymetry.bias import bias_cell_medians, bias_from_medians, reference_on_grid
 from isomer_data.bathymetry.corrections import reduce_soundings
 from isomer_data.bathymetry.dataset import (
     _check_spec,
@@ -35,11 +35,10 @@ from isomer_data.bathymetry.fleet import add_fleet_variables, cell_contributors
 from isomer_data.bathymetry.grid import cell_statistics, empty_statistics, reject_outliers
 
 
-def _band_medians(band: dict) -> pd.DataFrame:
-    """(cell, vessel code) medians of one band, cells in whole-grid numbering."""
-    codes = band["codes"]
-    numbers = np.arange(codes.max(initial=0) + 1)
-    return cell_vessel_medians(band["cells"] + band["first"], codes, band["depth"], numbers)
+def _band_medians(band: dict, reference: np.ndarray | None, vessels: int) -> pd.DataFrame:
+    """The bias's (cell, vessel code) medians of one band, cells in whole-grid numbering."""
+    cells = band["cells"] + band["first"]
+    return bias_cell_medians(cells, band["codes"], band["depth"], np.arange(vessels), reference)
 
 
 def _band_grid(band: dict, shift: np.ndarray, k: float, order: str, vessels: int) -> dict:
@@ -141,10 +140,12 @@ def grid_soundings_dask(
                 }
             )
         futures = client.scatter(parts)
-        medians = client.gather(client.map(_band_medians, futures))
-        per = pd.concat(medians, ignore_index=True)
-        per["vessel"] = np.asarray(names, dtype=object)[per["vessel"].to_numpy()]
         ref = None if reference is None else reference_on_grid(reference, spec)
+        medians = client.gather(
+            client.map(_band_medians, futures, reference=ref, vessels=len(names), pure=False)
+        )
+        per = pd.concat(medians, ignore_index=True)
+        per["vessel"] = np.asarray(names, dtype=object)[per["vessel"].to_numpy(np.int64)]
         biases = bias_from_medians(
             per, reference=ref, min_cells=bias_min_cells, mapper=_cluster_mapper(client)
         )

@@ -78,10 +78,16 @@ def cell_contributors(
     dominant = np.full(size, NO_VESSEL, dtype=np.int64)
     if not len(cells):
         return {"vessel_count": count, "dominant_vessel": dominant}
+    if len(rank) <= 1:  # one vessel: it is every cell's only contributor
+        have = np.bincount(cells, minlength=size) > 0
+        count[have] = 1
+        dominant[have] = codes[0]
+        return {"vessel_count": count, "dominant_vessel": dominant}
+    nv = len(rank)
     pairs, per_pair = np.unique(
-        np.stack([cells.astype(np.int64), codes.astype(np.int64)]), axis=1, return_counts=True
+        cells.astype(np.int64) * nv + codes.astype(np.int64), return_counts=True
     )
-    pair_cells, pair_codes = pairs
+    pair_cells, pair_codes = pairs // nv, pairs % nv
     count[:] = np.bincount(pair_cells, minlength=size)
     # Per cell the most soundings first, ties to the vessel first in name order.
     order = np.lexsort((rank[pair_codes], -per_pair, pair_cells))
@@ -97,8 +103,8 @@ def vessel_contributions(
     soundings = np.bincount(codes, minlength=vessels)
     if not len(cells):
         return soundings, np.zeros(vessels, dtype=np.int64)
-    pairs = np.unique(np.stack([cells.astype(np.int64), codes.astype(np.int64)]), axis=1)
-    return soundings, np.bincount(pairs[1], minlength=vessels)
+    pairs = np.unique(cells.astype(np.int64) * vessels + codes.astype(np.int64))
+    return soundings, np.bincount(pairs % vessels, minlength=vessels)
 
 
 def add_fleet_variables(
