@@ -122,6 +122,7 @@ def grid_soundings_dask(
             bands = 4 * max(1, len(client.scheduler_info().get("workers", {})))
         bands = max(1, min(int(bands), spec.ny))
         rows = -(-spec.ny // bands)
+        bands = -(-spec.ny // rows)  # 10 rows in 8 bands of 2 are 5 bands: none empty past the end
         band_of = (cells // spec.nx) // rows
         ordering = np.argsort(band_of, kind="stable")  # stable: each band keeps input order
         edges = np.searchsorted(band_of[ordering], np.arange(bands + 1))

@@ -120,3 +120,19 @@ def test_export_writes_the_fleet_variables_and_prints_the_table(shore, db_url, t
         assert ds.depth.attrs["standard_name"] == "sea_floor_depth_below_sea_surface"
     finally:
         ds.close()
+
+
+def test_export_on_a_dask_scheduler_writes_the_same_map(shore, db_url, tmp_path):
+    from distributed import LocalCluster
+
+    bbox = ",".join(str(x) for x in BBOX)
+    args = ["export", "bathymetry", f"--bbox={bbox}", "--resolution", str(RES), "--db", db_url]
+    here, there = tmp_path / "here.nc", tmp_path / "there.nc"
+    assert main([*args, "-o", str(here)]) == 0
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        assert main([*args, "--dask-scheduler", cluster.scheduler_address, "-o", str(there)]) == 0
+    with xr.open_dataset(here) as a, xr.open_dataset(there) as b:
+        names = [n for n in a.data_vars if n != "spatial_ref"]
+        xr.testing.assert_equal(a[names], b[names])
