@@ -23,6 +23,7 @@ BENCHMARKS = [
     "bench.gridding",
     "bench.query",
     "bench.websocket_fanout",
+    "bench.fleet",
 ]
 
 

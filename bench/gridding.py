@@ -13,7 +13,7 @@ What, on 10⁷ random soundings (``--quick``: 10⁶) over a 1000 × 1000-cell gr
   same baseline. Goal ≥ 0.3×.
 * (c) full ``cell_statistics`` (median, mean, std, count, uncertainty); no goal.
 * (d) 10⁸ soundings (``--quick``: 2·10⁶) gridded in chunks of 5·10⁶ generated on the fly.
-  ``DepthGrid`` keeps every sounding for exact medians (12–16 bytes each) and re-sorts all
+  ``DepthGrid`` keeps every sounding for exact medians (21 bytes each) and re-sorts all
   soundings of the touched cells on each ``add``, so it is not a bounded-memory path; this
   measures the chunked mean + count + std path (bincount accumulation across chunks) and
   the baseline's chunked mean + count.
@@ -222,7 +222,7 @@ def _depth_grid(n_chunks: int, chunk: int) -> dict:
         del frame
     peak = tracemalloc.get_traced_memory()[1] / MiB
     tracemalloc.stop()
-    held = (grid.cells.nbytes + grid.depth.nbytes) / MiB
+    held = sum(a.nbytes for a in (grid.cells, grid.depth, grid.codes, grid._kept)) / MiB
     return {"rates": rates, "peak": peak, "held": held, "n": n_chunks * chunk}
 
 

@@ -132,18 +132,60 @@ class Client:
         tide=None,
         k: float = 3.0,
         order: str = "1b",
+        apply_bias: bool = False,
+        reference=None,
+        scheduler=None,
     ):
-        """The crowdsourced depth map of the stored soundings (see :mod:`isomer_data.bathymetry`).
+        """The crowdsourced depth map of the stored soundings, across all vessels.
 
-        ``tide``, ``k`` (outlier threshold) and ``order`` (IHO S-44 order of the uncertainty)
-        are passed to :func:`isomer_data.bathymetry.grid_soundings`.
+        Each vessel's soundings are reduced with its own transducer offset (its record in
+        ``vessels``), each vessel's vertical bias is estimated where vessels overlap, and
+        every cell records how many vessels and soundings support it.
+
+        Parameters
+        ----------
+        bbox : (west, south, east, north)
+        resolution : float
+            Cell size in degrees.
+        start, end, vessels : optional
+            Which soundings (as :meth:`soundings`).
+        tide, k, order
+            As :func:`isomer_data.bathymetry.grid_soundings`.
+        apply_bias : bool
+            Remove each vessel's estimated bias before gridding.
+        reference : xarray.DataArray, optional
+            A reference survey (positive-down depth on ``lat``/``lon``): absolute biases.
+        scheduler : str or distributed.Client, optional
+            Grid on a Dask cluster (``tcp://host:8786``); the result is the same.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``depth``, ``count``, ``uncertainty``, ``vessel_count``, ``dominant_vessel``, …
+            and per vessel ``vessel_bias``, ``vessel_bias_uncertainty``, …
+            (:func:`isomer_data.bathymetry.vessel_table` makes them a table).
+
+        Examples
+        --------
+        >>> ds = isomer.depth_grid((-1.32, 50.77, -1.26, 50.81), 0.001, apply_bias=True)
+        >>> isomer_data.bathymetry.vessel_table(ds)
         """
+        frame = self._sounding_frame(bbox, start, end, vessels)
+        options = dict(
+            vessels=self._offsets(),
+            tide=tide,
+            k=k,
+            order=order,
+            apply_bias=apply_bias,
+            reference=reference,
+        )
+        if scheduler is not None:
+            from isomer_data.bathymetry.distributed import grid_soundings_dask
+
+            return grid_soundings_dask(frame, bbox, resolution, scheduler=scheduler, **options)
         from isomer_data.bathymetry import grid_soundings
 
-        frame = self._sounding_frame(bbox, start, end, vessels)
-        return grid_soundings(
-            frame, bbox, resolution, vessels=self._offsets(), tide=tide, k=k, order=order
-        )
+        return grid_soundings(frame, bbox, resolution, **options)
 
     # -- where the rows come from: the database here, HTTP in RemoteClient ----------------
     def _observation_frame(self, paths, vessels, start, end, time_source=None) -> pd.DataFrame:

@@ -213,6 +213,12 @@ class IsomerConfig(Configurable):
         help="Daily UTC window the sync may send in, HH:MM-HH:MM (empty: any time).",
     ).tag(config=True, env="ISOMER_SYNC_WINDOW")
 
+    dask_scheduler = Unicode(
+        "",
+        help="Dask scheduler (tcp://HOST:8786) that grids all vessels' soundings on a shore "
+        "with many; empty: grid in this process.",
+    ).tag(config=True, env="ISOMER_DASK_SCHEDULER")
+
     def __init__(self, file_values: dict | None = None, **kwargs):
         # Environment values sit between the instance file and explicit configuration;
         # ``file_values`` stands in for the instance file (a restore checks a backup's).

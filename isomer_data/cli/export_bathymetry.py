@@ -44,6 +44,17 @@ def register_export(export) -> None:
     parser.add_argument(
         "--vessel", action="append", help="only these vessels (repeatable) (default: all)"
     )
+    parser.add_argument(
+        "--apply-bias",
+        action="store_true",
+        help="remove each vessel's estimated vertical bias before gridding (default: the "
+        "biases are only reported)",
+    )
+    parser.add_argument(
+        "--dask-scheduler",
+        help="grid on this Dask scheduler (tcp://HOST:8786) (default: the dask_scheduler "
+        "setting; none: in this process)",
+    )
     parser.add_argument("-o", "--output", required=True, help="output file (required)")
     add_config_options(parser)
     parser.set_defaults(func=run)
@@ -92,7 +103,8 @@ def run(args) -> int:
         raise IsomerError(70104, "-o -: depth maps are written to a file")
     fmt = output_format(args.output, args.format, FORMATS, "netcdf")
     check_writable(args.output)
-    with open_database(config_from_args(args)) as database:
+    config = config_from_args(args)
+    with open_database(config) as database:
         soundings = query_soundings(
             database.db, bbox=bbox, start=start, end=end, vessels=args.vessel
         )
@@ -101,7 +113,14 @@ def run(args) -> int:
         from isomer_data.cli.export import nothing_found
 
         raise nothing_found("soundings", args)
-    ds = grid_soundings(soundings, bbox, args.resolution, vessels=vessels)
+    scheduler = args.dask_scheduler or config.dask_scheduler
+    options = {"vessels": vessels, "apply_bias": args.apply_bias}
+    if scheduler:
+        from isomer_data.bathymetry.distributed import grid_soundings_dask
+
+        ds = grid_soundings_dask(soundings, bbox, args.resolution, scheduler=scheduler, **options)
+    else:
+        ds = grid_soundings(soundings, bbox, args.resolution, **options)
     with writing(args.output):
         if fmt == "netcdf":
             to_netcdf(ds, args.output)
@@ -113,4 +132,24 @@ def run(args) -> int:
         f"({ds.attrs['soundings_rejected_outliers']} outliers rejected) → {args.output}",
         file=sys.stderr,
     )
+    print_vessel_table(ds)
     return 0
+
+
+def print_vessel_table(ds) -> None:
+    """Each vessel's bias and contribution, as the file holds them."""
+    from isomer_data.bathymetry import vessel_table
+
+    table = vessel_table(ds)
+    applied = "applied" if ds.attrs.get("vessel_bias_applied") == "yes" else "not applied"
+    print(f"vessel bias ({applied}; {ds.attrs['vessel_bias_reference']}):", file=sys.stderr)
+    for vessel, row in table.iterrows():
+        bias = (
+            "unknown (too few shared cells)"
+            if row["bias"] != row["bias"]
+            else f"{row['bias']:+.3f} ± {row['uncertainty']:.3f} m over {row['bias_cells']} cells"
+        )
+        print(
+            f"  {vessel}: {bias}; {row['soundings']} soundings in {row['cells']} cells",
+            file=sys.stderr,
+        )

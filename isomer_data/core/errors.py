@@ -527,6 +527,13 @@ ERRORS: dict[int, ErrorSpec] = {
                 "again sends it again).",
             ),
             ErrorSpec(
+                50620,
+                "A packed array in a synced document is malformed",
+                "Format 2 batches carry float lists as binary of subtype 0x80, a whole number of "
+                "8-byte floats; this one is not. The item was refused and counted, the rest of "
+                "its batch kept: the boat's sender is not this platform's (or is damaged).",
+            ),
+            ErrorSpec(
                 50200,
                 "No such module",
                 "List the installed modules with: isomer module list",

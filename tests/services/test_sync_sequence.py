@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import lzma
+import struct
 import threading
 import time
 import zlib
@@ -109,7 +113,7 @@ def test_a_zip_bomb_stops_at_the_decoded_limit():
     ("batch", "code"),
     [
         ({"v": 1, "after": 0, "to": 1, "items": [{"c": "x", "s": 1}]}, None),
-        ({"v": 2, "after": 0, "to": 1, "items": []}, 50406),
+        ({"v": 3, "after": 0, "to": 1, "items": []}, 50406),
         ({"v": 1, "after": 5, "to": 1, "items": []}, 50403),
         ({"v": 1, "after": 0, "to": 3, "items": [{"c": "x", "s": 2}, {"c": "x", "s": 2}]}, 50403),
         ({"v": 1, "after": 0, "to": 3, "items": [{"c": "x", "s": 9}]}, 50403),
@@ -181,3 +185,67 @@ def test_window_and_bandwidth_settings():
     rate = 20 * limiter.chunk / elapsed
     assert rate <= 100_000 * 1.1 and elapsed < 5
     assert np.isfinite(rate)
+
+
+def test_packed_float_lists_come_back_bit_for_bit():
+    weird = [0.0, -0.0, 1e-310, -1e308, float("inf"), float("-inf"), 1714607580.25, 7.6, 3.0]
+    nan = struct.unpack("<d", struct.pack("<Q", 0x7FF8_0000_DEAD_BEEF))[0]
+    doc = {"t": weird + [nan], "short": [1.0, 2.0], "mixed": [1.0] * 8 + [None], "n": 3}
+    packed = protocol.pack_document(doc)
+    assert isinstance(packed["t"], bytes) and packed["t"].subtype == protocol.PACKED
+    assert packed["short"] == doc["short"] and packed["mixed"] == doc["mixed"]
+    back = protocol.unpack_document(packed)
+    assert [struct.pack("<d", x) for x in back["t"]] == [struct.pack("<d", x) for x in doc["t"]]
+    assert bson.encode(back) == bson.encode(doc)
+
+
+def test_format_2_batches_decode_to_the_boats_documents_and_format_1_is_still_read():
+    t = [1.7e9 + i * 0.5 for i in range(600)]
+    items = [{"c": "observations", "s": 1, "d": {"_id": "a", "t": t, "v": [x % 7 for x in t]}}]
+    body, name, codec = protocol.encode(0, 1, items)
+    assert codec == "xz"
+    assert protocol.decode(body, codec, name)["items"] == items
+    old = bson.encode({"v": 1, "after": 0, "to": 1, "items": items})
+    assert len(body) * 4 < len(zlib.compress(old, 6))  # format 1's bytes, for comparison
+    body, name = _named(old)
+    assert protocol.decode(body, "zlib", name)["items"] == items
+
+
+def test_a_broken_packed_field_refuses_its_item_only():
+    good = {"c": "observations", "s": 1, "d": {"_id": "a", "t": [1.0] * 8}}
+    bad = {"c": "observations", "s": 2, "d": {"_id": "b", "t": bson.Binary(b"x" * 9, 0x80)}}
+    packed = {**good, "d": protocol.pack_document(good["d"])}
+    raw = bson.encode({"v": 2, "after": 0, "to": 2, "items": [packed, bad]})
+    body, name = _named(raw)
+    batch = protocol.decode(body, "zlib", name)
+    assert protocol.check_item(batch["items"][0]) is None
+    assert batch["items"][0]["d"]["t"] == [1.0] * 8
+    assert protocol.check_item(batch["items"][1])[0] == 50620
+
+
+def test_an_xz_bomb_stops_at_the_decoded_limit_and_its_dictionary_is_bounded():
+    raw = b"\0" * (protocol.MAX_DECODED_BYTES + 10)
+    body = lzma.compress(raw, format=lzma.FORMAT_XZ)
+    with pytest.raises(protocol.BatchError) as err:
+        protocol.decode(body, "xz", hashlib.sha256(raw).hexdigest())
+    assert err.value.code == 50404 and err.value.status == 413
+    filters = [{"id": lzma.FILTER_LZMA2, "dict_size": 1536 * 1024 * 1024}]
+    greedy = lzma.compress(b"{}", format=lzma.FORMAT_XZ, filters=filters)
+    with pytest.raises(protocol.BatchError) as err:  # the decoder would want 1.5 GiB
+        protocol.decode(greedy, "xz", hashlib.sha256(b"{}").hexdigest())
+    assert err.value.code == 50403
+
+
+def test_the_voyage_crosses_the_link_in_fewer_bytes_than_its_gzipped_nmea(db_url, mongo_db):
+    from isomer_data.cli.main import main
+    from isomer_data.samples import VOYAGE_NMEA
+
+    assert main(["ingest", str(VOYAGE_NMEA), "--db", db_url]) == 0
+    sender = Sender(mongo_db, "http://127.0.0.1:9", "t")
+    sender.backfill()
+    horizon, after, wire = seq_store.horizon(mongo_db), 0, 0
+    while (cut := sender.cut(after, horizon)) is not None:
+        to, items = cut
+        wire += len(protocol.encode(after, to, items)[0])
+        after = to
+    assert wire <= len(gzip.compress(VOYAGE_NMEA.read_bytes(), 6))

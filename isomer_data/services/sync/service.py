@@ -104,8 +104,11 @@ def setup(platform, serverapp) -> None:
 
 async def start(platform) -> None:
     from isomer_data.store import sync as seq_store
+    from isomer_data.store.collections import ensure_shard_key_indexes
 
     await asyncio.to_thread(seq_store.ensure_indexes, platform.database.db)
+    # A shore's time series are sharded by vessel and time (store/collections.py).
+    await asyncio.to_thread(ensure_shard_key_indexes, platform.database.db)
     if not platform.config.sync_to:
         return
     background = Background(platform)
