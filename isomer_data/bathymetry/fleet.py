@@ -65,6 +65,19 @@ VESSEL_VARIABLES = {
 }
 
 
+# CF standard names where the CF table has one that fits; the contributor grids and the bias
+# have none (CF defines no name for "number of platforms" or "vertical bias of a platform"),
+# and a name CF does not define fails the CF check, so they carry long_name only.
+STANDARD_NAMES = {
+    "vessel": "platform_id",
+    "vessel_soundings": "number_of_observations",
+    # the shared cells the bias was derived from: CF's "number of discrete observations
+    # from which a data value has been derived"
+    "vessel_bias_cells": "number_of_observations",
+    "vessel_transducer_depth": "depth",
+}
+
+
 def cell_contributors(
     cells: np.ndarray, codes: np.ndarray, size: int, rank: np.ndarray
 ) -> dict[str, np.ndarray]:
@@ -152,6 +165,7 @@ def add_fleet_variables(
             np.asarray(names, dtype=object),
             {
                 "long_name": "vessel identifier (Signal K URN, as filed by the shore)",
+                "standard_name": STANDARD_NAMES["vessel"],
                 "coverage_content_type": "auxiliaryInformation",
             },
         )
@@ -160,7 +174,9 @@ def add_fleet_variables(
         ds[name] = (
             ("vessel",),
             columns[name],
-            {"units": units, "long_name": long_name, "coverage_content_type": content},
+            {"units": units, "long_name": long_name, "coverage_content_type": content}
+            | ({"standard_name": STANDARD_NAMES[name]} if name in STANDARD_NAMES else {})
+            | ({"positive": "down"} if name == "vessel_transducer_depth" else {}),
         )
     ds.attrs["vessel_bias_reference"] = (
         "reference survey grid (absolute biases)"
