@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from isomer_data.ingest import report as reasons
 from isomer_data.ingest.ais import NAV_STATE, ship_type_name
 from isomer_data.ingest.clock import (
     GIVEN,
@@ -29,7 +30,7 @@ from isomer_data.ingest.clock import (
     parse_ddmmyy,
     ymd,
 )
-from isomer_data.ingest.decode import Decoder
+from isomer_data.ingest.decode import KNOWN_UNMAPPED, Decoder
 from isomer_data.ingest.normalize import (
     DEG,
     KNOT,
@@ -260,15 +261,20 @@ class _Chunk:
 def _decode_kind(
     row: Sentence, rows: np.ndarray, values: pa.Array, starts: np.ndarray, counts: np.ndarray
 ):
-    """Evaluate a row type on its lines; returns (regular mask, time info, chunks)."""
+    """Evaluate a row type on its lines; returns (regular mask, void mask, time info, chunks).
+
+    Void rows (status field not one of the row's letters) are refused whatever their other
+    fields hold, so they are neither regular nor handed to the per-line decoder.
+    """
     f = Fields(values, starts, counts)
+    void = np.zeros(len(rows), dtype=bool)
     if row.status is not None:
+        # Void exactly as the per-line decoder decides it (missing, empty, or not among
+        # the letters, ``in`` being a substring test): settled here, before anything else.
         index, letters = row.status
-        text = f.text(index)
-        ok = np.zeros(len(rows), dtype=bool)
-        for letter in letters:
-            ok |= text == letter
-        f.irregular |= ~ok
+        distinct, which = np.unique(f.text(index), return_inverse=True)
+        voids = np.array([not t or t not in letters for t in distinct.tolist()], dtype=bool)
+        void = voids[which.reshape(-1)] if len(distinct) else void
     time_info = None
     if row.time is not None:
         tod_text = f.column(row.time.tod)
@@ -330,7 +336,7 @@ def _decode_kind(
             continue
         f.per_line(present & ~limit(path).admits_columns(value))
         chunks.append((pos, path, present, value, None, None, None))
-    return ~f.irregular, time_info, chunks
+    return ~f.irregular & ~void, void, time_info, chunks
 
 
 def _six_bit(data: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
@@ -745,7 +751,9 @@ def _decode_batch(
     comma = data[body_start + 5] == ord(",")
     is_nmea = data[body_start - 1] == ord("$")
 
-    code = np.zeros(n, dtype=np.int8)  # 0 per line, 1 timeless, 2 dated, 3 time of day
+    # 0 per line, 1 timeless, 2 dated, 3 time of day, 4 settled without observations (void,
+    # unmapped or unknown sentences: counted in the report, the clock untouched)
+    code = np.zeros(n, dtype=np.int8)
     full_time = np.full(n, np.nan)
     tod_time = np.full(n, np.nan)
     vessels, sources = _Names(), _Names()
@@ -775,11 +783,27 @@ def _decode_batch(
     for kind in VECTOR_KINDS:
         b = kind.encode()
         codes[(b[0] << 16) | (b[1] << 8) | b[2]] = kind
-    nmea = np.nonzero(is_nmea & comma & (data[body_start] != ord("P")))[0]
+    # A five-character address (no comma inside it, or the per-line split reads another).
+    plain = comma & (data[body_start] != ord("P"))
+    for k in range(5):
+        plain &= data[body_start + k] != ord(",")
+    nmea = np.nonzero(is_nmea & plain)[0]
     bodies = None
     for value in np.unique(address[nmea]).tolist():
         kind = codes.get(value)
         if kind is None:
+            name = bytes([value >> 16, (value >> 8) & 0xFF, value & 0xFF]).decode("ascii")
+            if name in SENTENCES:
+                continue  # a row evaluated per line (XDR)
+            # Not in the table: counted as unmapped NMEA or refused as unknown, exactly
+            # what the per-line decoder does, without visiting the lines one by one.
+            rows = idx[nmea[address[nmea] == value]]
+            code[rows] = 4
+            if name in KNOWN_UNMAPPED:
+                report.unmapped[name] += len(rows)
+            else:
+                for i in rows.tolist():
+                    recorder.reject_at(i, reasons.UNKNOWN_SENTENCE, lines[i])
             continue
         member = nmea[address[nmea] == value]
         rows = idx[member]
@@ -788,9 +812,12 @@ def _decode_batch(
         split = pc.split_pattern(bodies.take(pa.array(rows)), ",")
         list_offsets = split.offsets.to_numpy()
         row = SENTENCES[kind]
-        regular, time_info, row_chunks = _decode_kind(
+        regular, void, time_info, row_chunks = _decode_kind(
             row, rows, split.values, list_offsets[:-1], np.diff(list_offsets)
         )
+        code[rows[void]] = 4
+        for i in rows[void].tolist():
+            recorder.reject_at(i, reasons.VOID_FIX, lines[i])
         good = rows[regular]
         talkers, inverse = np.unique(talker[member][regular], return_inverse=True)
         names = np.array(
@@ -974,6 +1001,10 @@ class _Recorder(IngestReport):
 
     def reject(self, reason: str, line: str | bytes) -> None:
         self.refusals.append((self.at, len(self.refusals), reason, line))
+
+    def reject_at(self, at: int, reason: str, line: str | bytes) -> None:
+        """A refusal the batch decided itself for line ``at`` (counted as a line too)."""
+        self.refusals.append((at, len(self.refusals), reason, line))
 
     def replay_into(self, report: IngestReport) -> None:
         report.lines += self.lines
