@@ -15,6 +15,7 @@ status, applies the same :data:`~isomer_data.ingest.normalize.LIMITS`, and assem
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -57,6 +58,7 @@ for _i, _c in enumerate(b"abcdef"):
 # Time sources as int8 codes into TIME_SOURCES; -1 is "not known".
 _SOURCE_CODE = {name: k for k, name in enumerate(TIME_SOURCES)}
 _GPS = _SOURCE_CODE[GPS]
+_RULE_CODE = {None: -1, **_SOURCE_CODE}
 
 
 def _source_code(name: str | None) -> int:
@@ -155,6 +157,14 @@ class _Names:
 
     def codes_of(self, names: np.ndarray) -> np.ndarray:
         return np.array([self.code(x) for x in names.tolist()], dtype=np.int32)
+
+    def codes_of_list(self, names: list[str]) -> list[int]:
+        get, code = self.codes.get, self.code
+        out = []
+        for name in names:
+            c = get(name)
+            out.append(code(name) if c is None else c)
+        return out
 
 
 class Fields:
@@ -895,7 +905,11 @@ def _decode_batch(
     # visits those and the per-line lines that might contain one; the rest read it after.
     time_kinds = tuple(f"{k}," for k, row in SENTENCES.items() if row.time is not None)
     slow = np.nonzero(code == 0)[0]
-    moves = [i for i in slow.tolist() if any(k in lines[i] for k in time_kinds)]
+    moves: list[int] = []
+    if len(slow):  # per-line lines that might carry a time: one regex over their column
+        pattern = "|".join(re.escape(k) for k in time_kinds)
+        might = pc.match_substring_regex(raw.take(pa.array(slow)), pattern)
+        moves = slow[might.to_numpy(zero_copy_only=False)].tolist()
     events = np.union1d(np.nonzero((code == 2) | (code == 3))[0], np.array(moves, dtype=np.int64))
     line_time = np.full(n, np.nan)
     line_src = np.full(n, -1, dtype=np.int8)
@@ -957,15 +971,10 @@ def _decode_batch(
     later = rest[code[rest] == 0]
     clock_later = np.where(np.isnan(line_time[later]), None, line_time[later]).tolist()
     # Per-line lines, in order, with the clock as it stood at each of them.
-    order_slow = sorted(slow_obs.keys() | set(later.tolist()))
-    clock_of = dict(zip(later.tolist(), clock_later, strict=True))
-    source_of = dict(zip(later.tolist(), line_src[later].tolist(), strict=True))
-    for i in order_slow:
-        if i in clock_of:
-            decoder.clock.last = clock_of[i]
-            decoder.clock.source = _source_name(source_of[i])
-            recorder.at = i
-            slow_obs[i] = decoder.feed(lines[i])
+    feed, clock, names = decoder.feed, decoder.clock, (*TIME_SOURCES, None)  # -1: None
+    for i, t, s in zip(later.tolist(), clock_later, line_src[later].tolist(), strict=True):
+        clock.last, clock.source, recorder.at = t, names[s], i
+        slow_obs[i] = feed(lines[i])
     fast = code != 0
     report.lines += int(fast.sum())
     for kind, good in accepted:
@@ -1086,14 +1095,20 @@ def _assemble(
             report.dated[TIME_SOURCES[k]] += count
     if flat:
         dest = destination[start:]
-        out.time[dest] = [o.time for _, _, o in flat]
-        out.time_source[dest] = [_source_code(o.time_source) for _, _, o in flat]
-        out.vessel[dest] = [vessels.code(o.vessel) for _, _, o in flat]
-        out.path[dest] = [paths.code(o.path) for _, _, o in flat]
-        out.source[dest] = [sources.code(o.source) for _, _, o in flat]
-        for d, (_, _, o) in zip(dest.tolist(), flat, strict=True):
-            if type(o.value) is float:
-                out.number[d] = o.value
-            else:
-                out.text[d] = o.value
+        obs = [o for _, _, o in flat]
+        out.time[dest] = [o.time for o in obs]
+        rules = _RULE_CODE
+        out.time_source[dest] = [rules[o.time_source] for o in obs]
+        out.vessel[dest] = vessels.codes_of_list([o.vessel for o in obs])
+        out.path[dest] = paths.codes_of_list([o.path for o in obs])
+        out.source[dest] = sources.codes_of_list([o.source for o in obs])
+        values = [o.value for o in obs]
+        number = np.array([type(v) is float for v in values], dtype=bool)
+        if number.all():
+            out.number[dest] = values
+        else:
+            boxed = np.empty(len(values), dtype=object)
+            boxed[:] = values
+            out.number[dest[number]] = boxed[number].astype(float)
+            out.text[dest[~number]] = boxed[~number]
     return out
