@@ -37,7 +37,7 @@ from isomer_data.ingest.clock import (
     ymd,
 )
 from isomer_data.ingest.framing import FramingError, checksum, frame_line, open_log
-from isomer_data.ingest.normalize import SentenceTime, check, iso_time
+from isomer_data.ingest.normalize import NotMapped, SentenceTime, Stream, check, iso_time
 from isomer_data.ingest.observation import SELF, Observation, mmsi_urn
 from isomer_data.ingest.report import IngestReport
 from isomer_data.ingest.sentences import SENTENCES
@@ -86,6 +86,9 @@ class Decoder:
         self.report = report if report is not None else IngestReport()
         self.clock = Clock(start, start_source)
         self.fragments = FragmentBuffer(max_ais_fragments)
+        # What rows with their own logic keep between sentences (GSV sequences, Seatalk
+        # position halves): per stream, like the clock.
+        self.stream = Stream()
         self._labels: dict[str | tuple[str, str], str] = {}
 
     def feed(self, line: str | bytes, received: float | None = None) -> list[Observation]:
@@ -183,9 +186,13 @@ class Decoder:
             source = self._labels.get(talker if label is None else (label, talker))
             if source is None:
                 source = self._label(label, talker)
-            out = decode(fields, time, self.vessel, source, line, report.reject)
+            self.stream.talker = talker
+            out = decode(fields, time, self.vessel, source, line, report.reject, self.stream)
         except (ValueError, IndexError, ArithmeticError):
             report.reject(reasons.MALFORMED_FIELD, line)
+            return []
+        except NotMapped as unmapped:
+            report.unmapped[unmapped.label] += 1
             return []
         # Live input gets the same time window as every other live entry point
         # (ingest.validation): a clock sentence dated 9999 would pin live values. The window

@@ -236,8 +236,9 @@ class Fields:
 
 
 def _vectorizable(row: Sentence) -> bool:
-    """Rows without a data-shaped part (XDR) and with letter-chosen paths on numbers only."""
-    if row.expand is not None:
+    """Rows without a data-shaped part (XDR) or logic of their own (GSV, Seatalk, DSC…),
+    with letter-chosen paths on numbers only."""
+    if row.expand is not None or row.interpret is not None:
         return False
     return all(
         path.__class__ is str or (isinstance(path, Choice) and ex.kind == NUMBER)
@@ -245,7 +246,9 @@ def _vectorizable(row: Sentence) -> bool:
     )
 
 
-VECTOR_KINDS = {kind for kind, row in SENTENCES.items() if _vectorizable(row)}
+# Talker sentences only: batches are keyed by the three letters after the talker, so a
+# proprietary address (PNKEP) would be mistaken for a talker sentence ($GPPNK).
+VECTOR_KINDS = {kind for kind, row in SENTENCES.items() if len(kind) == 3 and _vectorizable(row)}
 
 
 class _PathChoice:

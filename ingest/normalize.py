@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from isomer_data.ingest import report as reasons
 from isomer_data.ingest.observation import Observation
@@ -43,6 +43,10 @@ FATHOM = 1.8288
 DEG = math.pi / 180.0
 CELSIUS_ZERO = 273.15
 BAR = 100000.0
+# Conventional inch of mercury (13595.1 kg/m³ at standard gravity) and pound per square
+# inch, in pascals.
+INHG = 0.0254 * 13595.1 * 9.80665
+PSI = 0.45359237 * 9.80665 / 0.0254**2
 
 Value = float | str | dict
 
@@ -51,6 +55,15 @@ NUMBER, TEXT, POSITION = "number", "text", "position"
 
 class MalformedField(ValueError):
     """A field that should be a number is not; the whole sentence is refused."""
+
+
+class NotMapped(Exception):  # noqa: N818 - a verdict, not a failure
+    """A valid sentence whose content the table does not map (a Seatalk datagram type
+    without a decoder): counted under "valid but not mapped" as ``label``, never refused."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__(label)
+        self.label = label
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,9 @@ LIMITS: dict[str, Range] = {
             "environment.wind.speedApparent",
             "environment.wind.speedTrue",
             "navigation.courseRhumbline.nextPoint.velocityMadeGood",
+            "navigation.averageSpeedThroughWater",
+            "environment.wind.speedOverGround",
+            "performance.targetSpeed",
         ),
         _SPEED,
     ),
@@ -117,13 +133,21 @@ LIMITS: dict[str, Range] = {
             "navigation.headingCompass",
             "environment.wind.directionTrue",
             "environment.wind.directionMagnetic",
+            "navigation.courseGreatCircle.bearingTrackTrue",
+            "navigation.courseGreatCircle.bearingTrackMagnetic",
+            "performance.tackMagnetic",
+            "performance.targetAngle",
         ),
         _BEARING,
     ),
+    "environment.current.setTrue": _BEARING,
+    "environment.current.setMagnetic": _BEARING,
+    "environment.current.drift": _SPEED,
     "environment.wind.angleApparent": _RELATIVE,
     "environment.wind.angleTrueWater": _RELATIVE,
     "environment.water.temperature": _KELVIN,
     "environment.outside.temperature": _KELVIN,
+    "environment.outside.dewPointTemperature": _KELVIN,
 }
 
 
@@ -140,10 +164,20 @@ def check(path: str, value: Value) -> str | None:
     """
     if type(value) is float and value - value != 0.0:
         return reasons.NOT_A_NUMBER
-    if type(value) is dict and "latitude" in value:
-        if LATITUDE.admits(value["latitude"]) and LONGITUDE.admits(value["longitude"]):
-            return None
-        return reasons.IMPOSSIBLE_POSITION
+    if type(value) is dict:
+        if "latitude" in value:
+            if LATITUDE.admits(value["latitude"]) and LONGITUDE.admits(value["longitude"]):
+                return None
+            return reasons.IMPOSSIBLE_POSITION
+        # An object of numbers (environment.current): each member as the path it names.
+        for key, member in value.items():
+            if type(member) is float:
+                reason = check(f"{path}.{key}", member)
+                if reason is None and not -MAX_ABS <= member <= MAX_ABS:
+                    reason = reasons.NOT_A_NUMBER
+                if reason is not None:
+                    return reason
+        return None
     rule = LIMITS.get(path)
     if rule is not None and not rule.admits(value):
         return rule.reason
@@ -578,6 +612,31 @@ class SentenceTime:
 Rule = tuple["str | Choice", Extractor]
 
 
+class Reading(NamedTuple):
+    """One value a row with its own logic (:attr:`Sentence.interpret`) found.
+
+    ``vessel`` is the context when it is not the stream's own vessel (a DSC call names
+    the vessel it is about).
+    """
+
+    path: str
+    value: Value
+    vessel: str | None = None
+
+
+@dataclass
+class Stream:
+    """What a row with its own logic sees of its stream besides one sentence's fields.
+
+    ``memory`` is the stream's scratch space, owned by the decoder and kept between
+    sentences: a GSV sequence in progress, the Seatalk latitude waiting for its
+    longitude. Each interpreter keeps its entries bounded.
+    """
+
+    talker: str = ""
+    memory: dict[str, Any] = field(default_factory=dict)
+
+
 def _target(path: str) -> tuple[str, float, float, str]:
     rule = limit(path)
     return path, rule.low, rule.high, rule.reason
@@ -592,8 +651,12 @@ class Sentence:
 
     ``status`` is ``(index, letters)``: the sentence is void unless that field is one of the
     letters (RMC ``A``, GGA fix quality not ``0``). ``expand`` handles the one sentence
-    whose shape is data (XDR's repeated quadruples). ``width`` (derived) is one more than
-    the highest field index the rules read.
+    whose shape is data (XDR's repeated quadruples). ``interpret`` is for the sentences a
+    row of extractors cannot express: values spread over several sentences (GSV), packed
+    in hex or letters (Seatalk datagrams, CruzPro), paths named by a field (RPM), values
+    about another vessel (DSC); it returns :class:`Reading` s, and ``produces`` lists the
+    paths it can give, for the docs. Rows with either are decoded per line only.
+    ``width`` (derived) is one more than the highest field index the rules read.
     """
 
     title: str
@@ -601,6 +664,8 @@ class Sentence:
     status: tuple[int, str] | None = None
     time: SentenceTime | None = None
     expand: Callable[[list[str]], list[tuple[str, Value]]] | None = None
+    interpret: Callable[[list[str], Stream], list[Reading]] | None = None
+    produces: tuple[str, ...] = ()
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     width: int = field(init=False, compare=False)
@@ -628,16 +693,20 @@ class Sentence:
         source: str,
         line: str,
         reject: Reject,
+        stream: Stream | None = None,
     ) -> list[Observation]:
         """Walk the row over one sentence's fields (after the address): the per-line path.
 
         Each impossible value is dropped and ``reject(reason, line)`` called for it.
+        ``stream`` is what :attr:`interpret` rows see of the stream (a fresh one if none).
 
         Raises
         ------
         ValueError, IndexError
             A numeric field that does not parse; the caller refuses the whole sentence,
             since half a sentence is worse than none.
+        NotMapped
+            From an :attr:`interpret` row: valid, but nothing in it is mapped.
         """
         f = fields
         if len(f) < self.width:
@@ -674,6 +743,15 @@ class Sentence:
                 reason = check(path, value)
                 if reason is None:
                     out.append(Observation(time, vessel, path, value, source))
+                else:
+                    reject(reason, line)
+        if self.interpret is not None:
+            for path, value, other in self.interpret(fields, stream or Stream()):
+                reason = check(path, value)
+                if reason is None and type(value) is float and not -MAX_ABS <= value <= MAX_ABS:
+                    reason = reasons.NOT_A_NUMBER  # as the rules: no instrument reports it
+                if reason is None:
+                    out.append(Observation(time, other or vessel, path, value, source))
                 else:
                     reject(reason, line)
         return out

@@ -86,6 +86,8 @@ def pair_soundings(cols: ObservationColumns, vessel: str, max_gap: float = 3.0) 
     for i in rows.tolist():
         if cols.latitude[i] == cols.latitude[i]:
             value = {"latitude": float(cols.latitude[i]), "longitude": float(cols.longitude[i])}
+        elif type(cols.text[i]) is dict:  # a fix decoded per line (TAG block, Seatalk…)
+            value = cols.text[i]
         else:
             value = float(cols.number[i])
         o = Observation(

@@ -12,28 +12,35 @@ field), like the ``parts`` array of the Signal K hooks.
 
 from __future__ import annotations
 
+from isomer_data.ingest import dsc, seatalk
 from isomer_data.ingest.normalize import (
     BAR,
     CELSIUS_ZERO,
     DEG,
     FATHOM,
     FOOT,
+    INHG,
     KILOMETRE,
     KMH,
     KNOT,
     NAUTICAL_MILE,
+    PSI,
     Angle,
     Choice,
     CorrectedHeading,
     First,
     Lookup,
+    MalformedField,
+    NotMapped,
     Num,
     OffsetDepth,
     Position,
+    Reading,
     Sentence,
     SentenceTime,
     Signed,
     SignedUnits,
+    Stream,
     Text,
     TransducerOffset,
     Units,
@@ -120,6 +127,126 @@ def xdr_measurements(parts: list[str]) -> list[tuple[str, Value]]:
         path = XDR_NAMES.get(name.upper()) or f"sensors.xdr.{name or 'unnamed'}.{quantity}"
         out.append((path, float(text) * scale + offset))
     return out
+
+
+def _satellite_angle(text: str) -> float | None:
+    return float(text) * DEG if text else None
+
+
+# GSV talker → constellation, as Signal K (a combined GN sequence names none).
+GNSS_SYSTEMS = {"GP": "GPS", "GL": "GLONASS", "GA": "GALILEO", "GB": "BEIDOU", "GQ": "QZSS"}
+_GSV_TALKERS_IN_PROGRESS = 8
+
+
+def gsv_satellites(fields: list[str], stream: Stream) -> list[Reading]:
+    """GSV sequences → ``navigation.gnss.satellitesInView`` when the last one arrives.
+
+    Each sentence carries up to four satellites (PRN, elevation°, azimuth°, SNR dB); the
+    first says how many sentences and satellites there are. One sequence per talker is
+    kept in the stream's memory (GPS and GLONASS interleave); a sentence out of order
+    drops its sequence, counted as "GSV incomplete". GLONASS numbers 65–96 lose their
+    offset of 64, as Signal K. Empty elevation, azimuth or SNR are ``None``.
+    """
+    total, number = int(fields[0] or "0"), int(fields[1])
+    sequences = stream.memory.setdefault("gsv", {})
+    if number == 1:
+        count = int(fields[2])
+        if not 1 <= total <= 99 or not 0 <= count <= 999:
+            raise MalformedField("GSV sentence or satellite count out of range")
+        sequences.pop(stream.talker, None)
+        if len(sequences) >= _GSV_TALKERS_IN_PROGRESS:
+            del sequences[next(iter(sequences))]
+        state = sequences[stream.talker] = {"next": 1, "total": total, "count": count, "sats": []}
+    else:
+        state = sequences.get(stream.talker)
+        if state is None or state["next"] != number:
+            sequences.pop(stream.talker, None)
+            raise NotMapped("GSV incomplete")
+    state["next"] += 1
+    for start in range(3, len(fields) - 3, 4):  # whole blocks; NMEA 4.11 adds a signal id
+        prn_text, elevation, azimuth, snr = fields[start : start + 4]
+        if not prn_text:
+            continue
+        prn = int(prn_text)
+        state["sats"].append(
+            {
+                "id": prn - 64 if 65 <= prn <= 96 else prn,
+                "elevation": _satellite_angle(elevation),
+                "azimuth": _satellite_angle(azimuth),
+                "SNR": float(snr) if snr else None,
+            }
+        )
+        del state["sats"][state["count"] :]
+    if number < state["total"]:
+        return []
+    del sequences[stream.talker]
+    value = {"count": state["count"], "satellites": state["sats"]}
+    if stream.talker in GNSS_SYSTEMS:
+        value["gnss"] = GNSS_SYSTEMS[stream.talker]
+    return [Reading("navigation.gnss.satellitesInView", value)]
+
+
+def rpm_revolutions(fields: list[str], stream: Stream) -> list[Reading]:
+    """RPM: ``propulsion.<engine|shaft>_<number>.revolutions`` in Hz, as Signal K.
+
+    The number names a path, so it is held to one or two digits.
+    """
+    f = fields + [""] * (3 - len(fields))
+    if not f[2]:
+        return []
+    if not (f[1].isdigit() and f[1].isascii() and len(f[1]) <= 2):
+        raise MalformedField("RPM engine or shaft number is not 0-99")
+    kind = "shaft" if f[0].upper() == "S" else "engine"
+    return [Reading(f"propulsion.{kind}_{f[1]}.revolutions", float(f[2]) / 60.0)]
+
+
+def vdr_current(fields: list[str], stream: Stream) -> list[Reading]:
+    """VDR set (true, magnetic) and drift (knots) → the ``environment.current`` object."""
+    f = fields + [""] * (5 - len(fields))
+    current = {}
+    for key, index, scale in (("setTrue", 0, DEG), ("setMagnetic", 2, DEG), ("drift", 4, KNOT)):
+        if f[index]:
+            current[key] = float(f[index]) * scale
+    return [Reading("environment.current", current)] if current else []
+
+
+_CRUZPRO_DIGITS = "ABCDEFGHIJKLMNOP"  # A = 0 … P = 15
+
+
+def _cruzpro(data: str, start: int) -> int:
+    """Four letter-digits ``abcd`` → 16a + b + 4096c + 256d (CruzPro's byte order)."""
+    a, b, c, d = (_CRUZPRO_DIGITS.index(x) for x in data[start : start + 4])
+    return 16 * a + b + 4096 * c + 256 * d
+
+
+def cruzpro_gauge(fields: list[str], stream: Stream) -> list[Reading]:
+    """``$PBVE``: CruzPro gauges, values written as letters A–P (Signal K's PBVE hook).
+
+    Product B (RH30/60/110): engine RPM and hours; D (OP30/60): oil pressure in psi or
+    bar; E (T30/60): coolant temperature in °F or °C. The unit flag is read at characters
+    14–15, where the gauges' layout puts it (Signal K's hook reads 15–16).
+    """
+    data = fields[0] if fields else ""
+    if not data or not set(data) <= set(_CRUZPRO_DIGITS + "QRSTUVWXYZ"):
+        raise MalformedField("PBVE data is not letters")
+    product = data[0]
+    if product == "B":
+        if len(data) < 46:
+            raise MalformedField("PBVE RPM data too short")
+        minutes = 16 * _CRUZPRO_DIGITS.index(data[28]) + _CRUZPRO_DIGITS.index(data[29])
+        return [
+            Reading("propulsion.0.revolutions", _cruzpro(data, 42) / 60.0),
+            Reading("propulsion.0.runTime", float(_cruzpro(data, 30) * 3600 + minutes * 60)),
+        ]
+    if product in "DE":
+        if len(data) < 32:
+            raise MalformedField("PBVE gauge data too short")
+        value, imperial = _cruzpro(data, 28), data[14:16] == "AA"
+        if product == "D":
+            return [Reading("propulsion.0.oilPressure", value * (PSI if imperial else BAR))]
+        kelvin = (value - 32) * 5 / 9 + CELSIUS_ZERO if imperial else value + CELSIUS_ZERO
+        return [Reading("propulsion.0.coolantTemperature", float(kelvin))]
+    raise NotMapped(f"PBVE {product}")
 
 
 SENTENCES: dict[str, Sentence] = {
@@ -331,6 +458,144 @@ SENTENCES: dict[str, Sentence] = {
         status=(1, "A"),
         notes="starboard (or single) rudder only, as Signal K",
     ),
+    "DBK": Sentence(
+        "Depth below keel",
+        rules=(("environment.depth.belowKeel", First(Num(2), Num(0, FOOT), Num(4, FATHOM))),),
+        notes="metres field, else feet, else fathoms (Signal K reads metres only)",
+    ),
+    "MTA": Sentence(
+        "Air temperature",
+        rules=(("environment.outside.temperature", Num(0, 1.0, CELSIUS_ZERO)),),
+        status=(1, "C"),
+        notes="a unit other than C is refused as void_status, as Signal K drops it",
+    ),
+    "MDA": Sentence(
+        "Meteorological composite",
+        rules=(
+            ("environment.outside.pressure", First(Num(2, BAR), Num(0, INHG))),
+            ("environment.outside.temperature", Num(4, 1.0, CELSIUS_ZERO)),
+            ("environment.water.temperature", Num(6, 1.0, CELSIUS_ZERO)),
+            ("environment.outside.humidity", Num(8, 0.01)),
+            ("environment.outside.humidityAbsolute", Num(9, 0.01)),
+            ("environment.outside.dewPointTemperature", Num(10, 1.0, CELSIUS_ZERO)),
+            ("environment.wind.directionTrue", Angle(12)),
+            ("environment.wind.directionMagnetic", Angle(14)),
+            ("environment.wind.speedOverGround", First(Num(18), Num(16, KNOT))),
+        ),
+        notes="SI fields preferred (bar over inHg, m/s over knots), as Signal K",
+    ),
+    "VPW": Sentence(
+        "Speed parallel to wind",
+        rules=(("performance.velocityMadeGood", First(Num(2), Num(0, KNOT))),),
+        notes="m/s field preferred; negative is downwind",
+    ),
+    "VDR": Sentence(
+        "Set and drift",
+        interpret=vdr_current,
+        produces=("environment.current",),
+        notes="one object {setTrue, setMagnetic, drift}, as Signal K",
+    ),
+    "HSC": Sentence(
+        "Heading steering command",
+        rules=(
+            (_by_reference(1, "steering.autopilot.target.heading{}"), Angle(0)),
+            (_by_reference(3, "steering.autopilot.target.heading{}"), Angle(2)),
+        ),
+    ),
+    "BOD": Sentence(
+        "Bearing, origin to destination",
+        rules=(
+            (_by_reference(1, "navigation.courseRhumbline.bearingTrack{}"), Angle(0)),
+            (_by_reference(3, "navigation.courseRhumbline.bearingTrack{}"), Angle(2)),
+            ("navigation.courseRhumbline.nextPoint.ID", Text(4)),
+            ("navigation.courseRhumbline.previousPoint.ID", Text(5)),
+        ),
+    ),
+    "BWC": Sentence(
+        "Bearing and distance to waypoint, great circle",
+        rules=(
+            ("navigation.courseGreatCircle.nextPoint.position", Position(1, 2, 3, 4)),
+            ("navigation.courseGreatCircle.nextPoint.distance", Units(9, 10, DISTANCE_UNITS)),
+            (Choice(6, {"T": "navigation.courseGreatCircle.bearingTrackTrue"}), Angle(5)),
+            (Choice(8, {"M": "navigation.courseGreatCircle.bearingTrackMagnetic"}), Angle(7)),
+        ),
+        time=SentenceTime(tod=0),
+    ),
+    "BWR": Sentence(
+        "Bearing and distance to waypoint, rhumb line",
+        rules=(
+            ("navigation.courseRhumbline.nextPoint.position", Position(1, 2, 3, 4)),
+            ("navigation.courseRhumbline.nextPoint.distance", Units(9, 10, DISTANCE_UNITS)),
+            (_by_reference(6, "navigation.courseRhumbline.bearingTrack{}"), Angle(5)),
+            (_by_reference(8, "navigation.courseRhumbline.bearingTrack{}"), Angle(7)),
+        ),
+        time=SentenceTime(tod=0),
+    ),
+    "RPM": Sentence(
+        "Revolutions",
+        interpret=rpm_revolutions,
+        produces=(
+            "propulsion.engine_{number}.revolutions",
+            "propulsion.shaft_{number}.revolutions",
+        ),
+        notes="rpm → Hz; the path names the engine or shaft (0-99), as Signal K",
+    ),
+    "GSV": Sentence(
+        "GNSS satellites in view",
+        interpret=gsv_satellites,
+        produces=("navigation.gnss.satellitesInView",),
+        notes="one object per complete sequence, per talker",
+    ),
+    "DSC": Sentence(
+        "Digital selective calling",
+        interpret=dsc.dsc_call,
+        produces=dsc.PATHS,
+        notes="to the context of the vessel the call is about (urn:mrn:imo:mmsi:NNN)",
+    ),
+    "ALK": Sentence(
+        "Seatalk1 datagram ($STALK)",
+        interpret=seatalk.stalk,
+        produces=seatalk.PATHS,
+        notes="datagrams in ingest/seatalk.py",
+    ),
+    "PSMDST": Sentence(
+        "Seatalk1 datagram (ShipModul Miniplex)",
+        interpret=seatalk.psmdst,
+        produces=seatalk.PATHS,
+        notes="as ALK, after an optional R (received) field; C (sent) is not read",
+    ),
+    "PNKEP": Sentence(
+        "NKE performance data",
+        rules=(
+            (
+                Choice(0, {"01": "performance.targetSpeed"}),
+                First(Units(1, 2, {"N": KNOT}), Units(3, 4, {"K": KMH})),
+            ),
+            (Choice(0, {"02": "performance.tackMagnetic"}), Angle(1)),
+            (Choice(0, {"03": "performance.targetAngle"}), Angle(1)),
+        ),
+        notes="01 target speed (knots, else km/h), 02 course on next tack, 03 optimal VMG angle",
+    ),
+    "PBVE": Sentence(
+        "CruzPro gauges",
+        interpret=cruzpro_gauge,
+        produces=(
+            "propulsion.0.revolutions",
+            "propulsion.0.runTime",
+            "propulsion.0.oilPressure",
+            "propulsion.0.coolantTemperature",
+        ),
+    ),
 }
 
-__all__ = ["SENTENCES", "XDR_NAMES", "XDR_TYPES", "xdr_measurements"]
+__all__ = [
+    "GNSS_SYSTEMS",
+    "SENTENCES",
+    "XDR_NAMES",
+    "XDR_TYPES",
+    "cruzpro_gauge",
+    "gsv_satellites",
+    "rpm_revolutions",
+    "vdr_current",
+    "xdr_measurements",
+]

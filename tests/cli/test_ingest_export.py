@@ -101,3 +101,13 @@ def test_second_run_of_a_finished_file_stores_nothing_more(tmp_path, db_url, log
 def test_missing_file_is_a_numbered_error(db_url, capsys):
     assert main(["ingest", "/nonexistent/log.nmea", "--db", db_url]) == 2
     assert "60001" in capsys.readouterr().err
+
+
+def test_a_fix_decoded_per_line_is_paired_with_its_depth(tmp_path, db_url, mongo_db):
+    # A TAG block sends its line down the per-line path, whose positions land in the
+    # batch's text column; the sounding pairer used to read them as a number and crash.
+    tag = "c:1714564800"
+    log = tmp_path / "tagged.nmea"
+    log.write_text(f"\\{tag}*{checksum(tag):02X}\\{LOG[0]}\n{nmea('SDDBT,24.6,f,7.5,M,4.1,F')}\n")
+    assert main(["ingest", str(log), "--db", db_url]) == 0
+    assert count_soundings(mongo_db) == 1

@@ -40,6 +40,7 @@ from isomer_data.ingest.normalize import (
     WindAngle,
 )
 from isomer_data.ingest.report import IngestReport
+from isomer_data.ingest.seatalk import DATAGRAMS
 from isomer_data.ingest.sentences import SENTENCES, XDR_NAMES, XDR_TYPES
 
 from isomer_data.samples.voyage import with_checksum
@@ -198,11 +199,104 @@ def xdr_fields() -> st.SearchStrategy[list[str]]:
     return st.lists(quadruple, max_size=4).map(lambda qs: [x for q in qs for x in q])
 
 
+HEX_BYTE = st.integers(0, 255).map(lambda b: f"{b:02X}")
+
+
+@st.composite
+def seatalk_fields(draw: st.DrawFn, proprietary: bool) -> list[str]:
+    """A Seatalk datagram: known types with their length nibble, sometimes odd."""
+    kind = draw(st.sampled_from([*DATAGRAMS] * 3 + [0x23, 0x30]))
+    count = draw(st.integers(0, 6))  # the length nibble: 3 + count bytes in all
+    body = [f"{kind:02X}", f"{draw(st.integers(0, 15)) * 16 + count:02X}"]
+    body += draw(st.lists(HEX_BYTE, min_size=count + 1, max_size=count + 1))
+    odd = draw(st.sampled_from([None] * 8 + ["short", "junk"]))
+    if odd == "short":
+        body = body[: draw(st.integers(0, len(body)))]
+    elif odd == "junk":
+        body[draw(st.integers(0, len(body) - 1))] = draw(JUNK)
+    if proprietary:
+        body = draw(st.sampled_from([[], ["R"], ["R"], ["C"]])) + body
+    return body
+
+
+@st.composite
+def gsv_fields(draw: st.DrawFn) -> list[str]:
+    total = draw(st.sampled_from(["1", "1", "2", "", "x"]))
+    number = draw(st.sampled_from(["1", "1", "2", "3"]))
+    satellite = st.tuples(
+        st.sampled_from(["07", "78", "193", "", "x"]),
+        st.sampled_from(["16", "", "90"]),
+        st.sampled_from(["321", "", "400"]),
+        st.sampled_from(["37", ""]),
+    )
+    blocks = draw(st.lists(satellite, max_size=4))
+    count = draw(st.sampled_from([str(len(blocks)), "3", "1000"]))
+    return [
+        total,
+        number,
+        count,
+        *(x for b in blocks for x in b),
+        *draw(st.sampled_from([[], ["1"]])),
+    ]
+
+
+@st.composite
+def dsc_fields(draw: st.DrawFn) -> list[str]:
+    mmsi = st.sampled_from(["3380400790", "338040079", "0031600010", "ABC", "33804007", ""])
+    return [
+        draw(st.sampled_from(["12", "16", "20", ""])),
+        draw(mmsi),
+        draw(st.sampled_from(["00", "08", "12", ""])),
+        draw(st.sampled_from(["21", "06", "12", "112", "110", "99"])),
+        draw(st.sampled_from(["00", "26"])),
+        draw(st.sampled_from(["1423108312", "3423108312", "2999999999", "12345", ""])),
+        "2019",
+        draw(mmsi),
+        draw(st.sampled_from(["12", "00", ""])),
+        draw(st.sampled_from(["S", "B", ""])),
+        "E",
+    ]
+
+
+def pbve_fields() -> st.SearchStrategy[list[str]]:
+    letters = st.text(alphabet="ABCDEFGHIJKLMNOP", min_size=20, max_size=56)
+    return st.tuples(st.sampled_from("BDEFA"), st.one_of(letters, letters, TEXT)).map(
+        lambda parts: [parts[0] + parts[1]]
+    )
+
+
+# Rows with logic of their own (Sentence.interpret) say nothing about their fields' roles:
+# each gets a generator here, and a row added without one fails the test below.
+INTERPRETED = {
+    "ALK": seatalk_fields(False),
+    "PSMDST": seatalk_fields(True),
+    "GSV": gsv_fields(),
+    "DSC": dsc_fields(),
+    "RPM": st.tuples(
+        st.sampled_from(["E", "S", ""]),
+        st.sampled_from(["1", "2", "", "123", "x"]),
+        st.one_of(numbers(), st.just("")),
+        numbers(),
+        st.sampled_from(["A", "V"]),
+    ).map(list),
+    "VDR": st.tuples(
+        st.one_of(numbers(), JUNK), st.just("T"), numbers(), st.just("M"), numbers(), st.just("N")
+    ).map(list),
+    "PBVE": pbve_fields(),
+}
+
+
+def test_every_row_with_its_own_logic_has_a_generator():
+    assert {k for k, row in SENTENCES.items() if row.interpret} == INTERPRETED.keys()
+
+
 @st.composite
 def sentences(draw: st.DrawFn, kind: str) -> str:
     """One sentence of this row type: mostly well formed, every field possibly odd."""
     row = SENTENCES[kind]
-    if row.expand is not None:
+    if kind in INTERPRETED:
+        fields = draw(INTERPRETED[kind])
+    elif row.expand is not None:
         fields = draw(xdr_fields())
     else:
         roles = row_roles(kind)
@@ -221,8 +315,9 @@ def sentences(draw: st.DrawFn, kind: str) -> str:
             fields = fields[: draw(st.integers(0, width))]
         elif cut == "long":
             fields += ["", "1.0", "A"][: draw(st.integers(1, 3))]
-    talker = draw(st.sampled_from(["GP", "II", "SD", "WI", "HC"]))
-    line = with_checksum(",".join([talker + kind, *fields]))
+    talker = draw(st.sampled_from(["GP", "II", "SD", "WI", "HC", "GL"]))
+    address = kind if len(kind) > 3 else talker + kind  # proprietary: no talker
+    line = with_checksum(",".join([address, *fields]))
     if draw(st.integers(0, 9)) == 0:  # lowercase hex digits are valid too
         line = line[:-2] + line[-2:].lower()
     return line
