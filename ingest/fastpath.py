@@ -974,10 +974,26 @@ def _decode_batch(
     later = rest[code[rest] == 0]
     clock_later = np.where(np.isnan(line_time[later]), None, line_time[later]).tolist()
     # Per-line lines, in order, with the clock as it stood at each of them.
+    # `$` lines whose checksum was verified above skip framing and checksum the second time.
     feed, clock, names = decoder.feed, decoder.clock, (*TIME_SOURCES, None)  # -1: None
-    for i, t, s in zip(later.tolist(), clock_later, line_src[later].tolist(), strict=True):
+    checked = decoder.feed_verified
+    verified = np.zeros(n, dtype=bool)
+    verified[idx[is_nmea]] = True
+    for i, t, s, ok in zip(
+        later.tolist(),
+        clock_later,
+        line_src[later].tolist(),
+        verified[later].tolist(),
+        strict=True,
+    ):
         clock.last, clock.source, recorder.at = t, names[s], i
-        slow_obs[i] = feed(lines[i])
+        line = lines[i]
+        if ok:
+            text = line.rstrip()  # as the per-line decoder frames it; Arrow trimmed alike
+            if text[-3:-2] == "*":
+                slow_obs[i] = checked(text[1:-3].split(","), line)
+                continue
+        slow_obs[i] = feed(line)
     fast = code != 0
     report.lines += int(fast.sum())
     for kind, good in accepted:

@@ -334,13 +334,20 @@ def decode_both(lines: list[str]):
     slow_report, fast_report = IngestReport(), IngestReport()
     slow = list(decode_lines(lines, report=slow_report))
     per_line = Counter()
-    feed = Decoder.feed
+    feed, feed_verified = Decoder.feed, Decoder.feed_verified
 
     def counted(self, line, received=None):
         per_line["lines"] += 1
         return feed(self, line, received)
 
-    with mock.patch.object(Decoder, "feed", counted):
+    def counted_verified(self, parts, line):
+        per_line["lines"] += 1
+        return feed_verified(self, parts, line)
+
+    with (
+        mock.patch.object(Decoder, "feed", counted),
+        mock.patch.object(Decoder, "feed_verified", counted_verified),
+    ):
         fast = decode_batch(lines, report=fast_report).to_observations()
     return slow, fast, slow_report, fast_report, per_line["lines"]
 
