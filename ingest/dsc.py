@@ -17,6 +17,7 @@ Fields (after the address)::
 
 from __future__ import annotations
 
+import math
 import re
 
 from isomer_data.ingest.normalize import NotMapped, Reading, Stream
@@ -24,6 +25,8 @@ from isomer_data.ingest.observation import mmsi_urn
 
 MMSI = re.compile(r"\d{9,10}")  # nine digits, normally followed by a trailing zero
 POSITION = re.compile(r"[0-3]\d{9}")
+ENHANCED = re.compile(r"\d{8}")  # DSE: latitude and longitude, 1/10000 minute each
+_REMEMBERED_STATIONS = 64  # DSC positions waiting for a DSE, per stream
 
 NATURE_OF_DISTRESS = {
     "00": "fire",
@@ -96,8 +99,17 @@ def dsc_call(fields: list[str], stream: Stream) -> list[Reading]:
         raise NotMapped("DSC call")
     vessel = mmsi_urn(mmsi)
     out = []
+    # A following DSE from the same station refines this position; it carries the
+    # station's address, which for a relay is the relaying station, not the casualty.
+    sender = reported_by or mmsi
+    remembered = stream.memory.setdefault("dsc", {})
+    remembered.pop(sender, None)
     if POSITION.fullmatch(f[5]):
-        out.append(Reading("navigation.position", position(f[5]), vessel))
+        fix = position(f[5])
+        out.append(Reading("navigation.position", fix, vessel))
+        if len(remembered) >= _REMEMBERED_STATIONS:
+            del remembered[next(iter(remembered))]
+        remembered[sender] = (vessel, fix)
     if nature is not None:
         if reported_by is None:
             message = f"DSC distress alert received. Nature of distress: {nature}"
@@ -115,4 +127,40 @@ def dsc_call(fields: list[str], stream: Stream) -> list[Reading]:
     return out
 
 
-__all__ = ["NATURE_OF_DISTRESS", "PATHS", "dsc_call", "position"]
+def _refine(degrees: float, minutes: float) -> float:
+    """DSC truncates to whole minutes toward zero: the fraction extends the magnitude."""
+    return math.copysign(abs(degrees) + minutes / 60.0, degrees)
+
+
+def dse_expansion(fields: list[str], stream: Stream) -> list[Reading]:
+    """``$CDDSE,1,1,A,<MMSI>0,00,LLLLYYYY``: the preceding DSC position of that station,
+    refined from whole minutes to ten-thousandths of a minute (code 00).
+
+    Raises
+    ------
+    ValueError
+        An address that is not an MMSI.
+    NotMapped
+        A multi-sentence group (rare; Signal K skips them too), no DSC position from that
+        station before it, or no enhanced-position data.
+    """
+    f = fields + [""] * (6 - len(fields))
+    if f[0] != "1" or f[1] != "1":
+        raise NotMapped("DSE group")
+    if not MMSI.fullmatch(f[3]):
+        raise ValueError("DSE without an MMSI")
+    previous = stream.memory.get("dsc", {}).get(f[3][:9])
+    if previous is None:
+        raise NotMapped("DSE without DSC")
+    vessel, fix = previous
+    for i in range(4, len(f) - 1, 2):
+        if f[i] == "00" and ENHANCED.fullmatch(f[i + 1]):
+            refined = {
+                "longitude": _refine(fix["longitude"], int(f[i + 1][4:]) / 10000.0),
+                "latitude": _refine(fix["latitude"], int(f[i + 1][:4]) / 10000.0),
+            }
+            return [Reading("navigation.position", refined, vessel)]
+    raise NotMapped("DSE")
+
+
+__all__ = ["NATURE_OF_DISTRESS", "PATHS", "dse_expansion", "dsc_call", "position"]

@@ -129,8 +129,18 @@ def xdr_measurements(parts: list[str]) -> list[tuple[str, Value]]:
     return out
 
 
-def _satellite_angle(text: str) -> float | None:
-    return float(text) * DEG if text else None
+def _satellite_field(text: str, low: float, high: float, scale: float = 1.0) -> float | None:
+    """A GSV number inside its range (NaN never is), or ``None`` when empty.
+
+    Values nested in an object escape the per-path ranges, so they are held here; one out
+    of range refuses the sentence (``malformed_field``).
+    """
+    if not text:
+        return None
+    value = float(text)
+    if not low <= value <= high:
+        raise MalformedField(f"GSV value out of range: {text[:12]!r}")
+    return value * scale
 
 
 # GSV talker → constellation, as Signal K (a combined GN sequence names none).
@@ -145,7 +155,9 @@ def gsv_satellites(fields: list[str], stream: Stream) -> list[Reading]:
     first says how many sentences and satellites there are. One sequence per talker is
     kept in the stream's memory (GPS and GLONASS interleave); a sentence out of order
     drops its sequence, counted as "GSV incomplete". GLONASS numbers 65–96 lose their
-    offset of 64, as Signal K. Empty elevation, azimuth or SNR are ``None``.
+    offset of 64, as Signal K. Empty elevation, azimuth or SNR are ``None``; satellite
+    numbers beyond 1–999, elevations beyond ±90°, azimuths beyond 0–360° and SNRs beyond
+    0–99 dB refuse the sentence.
     """
     total, number = int(fields[0] or "0"), int(fields[1])
     sequences = stream.memory.setdefault("gsv", {})
@@ -168,12 +180,14 @@ def gsv_satellites(fields: list[str], stream: Stream) -> list[Reading]:
         if not prn_text:
             continue
         prn = int(prn_text)
+        if not 1 <= prn <= 999:  # an identifier, and it must fit any store's integers
+            raise MalformedField(f"GSV satellite number out of range: {prn_text[:12]!r}")
         state["sats"].append(
             {
                 "id": prn - 64 if 65 <= prn <= 96 else prn,
-                "elevation": _satellite_angle(elevation),
-                "azimuth": _satellite_angle(azimuth),
-                "SNR": float(snr) if snr else None,
+                "elevation": _satellite_field(elevation, -90.0, 90.0, DEG),
+                "azimuth": _satellite_field(azimuth, 0.0, 360.0, DEG),
+                "SNR": _satellite_field(snr, 0.0, 99.0),
             }
         )
         del state["sats"][state["count"] :]
@@ -458,6 +472,12 @@ SENTENCES: dict[str, Sentence] = {
         status=(1, "A"),
         notes="starboard (or single) rudder only, as Signal K",
     ),
+    "THS": Sentence(
+        "True heading and status",
+        rules=(("navigation.headingTrue", Angle(0)),),
+        status=(1, "AEMS"),
+        notes="mode V (not valid) refused as void_status; in Signal K's repository, after 3.20.1",
+    ),
     "DBK": Sentence(
         "Depth below keel",
         rules=(("environment.depth.belowKeel", First(Num(2), Num(0, FOOT), Num(4, FATHOM))),),
@@ -551,6 +571,12 @@ SENTENCES: dict[str, Sentence] = {
         interpret=dsc.dsc_call,
         produces=dsc.PATHS,
         notes="to the context of the vessel the call is about (urn:mrn:imo:mmsi:NNN)",
+    ),
+    "DSE": Sentence(
+        "Expanded DSC: position to 1/10000 minute",
+        interpret=dsc.dse_expansion,
+        produces=("navigation.position",),
+        notes="refines the preceding DSC position of the same station, in its context",
     ),
     "ALK": Sentence(
         "Seatalk1 datagram ($STALK)",

@@ -15,7 +15,7 @@ from 50°48'N 1°18'W, with
   pressure) every 10 s, ZDA every minute;
 * AIS: a class A ship (types 1 and two-sentence 5) and a class B yacht (types 18, 24A/B);
 * deliberate faults: one bad checksum, one binary garbage line, one truncated line, one
-  unknown proprietary sentence, one unmapped GSV.
+  unknown proprietary sentence, one unmapped GSA.
 """
 
 from __future__ import annotations
@@ -213,8 +213,8 @@ def generate(seconds: int = SECONDS, seed: int = SEED) -> bytes:
         if second == 300:
             add("$GPGGA,000102,5048.1")
         if second == 400:
-            add(with_checksum("PSMDST,C,0,0,0"))
-            add(with_checksum("GPGSV,1,1,01,05,45,120,40"))
+            add(with_checksum("PGRME,15.0,M,45.0,M,25.0,M"))
+            add(with_checksum("GPGSA,A,3,04,05,,09,12,,,24,,,,,2.5,1.3,2.1"))
     return b"".join(lines)
 
 

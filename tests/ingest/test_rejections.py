@@ -32,8 +32,8 @@ def test_unknown_and_proprietary_sentences_are_counted_as_unknown():
 
 
 def test_valid_but_unmapped_sentences_are_counted_separately():
-    out, report = feed(with_checksum("GPGSV,1,1,01,05,45,120,40"))
-    assert out == [] and report.unmapped == {"GSV": 1} and report.rejected_total == 0
+    out, report = feed(with_checksum("GPGSA,A,3,04,05,,09,12,,,24,,,,,2.5,1.3,2.1"))
+    assert out == [] and report.unmapped == {"GSA": 1} and report.rejected_total == 0
 
 
 def test_malformed_number_refuses_the_whole_sentence():

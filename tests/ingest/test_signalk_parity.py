@@ -359,6 +359,12 @@ CASES = [
         {},
         unmapped={"GSV incomplete": 1},
     ),
+    Case(
+        "GSV: numbers nested in the object are held to their ranges (a huge id, NaN)",
+        ["$GPGSV,1,1,01,99999999999999999999,45,123,40", "$GPGSV,1,1,01,05,nan,120,40"],
+        {},
+        rejected={"malformed_field": 2},
+    ),
     # test/DSC.ts: values go to the context of the vessel the call is about.
     Case(
         "DSC.ts: Position converts ok",
@@ -452,6 +458,61 @@ CASES = [
         ["$CDDSC,20,3381581370,00,22,26,1423108312,1902,,,B,E*78"],
         {},
         unmapped={"DSC call": 1},
+    ),
+    # test/THS.ts (in Signal K's repository after its release 3.20.1)
+    Case(
+        "THS.ts: Converts OK",
+        ["$GPTHS,123.456,A*30"],
+        {(SELF, "navigation.headingTrue"): 2.155},
+        tolerance=0.005 / 2.155,
+    ),
+    Case(
+        "THS.ts: Accepts estimated, manual and simulator mode indicators",
+        ["$HETHS,90.0,E*10", "$HETHS,90.0,M*18", "$HETHS,90.0,S*06"],
+        {(SELF, "navigation.headingTrue"): math.pi / 2},
+    ),
+    Case(
+        "THS.ts: Returns null when mode indicator is V (data not valid)",
+        ["$HETHS,123.456,V*3D", "$SKTHS,,*57"],
+        {},
+        rejected={"void_status": 2},
+    ),
+    # test/DSE.ts (in Signal K's repository after its release 3.20.1)
+    Case(
+        "DSE.ts: refines the position of the preceding DSC sentence",
+        [
+            "$CDDSC,12,3380400790,12,06,00,1423108312,2019,,,S,E*6A",
+            "$CDDSE,1,1,A,3380400790,00,45894494*1B",
+        ],
+        {
+            (mmsi("338040079"), "navigation.position"): {
+                "latitude": 42.5243,
+                "longitude": -83.2075,
+            },
+            (mmsi("338040079"), "notifications.adrift"): lambda v: v["state"] == "emergency",
+        },
+        tolerance=0.0001 / 83.2,
+    ),
+    Case(
+        "DSE.ts: returns null when no preceding DSC position is known",
+        ["$CDDSE,1,1,A,3380400790,00,45894494*1B"],
+        {},
+        unmapped={"DSE without DSC": 1},
+    ),
+    Case(
+        "DSE.ts: ignores multi-sentence DSE groups",
+        [
+            "$CDDSC,12,3380400790,12,06,00,1423108312,2019,,,S,E*6A",
+            "$CDDSE,2,1,A,3380400790,00,45894494*18",
+        ],
+        {
+            (mmsi("338040079"), "navigation.position"): {
+                "latitude": 42 + 31 / 60,
+                "longitude": -83.2,
+            },
+            (mmsi("338040079"), "notifications.adrift"): lambda v: v["state"] == "emergency",
+        },
+        unmapped={"DSE group": 1},
     ),
     # test/PNKEP.ts
     Case(

@@ -23,7 +23,7 @@ def test_sample_decodes_with_the_deliberate_faults_reported():
         "truncated": 1,
         "unknown_sentence": 1,
     }
-    assert report.unmapped == {"GSV": 1}
+    assert report.unmapped == {"GSA": 1}
     assert {
         "RMC",
         "GGA",
