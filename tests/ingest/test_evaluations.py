@@ -168,7 +168,7 @@ def _row_roles(row: Sentence) -> dict[int, st.SearchStrategy[str]]:
         # Void letters, and statuses the per-line decoder reads with ``in`` ("12" is in
         # GGA's "12345678"): the batch decoder must settle every one of them the same way.
         roles.setdefault(index, []).append(
-            st.sampled_from([*allowed] * 4 + ["V", "0", "a", "", "12", "AA", "A "])
+            st.sampled_from([*allowed] * 7 + ["V", "0", "a", "", "12", "AA", "A "])
         )
     if row.time is not None:
         roles.setdefault(row.time.tod, []).append(times_of_day())
