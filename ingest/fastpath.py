@@ -358,11 +358,12 @@ def _six_bit(data: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
 
 
 def _armoured_bits(characters: np.ndarray) -> np.ndarray:
+    """As bytes of 0 and 1 (:func:`_bits` widens only the columns a field reads)."""
     chars = characters.astype(np.int16) - 48
-    chars = np.where(chars > 40, chars - 8, chars)
+    chars = np.where(chars > 40, chars - 8, chars).astype(np.uint8)  # 0–63 when armoured
     rows, length = characters.shape
-    shifts = np.arange(5, -1, -1)
-    return ((chars[:, :, None] >> shifts) & 1).reshape(rows, 6 * length).astype(np.int64)
+    shifts = np.arange(5, -1, -1, dtype=np.uint8)
+    return ((chars[:, :, None] >> shifts) & 1).reshape(rows, 6 * length)
 
 
 def _bits(matrix: np.ndarray, start: int, width: int, signed: bool = False) -> np.ndarray:
@@ -371,6 +372,16 @@ def _bits(matrix: np.ndarray, start: int, width: int, signed: bool = False) -> n
     if signed:
         value = np.where(value >= 1 << (width - 1), value - (1 << width), value)
     return value
+
+
+def _urn_codes(vessels: _Names, mmsi: np.ndarray) -> np.ndarray:
+    """Vessel codes of ``urn:mrn:imo:mmsi:NNN``, interned in the order of the names."""
+    unique, inverse = np.unique(mmsi, return_inverse=True)
+    urns = [f"urn:mrn:imo:mmsi:{m}" for m in unique.tolist()]
+    codes = np.empty(len(urns), dtype=np.int32)
+    for k in sorted(range(len(urns)), key=urns.__getitem__):
+        codes[k] = vessels.code(urns[k])
+    return codes[inverse.reshape(-1)]
 
 
 def _lat_lon(raw: np.ndarray) -> np.ndarray:
@@ -390,7 +401,7 @@ _AIS_LAYOUT = {
 def _ais_columns(data: np.ndarray, payload_start: np.ndarray, source: str):
     """Single-sentence AIS position reports (types 1–3, 18) as columns.
 
-    Returns (regular mask, vessel urns, chunks, message types); irregular rows (impossible
+    Returns (regular mask, MMSIs, chunks, message types); irregular rows (impossible
     values, not a position report) go to pyais through the per-line decoder.
     """
     bits = _six_bit(data, payload_start, 28)
@@ -402,11 +413,12 @@ def _ais_columns(data: np.ndarray, payload_start: np.ndarray, source: str):
     for code in (1, 18):
         rows = np.isin(kind, (1, 2, 3)) if code == 1 else kind == 18
         s, lo, la, c, h = _AIS_LAYOUT[code]
-        speed_raw[rows] = _bits(bits[rows], s, 10)
-        lon_raw[rows] = _bits(bits[rows], lo, 28, True)
-        lat_raw[rows] = _bits(bits[rows], la, 27, True)
-        course_raw[rows] = _bits(bits[rows], c, 12)
-        heading_raw[rows] = _bits(bits[rows], h, 9)
+        sub = bits[rows]
+        speed_raw[rows] = _bits(sub, s, 10)
+        lon_raw[rows] = _bits(sub, lo, 28, True)
+        lat_raw[rows] = _bits(sub, la, 27, True)
+        course_raw[rows] = _bits(sub, c, 12)
+        heading_raw[rows] = _bits(sub, h, 9)
     lat, lon = _lat_lon(lat_raw), _lat_lon(lon_raw)
     has_position = ~((lat == 91.0) | (lon == 181.0))
     regular &= ~has_position | ((lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180))
@@ -416,7 +428,9 @@ def _ais_columns(data: np.ndarray, payload_start: np.ndarray, source: str):
     regular &= (heading_raw == 511) | (heading_raw * DEG <= 2.0 * np.pi + 1e-9)
     class_a = kind <= 3
     status = _bits(bits, 38, 4)
-    state = np.array([NAV_STATE.get(v) for v in status.tolist()], dtype=object)
+    states = np.empty(17, dtype=object)  # a 4-bit field: a table of its 16 values
+    states[:16] = [NAV_STATE.get(v) for v in range(16)]
+    state = states[status]
     state[~class_a] = None
     ais_class = np.where(class_a, "A", "B").astype(object)
     report = np.isin(kind, (1, 2, 3, 18))
@@ -449,8 +463,7 @@ def _ais_columns(data: np.ndarray, payload_start: np.ndarray, source: str):
     regular |= static[0]
     for pos, path, present, number, lat, lon, text in static[1]:
         chunks.append((pos, path, present, number, lat, lon, text))
-    urns = np.array([f"urn:mrn:imo:mmsi:{m}" for m in mmsi.tolist()], dtype=object)
-    return regular, urns, chunks, kind
+    return regular, mmsi, chunks, kind
 
 
 SIXBIT = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?"
@@ -557,15 +570,16 @@ def _ais5_columns(bits: np.ndarray):
             np.full(n, "A", dtype=object),
         ),
     ]
-    urns = np.array([f"urn:mrn:imo:mmsi:{m}" for m in mmsi.tolist()], dtype=object)
-    return urns, chunks
+    return mmsi, chunks
 
 
 def _ais24_columns(bits: np.ndarray, kind: np.ndarray, mmsi: np.ndarray):
     """Class B static data (type 24, parts A and B) in the order of its row in isomer_data.ingest.ais."""
     n = len(kind)
     part = _bits(bits, 38, 2)
-    auxiliary = np.array([str(m).startswith("98") for m in mmsi.tolist()], dtype=bool)
+    unique, inverse = np.unique(mmsi, return_inverse=True)
+    auxiliary = np.array([str(m).startswith("98") for m in unique.tolist()], dtype=bool)
+    auxiliary = auxiliary[inverse.reshape(-1)]
     is_a = (kind == 24) & (part == 0)
     is_b = (kind == 24) & (part == 1) & ~auxiliary
     rows_a, rows_b = np.nonzero(is_a)[0], np.nonzero(is_b)[0]
@@ -871,12 +885,11 @@ def _decode_batch(
         ais = ais[shaped]
     if len(ais):
         rows = idx[ais]
-        regular, urns, row_chunks, kinds = _ais_columns(data, body_start[ais] + 13, source)
+        regular, mmsi, row_chunks, kinds = _ais_columns(data, body_start[ais] + 13, source)
         good = rows[regular]
         code[good] = 1
         line_source[good] = sources.code(f"{source}.AI")
-        unique, inverse = np.unique(urns[regular].astype(str), return_inverse=True)
-        line_vessel[good] = vessels.codes_of(unique.astype(object))[inverse]
+        line_vessel[good] = _urn_codes(vessels, mmsi[regular])
         add_chunks(rows, regular, row_chunks)
         for k in (1, 2, 3, 18, 24):
             accepted.append((f"VDM{k}", rows[regular & (kinds == k)]))
@@ -893,14 +906,13 @@ def _decode_batch(
         bits = _armoured_bits(payload)
         kind = _bits(bits, 0, 6)
         regular = kind == 5
-        urns, row_chunks = _ais5_columns(bits)
+        mmsi, row_chunks = _ais5_columns(bits)
         firsts = np.array([i for i, _, _ in pairs], dtype=np.int64)[regular]
         good = second[regular]
         code[firsts] = 1
         code[good] = 1
         line_source[good] = sources.code(f"{source}.AI")
-        unique, inverse = np.unique(urns[regular].astype(str), return_inverse=True)
-        line_vessel[good] = vessels.codes_of(unique.astype(object))[inverse]
+        line_vessel[good] = _urn_codes(vessels, mmsi[regular])
         add_chunks(second, regular, row_chunks)
         accepted.append(("VDM5", good))
 
