@@ -179,8 +179,10 @@ class Fields:
         # A trailing "" stands in for fields a short sentence lacks, as the row code pads.
         self.values = pa.concat_arrays([values, pa.array([""], pa.string())])
         self.starts, self.counts, self.missing = starts, counts, len(values)
+        self._columns: dict[int, pa.Array] = {}
         self._text: dict[int, np.ndarray] = {}
         self._num: dict[int, np.ndarray] = {}
+        self._empty: dict[int, np.ndarray] = {}
         self.irregular = np.zeros(len(starts), dtype=bool)
 
     def __len__(self) -> int:
@@ -194,7 +196,15 @@ class Fields:
         return np.where(j + 1 < self.counts, self.starts + (j + 1), self.missing)
 
     def column(self, j: int) -> pa.Array:
-        return self.values.take(pa.array(self.index(j)))
+        col = self._columns.get(j)
+        if col is None:
+            col = self._columns[j] = self.values.take(pa.array(self.index(j)))
+        return col
+
+    def distinct(self, j: int) -> tuple[list[str], np.ndarray]:
+        """Field ``j``'s distinct texts and, per row, the index of its own among them."""
+        encoded = pc.dictionary_encode(self.column(j))
+        return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
 
     def text(self, j: int) -> np.ndarray:
         if j not in self._text:
@@ -228,11 +238,15 @@ class Fields:
         return self._num[j]
 
     def empty(self, j: int) -> np.ndarray:
-        return self.text(j) == ""
+        if j not in self._empty:
+            self._empty[j] = pc.equal(self.column(j), "").to_numpy(zero_copy_only=False)
+        return self._empty[j]
 
     def upper_is(self, j: int, letter: str) -> np.ndarray:
-        t = self.text(j)
-        return (t == letter) | (t == letter.lower())
+        """Whether field ``j`` upper-cased is ``letter`` (compared in Arrow, no str objects)."""
+        col = self.column(j)
+        same = pc.or_(pc.equal(col, letter), pc.equal(col, letter.lower()))
+        return same.to_numpy(zero_copy_only=False)
 
 
 def _vectorizable(row: Sentence) -> bool:
@@ -285,9 +299,9 @@ def _decode_kind(
         # Void exactly as the per-line decoder decides it (missing, empty, or not among
         # the letters, ``in`` being a substring test): settled here, before anything else.
         index, letters = row.status
-        distinct, which = np.unique(f.text(index), return_inverse=True)
-        voids = np.array([not t or t not in letters for t in distinct.tolist()], dtype=bool)
-        void = voids[which.reshape(-1)] if len(distinct) else void
+        distinct, which = f.distinct(index)
+        voids = np.array([not t or t not in letters for t in distinct], dtype=bool)
+        void = voids[which] if len(distinct) else void
     time_info = None
     if row.time is not None:
         tod_text = f.column(row.time.tod)
