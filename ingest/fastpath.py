@@ -1016,10 +1016,11 @@ def _decode_batch(
         line = lines[i]
         if ok:
             text = line.rstrip()  # as the per-line decoder frames it; Arrow trimmed alike
-            if text[-3:-2] == "*":
-                slow_obs[i] = checked(text[1:-3].split(","), line)
-                continue
-        slow_obs[i] = feed(line)
+            out = checked(text[1:-3].split(","), line) if text[-3:-2] == "*" else feed(line)
+        else:
+            out = feed(line)
+        if out:
+            slow_obs[i] = out
     fast = code != 0
     report.lines += int(fast.sum())
     for kind, good in accepted:
