@@ -1105,22 +1105,25 @@ def _assemble(
     destination[np.argsort(keys, kind="stable")] = np.arange(n)
     paths = _Names()
     out = ObservationColumns(n, vessels.names, paths.names, sources.names)
-    start = 0
+    # What comes from the line (time, its rule, vessel, source): one gather for all chunks.
     dated = np.zeros(len(TIME_SOURCES), dtype=np.int64)
+    if kept:
+        every = np.concatenate([which for _, _, which in kept])
+        dest = destination[: len(every)]
+        out.time[dest] = line_time[every]
+        rule = line_src[every]
+        out.time_source[dest] = rule
+        dated += np.bincount(rule[rule >= 0], minlength=len(TIME_SOURCES))
+        out.vessel[dest] = line_vessel[every]
+        out.source[dest] = line_source[every]
+    start = 0
     for chunk, keep, which in kept:
         k = len(which)
         dest = destination[start : start + k]
         start += k
-        times = line_time[which]
-        out.time[dest] = times
-        rule = line_src[which]
-        out.time_source[dest] = rule
-        dated += np.bincount(rule[rule >= 0], minlength=len(TIME_SOURCES))
-        out.vessel[dest] = line_vessel[which]
-        out.source[dest] = line_source[which]
         if chunk.path is None:  # navigation.datetime from the resolved time
             out.path[dest] = paths.code("navigation.datetime")
-            out.text[dest] = _datetimes(times)
+            out.text[dest] = _datetimes(line_time[which])
             continue
         if isinstance(chunk.path, str):
             out.path[dest] = paths.code(chunk.path)
