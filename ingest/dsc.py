@@ -51,9 +51,14 @@ PATHS = (
 
 
 def position(text: str) -> dict[str, float]:
-    """``QDDMMDDDMM``: quadrant (0 NE, 1 NW, 2 SE, 3 SW), then whole degrees and minutes."""
-    latitude = int(text[1:3]) + int(text[3:5]) / 60.0
-    longitude = int(text[5:8]) + int(text[8:10]) / 60.0
+    """``QDDMMDDDMM``: quadrant (0 NE, 1 NW, 2 SE, 3 SW), then whole degrees and minutes.
+
+    Minutes of 60 or more give NaN, refused later as ``impossible_position`` like any
+    other position's.
+    """
+    lat_minutes, lon_minutes = int(text[3:5]), int(text[8:10])
+    latitude = int(text[1:3]) + lat_minutes / 60.0 if lat_minutes < 60 else math.nan
+    longitude = int(text[5:8]) + lon_minutes / 60.0 if lon_minutes < 60 else math.nan
     quadrant = int(text[0])
     if quadrant in (1, 3):
         longitude = -longitude

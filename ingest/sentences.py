@@ -160,6 +160,23 @@ def gsv_satellites(fields: list[str], stream: Stream) -> list[Reading]:
     0–99 dB refuse the sentence.
     """
     total, number = int(fields[0] or "0"), int(fields[1])
+    satellites = []
+    for start in range(3, len(fields) - 3, 4):  # whole blocks; NMEA 4.11 adds a signal id
+        prn_text, elevation, azimuth, snr = fields[start : start + 4]
+        if not prn_text:
+            continue
+        prn = int(prn_text)
+        if not 1 <= prn <= 999:  # an identifier, and it must fit any store's integers
+            raise MalformedField(f"GSV satellite number out of range: {prn_text[:12]!r}")
+        satellites.append(
+            {
+                "id": prn - 64 if 65 <= prn <= 96 else prn,
+                "elevation": _satellite_field(elevation, -90.0, 90.0, DEG),
+                "azimuth": _satellite_field(azimuth, 0.0, 360.0, DEG),
+                "SNR": _satellite_field(snr, 0.0, 99.0),
+            }
+        )
+    # Only a sentence that parsed whole joins its sequence.
     sequences = stream.memory.setdefault("gsv", {})
     if number == 1:
         count = int(fields[2])
@@ -175,22 +192,8 @@ def gsv_satellites(fields: list[str], stream: Stream) -> list[Reading]:
             sequences.pop(stream.talker, None)
             raise NotMapped("GSV incomplete")
     state["next"] += 1
-    for start in range(3, len(fields) - 3, 4):  # whole blocks; NMEA 4.11 adds a signal id
-        prn_text, elevation, azimuth, snr = fields[start : start + 4]
-        if not prn_text:
-            continue
-        prn = int(prn_text)
-        if not 1 <= prn <= 999:  # an identifier, and it must fit any store's integers
-            raise MalformedField(f"GSV satellite number out of range: {prn_text[:12]!r}")
-        state["sats"].append(
-            {
-                "id": prn - 64 if 65 <= prn <= 96 else prn,
-                "elevation": _satellite_field(elevation, -90.0, 90.0, DEG),
-                "azimuth": _satellite_field(azimuth, 0.0, 360.0, DEG),
-                "SNR": _satellite_field(snr, 0.0, 99.0),
-            }
-        )
-        del state["sats"][state["count"] :]
+    state["sats"].extend(satellites)
+    del state["sats"][state["count"] :]
     if number < state["total"]:
         return []
     del sequences[stream.talker]

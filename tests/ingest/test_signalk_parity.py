@@ -448,6 +448,12 @@ CASES = [
         {(mmsi("338040079"), "notifications.adrift"): lambda v: v["state"] == "emergency"},
     ),
     Case(
+        "DSC: a position with 60 minutes or more is refused, not shifted a degree",
+        ["$CDDSC,12,3380400790,12,06,00,1426108312,2019,,,S,E"],
+        {(mmsi("338040079"), "notifications.adrift"): lambda v: v["state"] == "emergency"},
+        rejected={"impossible_position": 1},
+    ),
+    Case(
         "DSC.ts: Sentence with a non-numeric sender MMSI is dropped",
         ["$CDDSC,12,ABC,,07,,,,,,*17"],
         {},
@@ -842,3 +848,59 @@ async def test_udp_feed_reaches_the_live_state_under_the_right_contexts():
         assert live.get(SELF, "notifications.adrift") is None  # the distress is not ours
     finally:
         task.cancel()
+
+
+# The hooks of @signalk/nmea0183-signalk 3.20.1 (dist/hooks/index.js), with DSE and THS
+# from its repository's src/hooks/index.ts; VDM and VDO are AIS (ingest/ais.py).
+REFERENCE_HOOKS = [
+    "ALK",
+    "APB",
+    "DBT",
+    "DBK",
+    "DBS",
+    "DPT",
+    "DSC",
+    "DSE",
+    "GNS",
+    "GGA",
+    "GLL",
+    "GSV",
+    "HDG",
+    "HDM",
+    "HDT",
+    "PBVE",
+    "PNKEP",
+    "PSMDST",
+    "MDA",
+    "MTA",
+    "MTW",
+    "MWD",
+    "MWV",
+    "RMB",
+    "RMC",
+    "ROT",
+    "RPM",
+    "RSA",
+    "VDM",
+    "VDO",
+    "VDR",
+    "VHW",
+    "VLW",
+    "VPW",
+    "VTG",
+    "VWR",
+    "VWT",
+    "ZDA",
+    "XTE",
+    "BOD",
+    "BWC",
+    "BWR",
+    "HSC",
+    "THS",
+]
+
+
+def test_every_sentence_signal_k_reads_has_a_row():
+    from isomer_data.ingest.sentences import SENTENCES
+
+    assert set(REFERENCE_HOOKS) - {"VDM", "VDO"} <= SENTENCES.keys()
