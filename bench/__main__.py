@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.embedded_db",
     "bench.idle_memory",
     "bench.ingest_parse",
+    "bench.signalk0183",
     "bench.ingest_e2e",
     "bench.n2k_decode",
     "bench.gridding",

@@ -15,11 +15,13 @@ status, applies the same :data:`~isomer_data.ingest.normalize.LIMITS`, and assem
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from isomer_data.ingest import report as reasons
 from isomer_data.ingest.ais import NAV_STATE, ship_type_name
 from isomer_data.ingest.clock import (
     GIVEN,
@@ -29,7 +31,7 @@ from isomer_data.ingest.clock import (
     parse_ddmmyy,
     ymd,
 )
-from isomer_data.ingest.decode import Decoder
+from isomer_data.ingest.decode import KNOWN_UNMAPPED, Decoder
 from isomer_data.ingest.normalize import (
     DEG,
     KNOT,
@@ -56,6 +58,7 @@ for _i, _c in enumerate(b"abcdef"):
 # Time sources as int8 codes into TIME_SOURCES; -1 is "not known".
 _SOURCE_CODE = {name: k for k, name in enumerate(TIME_SOURCES)}
 _GPS = _SOURCE_CODE[GPS]
+_RULE_CODE = {None: -1, **_SOURCE_CODE}
 
 
 def _source_code(name: str | None) -> int:
@@ -155,6 +158,14 @@ class _Names:
     def codes_of(self, names: np.ndarray) -> np.ndarray:
         return np.array([self.code(x) for x in names.tolist()], dtype=np.int32)
 
+    def codes_of_list(self, names: list[str]) -> list[int]:
+        get, code = self.codes.get, self.code
+        out = []
+        for name in names:
+            c = get(name)
+            out.append(code(name) if c is None else c)
+        return out
+
 
 class Fields:
     """Column access over the split fields of one sentence type's rows.
@@ -168,8 +179,10 @@ class Fields:
         # A trailing "" stands in for fields a short sentence lacks, as the row code pads.
         self.values = pa.concat_arrays([values, pa.array([""], pa.string())])
         self.starts, self.counts, self.missing = starts, counts, len(values)
+        self._columns: dict[int, pa.Array] = {}
         self._text: dict[int, np.ndarray] = {}
         self._num: dict[int, np.ndarray] = {}
+        self._empty: dict[int, np.ndarray] = {}
         self.irregular = np.zeros(len(starts), dtype=bool)
 
     def __len__(self) -> int:
@@ -183,7 +196,15 @@ class Fields:
         return np.where(j + 1 < self.counts, self.starts + (j + 1), self.missing)
 
     def column(self, j: int) -> pa.Array:
-        return self.values.take(pa.array(self.index(j)))
+        col = self._columns.get(j)
+        if col is None:
+            col = self._columns[j] = self.values.take(pa.array(self.index(j)))
+        return col
+
+    def distinct(self, j: int) -> tuple[list[str], np.ndarray]:
+        """Field ``j``'s distinct texts and, per row, the index of its own among them."""
+        encoded = pc.dictionary_encode(self.column(j))
+        return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
 
     def text(self, j: int) -> np.ndarray:
         if j not in self._text:
@@ -217,11 +238,15 @@ class Fields:
         return self._num[j]
 
     def empty(self, j: int) -> np.ndarray:
-        return self.text(j) == ""
+        if j not in self._empty:
+            self._empty[j] = pc.equal(self.column(j), "").to_numpy(zero_copy_only=False)
+        return self._empty[j]
 
     def upper_is(self, j: int, letter: str) -> np.ndarray:
-        t = self.text(j)
-        return (t == letter) | (t == letter.lower())
+        """Whether field ``j`` upper-cased is ``letter`` (compared in Arrow, no str objects)."""
+        col = self.column(j)
+        same = pc.or_(pc.equal(col, letter), pc.equal(col, letter.lower()))
+        return same.to_numpy(zero_copy_only=False)
 
 
 def _vectorizable(row: Sentence) -> bool:
@@ -263,15 +288,20 @@ class _Chunk:
 def _decode_kind(
     row: Sentence, rows: np.ndarray, values: pa.Array, starts: np.ndarray, counts: np.ndarray
 ):
-    """Evaluate a row type on its lines; returns (regular mask, time info, chunks)."""
+    """Evaluate a row type on its lines; returns (regular mask, void mask, time info, chunks).
+
+    Void rows (status field not one of the row's letters) are refused whatever their other
+    fields hold, so they are neither regular nor handed to the per-line decoder.
+    """
     f = Fields(values, starts, counts)
+    void = np.zeros(len(rows), dtype=bool)
     if row.status is not None:
+        # Void exactly as the per-line decoder decides it (missing, empty, or not among
+        # the letters, ``in`` being a substring test): settled here, before anything else.
         index, letters = row.status
-        text = f.text(index)
-        ok = np.zeros(len(rows), dtype=bool)
-        for letter in letters:
-            ok |= text == letter
-        f.irregular |= ~ok
+        distinct, which = f.distinct(index)
+        voids = np.array([not t or t not in letters for t in distinct], dtype=bool)
+        void = voids[which] if len(distinct) else void
     time_info = None
     if row.time is not None:
         tod_text = f.column(row.time.tod)
@@ -333,7 +363,7 @@ def _decode_kind(
             continue
         f.per_line(present & ~limit(path).admits_columns(value))
         chunks.append((pos, path, present, value, None, None, None))
-    return ~f.irregular, time_info, chunks
+    return ~f.irregular & ~void, void, time_info, chunks
 
 
 def _six_bit(data: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
@@ -342,11 +372,12 @@ def _six_bit(data: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
 
 
 def _armoured_bits(characters: np.ndarray) -> np.ndarray:
+    """As bytes of 0 and 1 (:func:`_bits` widens only the columns a field reads)."""
     chars = characters.astype(np.int16) - 48
-    chars = np.where(chars > 40, chars - 8, chars)
+    chars = np.where(chars > 40, chars - 8, chars).astype(np.uint8)  # 0–63 when armoured
     rows, length = characters.shape
-    shifts = np.arange(5, -1, -1)
-    return ((chars[:, :, None] >> shifts) & 1).reshape(rows, 6 * length).astype(np.int64)
+    shifts = np.arange(5, -1, -1, dtype=np.uint8)
+    return ((chars[:, :, None] >> shifts) & 1).reshape(rows, 6 * length)
 
 
 def _bits(matrix: np.ndarray, start: int, width: int, signed: bool = False) -> np.ndarray:
@@ -355,6 +386,16 @@ def _bits(matrix: np.ndarray, start: int, width: int, signed: bool = False) -> n
     if signed:
         value = np.where(value >= 1 << (width - 1), value - (1 << width), value)
     return value
+
+
+def _urn_codes(vessels: _Names, mmsi: np.ndarray) -> np.ndarray:
+    """Vessel codes of ``urn:mrn:imo:mmsi:NNN``, interned in the order of the names."""
+    unique, inverse = np.unique(mmsi, return_inverse=True)
+    urns = [f"urn:mrn:imo:mmsi:{m}" for m in unique.tolist()]
+    codes = np.empty(len(urns), dtype=np.int32)
+    for k in sorted(range(len(urns)), key=urns.__getitem__):
+        codes[k] = vessels.code(urns[k])
+    return codes[inverse.reshape(-1)]
 
 
 def _lat_lon(raw: np.ndarray) -> np.ndarray:
@@ -374,7 +415,7 @@ _AIS_LAYOUT = {
 def _ais_columns(data: np.ndarray, payload_start: np.ndarray, source: str):
     """Single-sentence AIS position reports (types 1–3, 18) as columns.
 
-    Returns (regular mask, vessel urns, chunks, message types); irregular rows (impossible
+    Returns (regular mask, MMSIs, chunks, message types); irregular rows (impossible
     values, not a position report) go to pyais through the per-line decoder.
     """
     bits = _six_bit(data, payload_start, 28)
@@ -386,11 +427,12 @@ def _ais_columns(data: np.ndarray, payload_start: np.ndarray, source: str):
     for code in (1, 18):
         rows = np.isin(kind, (1, 2, 3)) if code == 1 else kind == 18
         s, lo, la, c, h = _AIS_LAYOUT[code]
-        speed_raw[rows] = _bits(bits[rows], s, 10)
-        lon_raw[rows] = _bits(bits[rows], lo, 28, True)
-        lat_raw[rows] = _bits(bits[rows], la, 27, True)
-        course_raw[rows] = _bits(bits[rows], c, 12)
-        heading_raw[rows] = _bits(bits[rows], h, 9)
+        sub = bits[rows]
+        speed_raw[rows] = _bits(sub, s, 10)
+        lon_raw[rows] = _bits(sub, lo, 28, True)
+        lat_raw[rows] = _bits(sub, la, 27, True)
+        course_raw[rows] = _bits(sub, c, 12)
+        heading_raw[rows] = _bits(sub, h, 9)
     lat, lon = _lat_lon(lat_raw), _lat_lon(lon_raw)
     has_position = ~((lat == 91.0) | (lon == 181.0))
     regular &= ~has_position | ((lat >= -90) & (lat <= 90) & (lon >= -180) & (lon <= 180))
@@ -400,7 +442,9 @@ def _ais_columns(data: np.ndarray, payload_start: np.ndarray, source: str):
     regular &= (heading_raw == 511) | (heading_raw * DEG <= 2.0 * np.pi + 1e-9)
     class_a = kind <= 3
     status = _bits(bits, 38, 4)
-    state = np.array([NAV_STATE.get(v) for v in status.tolist()], dtype=object)
+    states = np.empty(17, dtype=object)  # a 4-bit field: a table of its 16 values
+    states[:16] = [NAV_STATE.get(v) for v in range(16)]
+    state = states[status]
     state[~class_a] = None
     ais_class = np.where(class_a, "A", "B").astype(object)
     report = np.isin(kind, (1, 2, 3, 18))
@@ -433,8 +477,7 @@ def _ais_columns(data: np.ndarray, payload_start: np.ndarray, source: str):
     regular |= static[0]
     for pos, path, present, number, lat, lon, text in static[1]:
         chunks.append((pos, path, present, number, lat, lon, text))
-    urns = np.array([f"urn:mrn:imo:mmsi:{m}" for m in mmsi.tolist()], dtype=object)
-    return regular, urns, chunks, kind
+    return regular, mmsi, chunks, kind
 
 
 SIXBIT = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?"
@@ -541,15 +584,16 @@ def _ais5_columns(bits: np.ndarray):
             np.full(n, "A", dtype=object),
         ),
     ]
-    urns = np.array([f"urn:mrn:imo:mmsi:{m}" for m in mmsi.tolist()], dtype=object)
-    return urns, chunks
+    return mmsi, chunks
 
 
 def _ais24_columns(bits: np.ndarray, kind: np.ndarray, mmsi: np.ndarray):
     """Class B static data (type 24, parts A and B) in the order of its row in isomer_data.ingest.ais."""
     n = len(kind)
     part = _bits(bits, 38, 2)
-    auxiliary = np.array([str(m).startswith("98") for m in mmsi.tolist()], dtype=bool)
+    unique, inverse = np.unique(mmsi, return_inverse=True)
+    auxiliary = np.array([str(m).startswith("98") for m in unique.tolist()], dtype=bool)
+    auxiliary = auxiliary[inverse.reshape(-1)]
     is_a = (kind == 24) & (part == 0)
     is_b = (kind == 24) & (part == 1) & ~auxiliary
     rows_a, rows_b = np.nonzero(is_a)[0], np.nonzero(is_b)[0]
@@ -748,7 +792,9 @@ def _decode_batch(
     comma = data[body_start + 5] == ord(",")
     is_nmea = data[body_start - 1] == ord("$")
 
-    code = np.zeros(n, dtype=np.int8)  # 0 per line, 1 timeless, 2 dated, 3 time of day
+    # 0 per line, 1 timeless, 2 dated, 3 time of day, 4 settled without observations (void,
+    # unmapped or unknown sentences: counted in the report, the clock untouched)
+    code = np.zeros(n, dtype=np.int8)
     full_time = np.full(n, np.nan)
     tod_time = np.full(n, np.nan)
     vessels, sources = _Names(), _Names()
@@ -778,11 +824,27 @@ def _decode_batch(
     for kind in VECTOR_KINDS:
         b = kind.encode()
         codes[(b[0] << 16) | (b[1] << 8) | b[2]] = kind
-    nmea = np.nonzero(is_nmea & comma & (data[body_start] != ord("P")))[0]
+    # A five-character address (no comma inside it, or the per-line split reads another).
+    plain = comma & (data[body_start] != ord("P"))
+    for k in range(5):
+        plain &= data[body_start + k] != ord(",")
+    nmea = np.nonzero(is_nmea & plain)[0]
     bodies = None
     for value in np.unique(address[nmea]).tolist():
         kind = codes.get(value)
         if kind is None:
+            name = bytes([value >> 16, (value >> 8) & 0xFF, value & 0xFF]).decode("ascii")
+            if name in SENTENCES:
+                continue  # a row evaluated per line (XDR)
+            # Not in the table: counted as unmapped NMEA or refused as unknown, exactly
+            # what the per-line decoder does, without visiting the lines one by one.
+            rows = idx[nmea[address[nmea] == value]]
+            code[rows] = 4
+            if name in KNOWN_UNMAPPED:
+                report.unmapped[name] += len(rows)
+            else:
+                for i in rows.tolist():
+                    recorder.reject_at(i, reasons.UNKNOWN_SENTENCE, lines[i])
             continue
         member = nmea[address[nmea] == value]
         rows = idx[member]
@@ -791,9 +853,12 @@ def _decode_batch(
         split = pc.split_pattern(bodies.take(pa.array(rows)), ",")
         list_offsets = split.offsets.to_numpy()
         row = SENTENCES[kind]
-        regular, time_info, row_chunks = _decode_kind(
+        regular, void, time_info, row_chunks = _decode_kind(
             row, rows, split.values, list_offsets[:-1], np.diff(list_offsets)
         )
+        code[rows[void]] = 4
+        for i in rows[void].tolist():
+            recorder.reject_at(i, reasons.VOID_FIX, lines[i])
         good = rows[regular]
         talkers, inverse = np.unique(talker[member][regular], return_inverse=True)
         names = np.array(
@@ -834,12 +899,11 @@ def _decode_batch(
         ais = ais[shaped]
     if len(ais):
         rows = idx[ais]
-        regular, urns, row_chunks, kinds = _ais_columns(data, body_start[ais] + 13, source)
+        regular, mmsi, row_chunks, kinds = _ais_columns(data, body_start[ais] + 13, source)
         good = rows[regular]
         code[good] = 1
         line_source[good] = sources.code(f"{source}.AI")
-        unique, inverse = np.unique(urns[regular].astype(str), return_inverse=True)
-        line_vessel[good] = vessels.codes_of(unique.astype(object))[inverse]
+        line_vessel[good] = _urn_codes(vessels, mmsi[regular])
         add_chunks(rows, regular, row_chunks)
         for k in (1, 2, 3, 18, 24):
             accepted.append((f"VDM{k}", rows[regular & (kinds == k)]))
@@ -856,14 +920,13 @@ def _decode_batch(
         bits = _armoured_bits(payload)
         kind = _bits(bits, 0, 6)
         regular = kind == 5
-        urns, row_chunks = _ais5_columns(bits)
+        mmsi, row_chunks = _ais5_columns(bits)
         firsts = np.array([i for i, _, _ in pairs], dtype=np.int64)[regular]
         good = second[regular]
         code[firsts] = 1
         code[good] = 1
         line_source[good] = sources.code(f"{source}.AI")
-        unique, inverse = np.unique(urns[regular].astype(str), return_inverse=True)
-        line_vessel[good] = vessels.codes_of(unique.astype(object))[inverse]
+        line_vessel[good] = _urn_codes(vessels, mmsi[regular])
         add_chunks(second, regular, row_chunks)
         accepted.append(("VDM5", good))
 
@@ -871,7 +934,11 @@ def _decode_batch(
     # visits those and the per-line lines that might contain one; the rest read it after.
     time_kinds = tuple(f"{k}," for k, row in SENTENCES.items() if row.time is not None)
     slow = np.nonzero(code == 0)[0]
-    moves = [i for i in slow.tolist() if any(k in lines[i] for k in time_kinds)]
+    moves: list[int] = []
+    if len(slow):  # per-line lines that might carry a time: one regex over their column
+        pattern = "|".join(re.escape(k) for k in time_kinds)
+        might = pc.match_substring_regex(raw.take(pa.array(slow)), pattern)
+        moves = slow[might.to_numpy(zero_copy_only=False)].tolist()
     events = np.union1d(np.nonzero((code == 2) | (code == 3))[0], np.array(moves, dtype=np.int64))
     line_time = np.full(n, np.nan)
     line_src = np.full(n, -1, dtype=np.int8)
@@ -933,15 +1000,27 @@ def _decode_batch(
     later = rest[code[rest] == 0]
     clock_later = np.where(np.isnan(line_time[later]), None, line_time[later]).tolist()
     # Per-line lines, in order, with the clock as it stood at each of them.
-    order_slow = sorted(slow_obs.keys() | set(later.tolist()))
-    clock_of = dict(zip(later.tolist(), clock_later, strict=True))
-    source_of = dict(zip(later.tolist(), line_src[later].tolist(), strict=True))
-    for i in order_slow:
-        if i in clock_of:
-            decoder.clock.last = clock_of[i]
-            decoder.clock.source = _source_name(source_of[i])
-            recorder.at = i
-            slow_obs[i] = decoder.feed(lines[i])
+    # `$` lines whose checksum was verified above skip framing and checksum the second time.
+    feed, clock, names = decoder.feed, decoder.clock, (*TIME_SOURCES, None)  # -1: None
+    checked = decoder.feed_verified
+    verified = np.zeros(n, dtype=bool)
+    verified[idx[is_nmea]] = True
+    for i, t, s, ok in zip(
+        later.tolist(),
+        clock_later,
+        line_src[later].tolist(),
+        verified[later].tolist(),
+        strict=True,
+    ):
+        clock.last, clock.source, recorder.at = t, names[s], i
+        line = lines[i]
+        if ok:
+            text = line.rstrip()  # as the per-line decoder frames it; Arrow trimmed alike
+            out = checked(text[1:-3].split(","), line) if text[-3:-2] == "*" else feed(line)
+        else:
+            out = feed(line)
+        if out:
+            slow_obs[i] = out
     fast = code != 0
     report.lines += int(fast.sum())
     for kind, good in accepted:
@@ -977,6 +1056,10 @@ class _Recorder(IngestReport):
 
     def reject(self, reason: str, line: str | bytes) -> None:
         self.refusals.append((self.at, len(self.refusals), reason, line))
+
+    def reject_at(self, at: int, reason: str, line: str | bytes) -> None:
+        """A refusal the batch decided itself for line ``at`` (counted as a line too)."""
+        self.refusals.append((at, len(self.refusals), reason, line))
 
     def replay_into(self, report: IngestReport) -> None:
         report.lines += self.lines
@@ -1022,22 +1105,25 @@ def _assemble(
     destination[np.argsort(keys, kind="stable")] = np.arange(n)
     paths = _Names()
     out = ObservationColumns(n, vessels.names, paths.names, sources.names)
-    start = 0
+    # What comes from the line (time, its rule, vessel, source): one gather for all chunks.
     dated = np.zeros(len(TIME_SOURCES), dtype=np.int64)
+    if kept:
+        every = np.concatenate([which for _, _, which in kept])
+        dest = destination[: len(every)]
+        out.time[dest] = line_time[every]
+        rule = line_src[every]
+        out.time_source[dest] = rule
+        dated += np.bincount(rule[rule >= 0], minlength=len(TIME_SOURCES))
+        out.vessel[dest] = line_vessel[every]
+        out.source[dest] = line_source[every]
+    start = 0
     for chunk, keep, which in kept:
         k = len(which)
         dest = destination[start : start + k]
         start += k
-        times = line_time[which]
-        out.time[dest] = times
-        rule = line_src[which]
-        out.time_source[dest] = rule
-        dated += np.bincount(rule[rule >= 0], minlength=len(TIME_SOURCES))
-        out.vessel[dest] = line_vessel[which]
-        out.source[dest] = line_source[which]
         if chunk.path is None:  # navigation.datetime from the resolved time
             out.path[dest] = paths.code("navigation.datetime")
-            out.text[dest] = _datetimes(times)
+            out.text[dest] = _datetimes(line_time[which])
             continue
         if isinstance(chunk.path, str):
             out.path[dest] = paths.code(chunk.path)
@@ -1058,14 +1144,20 @@ def _assemble(
             report.dated[TIME_SOURCES[k]] += count
     if flat:
         dest = destination[start:]
-        out.time[dest] = [o.time for _, _, o in flat]
-        out.time_source[dest] = [_source_code(o.time_source) for _, _, o in flat]
-        out.vessel[dest] = [vessels.code(o.vessel) for _, _, o in flat]
-        out.path[dest] = [paths.code(o.path) for _, _, o in flat]
-        out.source[dest] = [sources.code(o.source) for _, _, o in flat]
-        for d, (_, _, o) in zip(dest.tolist(), flat, strict=True):
-            if type(o.value) is float:
-                out.number[d] = o.value
-            else:
-                out.text[d] = o.value
+        obs = [o for _, _, o in flat]
+        out.time[dest] = [o.time for o in obs]
+        rules = _RULE_CODE
+        out.time_source[dest] = [rules[o.time_source] for o in obs]
+        out.vessel[dest] = vessels.codes_of_list([o.vessel for o in obs])
+        out.path[dest] = paths.codes_of_list([o.path for o in obs])
+        out.source[dest] = sources.codes_of_list([o.source for o in obs])
+        values = [o.value for o in obs]
+        number = np.array([type(v) is float for v in values], dtype=bool)
+        if number.all():
+            out.number[dest] = values
+        else:
+            boxed = np.empty(len(values), dtype=object)
+            boxed[:] = values
+            out.number[dest[number]] = boxed[number].astype(float)
+            out.text[dest[~number]] = boxed[~number]
     return out

@@ -20,6 +20,7 @@ from functools import cache
 from typing import Any
 
 from isomer_data.ingest import report as reasons
+from isomer_data.ingest.clock import GPS, LOGGER, MTIME, RECEIVE_TIME, TIME_SOURCES
 from isomer_data.ingest.n2k import formats
 from isomer_data.ingest.n2k.formats import FormatError, Raw
 from isomer_data.ingest.n2k.mapping import AIS_PGNS, COMPILED, LAST_CALCULATION, apply
@@ -148,6 +149,12 @@ class Decoder:
         POSIX seconds used to date lines that carry only a time of day (or none) until a
         PGN with a date (126992, 129029, 129033) arrives: the file's modification time
         for a log, the receive time for a live line.
+    base_source : str
+        The rule that found ``base_time`` (``clock.TIME_SOURCES``), ``"mtime"`` unless
+        told. Each observation keeps the rule that dated it (``time_source``): the
+        logger's full time stamp ``"logger"``, a time of day dated by a dated PGN
+        ``"gps"``, else by ``base_time`` (its rule) or by the receive time
+        (``"receive-time"``, also for CAN frames received live).
     max_pending : int
         Bound on fast packets in progress.
     """
@@ -159,11 +166,15 @@ class Decoder:
         report: IngestReport | None = None,
         base_time: float | None = None,
         max_pending: int = 256,
+        base_source: str = MTIME,
     ) -> None:
         self.vessel = vessel
         self.source = source
         self.report = report if report is not None else IngestReport()
         self.base_time = base_time
+        self.base_source = base_source
+        self._day_source: str | None = None  # the rule that gave _day
+        self._time_source: str | None = None  # the rule that dated the current line
         self.fast = FastPackets(max_pending)
         self._labels: dict[int, str] = {}
         self._day: float | None = None  # UTC midnight for times of day
@@ -193,7 +204,8 @@ class Decoder:
             prio, pgn, src, dst = formats.split_can_id(line.arbitration_id)
             when = received if received is not None else (line.timestamp or None)
             raw = Raw(True, when, None, prio, pgn, src, dst, bytes(line.data))
-            return self._raw(raw, received, f"{line.arbitration_id:08X}#{bytes(line.data).hex()}")
+            text = f"{line.arbitration_id:08X}#{bytes(line.data).hex()}"
+            return self._raw(raw, received, text, RECEIVE_TIME)
         if type(line) is not str:
             try:
                 line = line.decode("ascii")
@@ -217,7 +229,10 @@ class Decoder:
                 return []
         return self._raw(raw, received, line)
 
-    def _raw(self, raw: Raw, received: float | None, line: str) -> list[Observation]:
+    def _raw(
+        self, raw: Raw, received: float | None, line: str, stamp: str = LOGGER
+    ) -> list[Observation]:
+        """One line or frame; ``stamp`` is the rule of a full time it carries."""
         report = self.report
         kind = packet_type(raw.pgn)
         if kind is None:
@@ -234,11 +249,13 @@ class Decoder:
         elif raw.frame and len(data) == 0:
             report.reject(MALFORMED, line)
             return []
-        time = self._time(raw, received)
+        time = self._time(raw, received, stamp)
         if time is None:
             report.reject(NO_TIME, line)
             return []
-        return self.message(raw.pgn, raw.src, raw.dst, raw.prio, data, time, line)
+        return self.message(
+            raw.pgn, raw.src, raw.dst, raw.prio, data, time, line, self._time_source
+        )
 
     def _looks_like_frame(self, pgn: int, src: int, data: bytes) -> bool:
         # canboat plain text holds complete payloads, except where a tool logged the CAN
@@ -252,11 +269,17 @@ class Decoder:
 
     # -- time ------------------------------------------------------------------------
 
-    def _time(self, raw: Raw, received: float | None) -> float | None:
+    def _time(self, raw: Raw, received: float | None, stamp: str = LOGGER) -> float | None:
+        """The line's time; sets ``_time_source`` to the rule that dated it."""
         if raw.time is not None:
+            self._time_source = stamp
             return raw.time
-        hint = received if received is not None else self.base_time
+        if received is not None:
+            hint, rule = received, RECEIVE_TIME
+        else:
+            hint, rule = self.base_time, self.base_source
         if raw.tod is None:
+            self._time_source = rule
             return hint
         tod = raw.tod
         if self._day is None:
@@ -267,11 +290,13 @@ class Decoder:
             candidates = (day - DAY + tod, day + tod, day + DAY + tod)
             best = min(candidates, key=lambda t: abs(t - hint))
             self._day = self._first_day = best - tod
+            self._day_source = rule
         elif self._last_tod is not None and tod < self._last_tod - HALF_DAY:
             self._day += DAY  # midnight passed
         elif self._last_tod is not None and tod > self._last_tod + HALF_DAY:
             self._day -= DAY  # a line from just before midnight, after one past it
         self._last_tod = tod
+        self._time_source = self._day_source
         return self._day + tod
 
     def _anchor(self, pgn: int, fields: dict, time: float) -> None:
@@ -284,14 +309,23 @@ class Decoder:
             # how far the guess from base_time was off: also true for the lines before
             self.correction = 0.0 if self._day is None else day - self._day
         self._day = day
+        self._day_source = GPS
         self._last_tod = float(tod[1])
 
     # -- decoding --------------------------------------------------------------------
 
     def message(
-        self, pgn: int, src: int, dst: int, prio: int, data: bytes, time: float, line: Any = ""
+        self,
+        pgn: int,
+        src: int,
+        dst: int,
+        prio: int,
+        data: bytes,
+        time: float,
+        line: Any = "",
+        time_source: str | None = None,
     ) -> list[Observation]:
-        """Decode and map one complete PGN payload."""
+        """Decode and map one complete PGN payload; ``time_source`` is the rule of ``time``."""
         report = self.report
         rules = COMPILED.get(pgn)
         if rules is None:
@@ -326,10 +360,14 @@ class Decoder:
             name = _PGN_NAMES[pgn] = f"PGN{pgn}"
         report.accepted[name] += 1
         report.observations += len(pairs)
-        return self._out(time, vessel, source, pairs)
+        if pairs and time_source is not None:
+            report.dated[time_source] += len(pairs)
+        return self._out(time, vessel, source, pairs, time_source)
 
-    def _out(self, time: float, vessel: str, source: str, pairs: list) -> list[Observation]:
-        return [Observation(time, vessel, path, value, source) for path, value in pairs]
+    def _out(
+        self, time: float, vessel: str, source: str, pairs: list, rule: str | None = None
+    ) -> list[Observation]:
+        return [Observation(time, vessel, path, value, source, rule) for path, value in pairs]
 
 
 _PGN_NAMES: dict[int, str] = {}
@@ -356,10 +394,14 @@ class ColumnDecoder(Decoder):
             probe.feed(line)
             if probe.correction is not None or n >= limit:
                 break
-        if probe.correction and probe._first_day is not None:
+        if probe.correction is not None and probe._first_day is not None:
             self._day = self._first_day = probe._first_day + probe.correction
+            self._day_source = GPS  # the first dated PGN dates the times of day before it
 
-    def _out(self, time: float, vessel: str, source: str, pairs: list) -> list[Observation]:
+    def _out(
+        self, time: float, vessel: str, source: str, pairs: list, rule: str | None = None
+    ) -> list[Observation]:
+        r = _RULE_CODE[rule]
         v = self._vessels.get(vessel)
         if v is None:
             v = self._vessels[vessel] = len(self._vessels)
@@ -371,7 +413,7 @@ class ColumnDecoder(Decoder):
             p = paths.get(path)
             if p is None:
                 p = paths[path] = len(paths)
-            append((time, v, p, s, value))
+            append((time, v, p, s, value, r))
         return _NOTHING
 
     def columns(self):
@@ -384,8 +426,9 @@ class ColumnDecoder(Decoder):
         )
         if not rows:
             return cols
-        time, vessel, path, source, values = zip(*rows, strict=True)
+        time, vessel, path, source, values, rules = zip(*rows, strict=True)
         cols.time[:] = time
+        cols.time_source[:] = rules
         cols.vessel[:] = vessel
         cols.path[:] = path
         cols.source[:] = source
@@ -415,6 +458,7 @@ class ColumnDecoder(Decoder):
 
 
 _NOTHING: list[Observation] = []
+_RULE_CODE = {None: -1, **{name: k for k, name in enumerate(TIME_SOURCES)}}
 
 
 def decode_lines(

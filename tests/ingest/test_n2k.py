@@ -381,3 +381,40 @@ def test_times_of_day_before_the_first_dated_pgn_are_dated_by_it():
     times = cols.time[cols.path == cols.paths.index("environment.depth.belowTransducer")]
     assert times[0] == pytest.approx(day + 3600)
     assert times[-1] == pytest.approx(day + 3719)
+
+
+def test_observations_keep_the_rule_that_dated_them():
+    """Logger time stamps, times of day dated by a PGN or by the file's time, receive times."""
+    from isomer_data.ingest.clock import GPS, LOGGER, MTIME, RECEIVE_TIME
+
+    depth = payload("waterDepth", {"depth": 5.0})
+    # canboat plain text: the logger wrote the full time
+    out = n2k.decode_lines(canboat(T0, 3, 128267, 2, 255, depth))
+    assert [o.time_source for o in out] == [LOGGER]
+    # times of day: the file's time dates them until a dated PGN, then GPS
+    day = 19884 * 86400.0
+    gnss = payload(
+        "gnssPositionData", {"date": 19884, "time": 3602, "latitude": 1.0, "longitude": 2.0}
+    )
+    lines = (
+        WRITERS["ydraw"](day + 3600, 3, 128267, 2, 255, depth)
+        + WRITERS["ydraw"](day + 3602, 3, 129029, 1, 255, gnss)
+        + WRITERS["ydraw"](day + 3603, 3, 128267, 2, 255, depth)
+    )
+    report = n2k.IngestReport()
+    out = n2k.decode_lines(lines, base_time=day + 7200, report=report)
+    rules = [o.time_source for o in out if o.path == "environment.depth.belowTransducer"]
+    assert rules == [MTIME, GPS]
+    # the dated PGN's own values still stand on the guessed day: dated by the file's time
+    assert report.dated == {MTIME: len(out) - 1, GPS: 1}
+    # file ingest looks ahead: the dated PGN dates the lines before it too, in the columns
+    cols = n2k.decode_batch(lines, base_time=day + 7200)
+    assert {cols.time_sources[c] for c in cols.time_source.tolist()} == {GPS}
+    # a live CAN frame: the time it was received
+    import can
+
+    frame = can.Message(arbitration_id=0x09F50B09, data=depth, is_extended_id=True)
+    decoder = n2k.Decoder()
+    assert [o.time_source for o in decoder.feed(frame, received=T0)] == [RECEIVE_TIME]
+    # a live time of day before any dated PGN: dated by the receive time
+    assert [o.time_source for o in decoder.feed(lines[0], received=T0)] == [RECEIVE_TIME]
