@@ -26,21 +26,42 @@ HEAVY = (
     "xarray",
 )
 
-PROBE = f"""
-import json, sys
+PARSER = """
 from isomer_data.cli.main import build_parser
 build_parser().parse_args(["launch", "--no-run"])
-print(json.dumps([name for name in {HEAVY!r} if name in sys.modules]))
+"""
+# A mistyped time is answered before the export's data libraries are imported.
+BAD_EXPORTS = """
+import contextlib, io
+from isomer_data.cli.main import main
+db = ["--db", "mongodb://127.0.0.1:9/x"]
+for command in ("csb", "observations"):
+    with contextlib.redirect_stderr(io.StringIO()) as err:
+        assert main(["export", command, "--start", "yesterday", "-o", "x.json", *db]) == 2
+    assert "70101" in err.getvalue(), err.getvalue()
 """
 
 
-def test_building_the_command_line_imports_nothing_heavy():
+def heavy_imports(code: str, cwd=None) -> list[str]:
+    probe = (
+        f"{code}\nimport json, sys\nprint(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    )
     result = subprocess.run(
-        [sys.executable, "-c", PROBE],
+        [sys.executable, "-c", probe],
         capture_output=True,
         text=True,
         timeout=120,
         stdin=subprocess.DEVNULL,
+        cwd=cwd,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == []
+    return json.loads(result.stdout)
+
+
+def test_building_the_command_line_imports_nothing_heavy():
+    assert heavy_imports(PARSER) == []
+
+
+def test_a_bad_export_request_is_refused_before_the_data_libraries_load(tmp_path):
+    assert heavy_imports(BAD_EXPORTS, cwd=tmp_path) == []
+    assert not any(tmp_path.iterdir())
