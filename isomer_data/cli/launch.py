@@ -96,6 +96,9 @@ def serve(config: IsomerConfig) -> int:
 
 
 def _serve_locked(config: IsomerConfig, lock) -> int:
+    from isomer_data.server.iri_grammar import defer_iri_grammar
+
+    defer_iri_grammar()  # before jupyter_server imports jsonschema: half the start-up
     from jupyter_server.serverapp import ServerApp
 
     # Everything the server writes is the owner's alone: Jupyter's jpserver-*-open.html
