@@ -23,9 +23,15 @@ MODULE = "rfc3987_syntax"
 
 def defer_iri_grammar() -> bool:
     """Install the stand-in; False when the real package is already imported or absent."""
-    if MODULE in sys.modules or importlib.util.find_spec(MODULE) is None:
+    if MODULE in sys.modules:
+        return False
+    spec = importlib.util.find_spec(MODULE)
+    if spec is None:
         return False
     stand_in = types.ModuleType(MODULE, __doc__)
+    # The real spec and path: find_spec() still answers, and a submodule still imports.
+    stand_in.__spec__ = spec
+    stand_in.__path__ = list(spec.submodule_search_locations or [])
     loading = threading.Lock()
     real: list = []
 
