@@ -73,7 +73,7 @@ def test_a_bad_export_request_is_refused_before_the_data_libraries_load(tmp_path
 # What `isomer launch` does before importing jupyter_server; then the same answers as
 # jsonschema gives without the stand-in (checked in a process of its own).
 IRI_CHECKS = """
-import sys, time
+import sys
 {defer}
 import jupyter_server.serverapp
 built_at_start = "lark" in sys.modules
@@ -88,7 +88,6 @@ answers = [
         ("\\\\\\\\bad", "iri-reference"),
     ]
 ]
-import inspect
 import json
 print(json.dumps([built_at_start, answers]))
 """
