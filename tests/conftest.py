@@ -8,9 +8,13 @@ import uuid
 import pytest
 from pymongo import MongoClient
 
-from isomer_data.database.connection import url_with_database
-from isomer_data.database.embedded import EmbeddedMongo
-from isomer_data.server.extension import AUTH_CONFIG
+from isomer_data.server.iri_grammar import defer_iri_grammar
+
+defer_iri_grammar()  # as `isomer launch` does, before anything imports jupyter_server
+
+from isomer_data.database.connection import url_with_database  # noqa: E402
+from isomer_data.database.embedded import EmbeddedMongo  # noqa: E402
+from isomer_data.server.extension import AUTH_CONFIG  # noqa: E402
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
 

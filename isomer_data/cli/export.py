@@ -156,11 +156,12 @@ def _open(path: str):
 
 
 def export_observations(args) -> int:
+    start, end = selection(args)
+    fmt = prepare_output(args, OBSERVATION_FORMATS, "jsonl")
+    # After the checks: a mistyped flag is answered without importing pandas and pymongo.
     from isomer_data.database import open_database
     from isomer_data.store.observations import query_observations
 
-    start, end = selection(args)
-    fmt = prepare_output(args, OBSERVATION_FORMATS, "jsonl")
     with open_database(config_from_args(args)) as database:
         frame = query_observations(
             database.db,

@@ -72,6 +72,11 @@ def _one_vessel(soundings, wanted: str | None) -> str:
 
 
 def run(args) -> int:
+    fmt = output_format(args.output, args.format)
+    check_writable(args.output)
+    bbox = parse_bbox(args.bbox) if args.bbox else None
+    start, end = selection(args)
+    # After the checks: a mistyped flag is answered without importing pandas and pymongo.
     from isomer_data.database import open_database
     from isomer_data.export.csb import (
         TrustedNode,
@@ -83,10 +88,6 @@ def run(args) -> int:
     )
     from isomer_data.store.soundings import query_soundings
 
-    fmt = output_format(args.output, args.format)
-    check_writable(args.output)
-    bbox = parse_bbox(args.bbox) if args.bbox else None
-    start, end = selection(args)
     config = config_from_args(args)
     node = TrustedNode.from_config(config)
     with open_database(config) as database:

@@ -17,7 +17,6 @@ from isomer_data.cli.options import (
     resolved_config,
 )
 from isomer_data.config import IsomerConfig
-from isomer_data.server.extension import AUTH_CONFIG
 
 log = logging.getLogger("isomer.launch")
 
@@ -55,6 +54,10 @@ def run(args) -> int:
 
 
 def server_config(config: IsomerConfig):
+    # Imported here: jupyter_server (and jsonschema's grammar building under it) costs over
+    # a second of CPU, which every other command and `launch --no-run` should not pay.
+    from isomer_data.server.extension import AUTH_CONFIG
+
     c = resolved_config(config)
     config.instance_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     # The instance holds the database, its login and the notebooks: the owner's alone.
@@ -100,6 +103,9 @@ def serve(config: IsomerConfig) -> int:
 
 
 def _serve_locked(config: IsomerConfig, lock) -> int:
+    from isomer_data.server.iri_grammar import defer_iri_grammar
+
+    defer_iri_grammar()  # before jupyter_server imports jsonschema: half the start-up
     from jupyter_server.serverapp import ServerApp
 
     # Everything the server writes is the owner's alone: Jupyter's jpserver-*-open.html

@@ -55,6 +55,28 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
+def _terminate(process: subprocess.Popen, port: int | None, timeout: float) -> None:
+    """SIGTERM the database server and wait for it (``TimeoutExpired`` after ``timeout``).
+
+    SecantusDB's stop closes its listening socket, then waits up to 2 s for its accept
+    thread; on Linux a socket closed under a blocked ``accept()`` does not wake it, a new
+    connection does. So while it stops, one is opened and closed every 0.1 s: a stop takes
+    a tenth of a second instead of two, on every platform stop, restart and upgrade step.
+    """
+    process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            process.wait(min(0.1, max(deadline - time.monotonic(), 0)))
+            return
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                raise
+        if port:
+            with contextlib.suppress(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+
+
 def _die_with_parent() -> None:
     """Runs in the child before exec: ask Linux to SIGTERM it when the platform dies."""
     with contextlib.suppress(Exception):
@@ -344,9 +366,8 @@ class EmbeddedMongo:
     def _stop_child(self) -> None:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
             try:
-                process.wait(15)
+                _terminate(process, self.port, 15)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
@@ -446,9 +467,8 @@ class EmbeddedMongo:
     def stop(self, timeout: float = 15.0) -> None:
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
-            process.send_signal(signal.SIGTERM)
             try:
-                process.wait(timeout)
+                _terminate(process, self.port, timeout)
             except subprocess.TimeoutExpired:
                 log.warning("embedded database did not stop in %.0f s; killing it", timeout)
                 process.kill()

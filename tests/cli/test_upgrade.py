@@ -10,6 +10,7 @@ is downloaded.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -39,8 +40,26 @@ def _ignore(folder, names):
     return [n for n in names if n in NOT_SOURCE or n.endswith((".egg-info", "__pycache__"))]
 
 
-@pytest.fixture(scope="module")
-def good_wheel(tmp_path_factory) -> Path:
+@pytest.fixture(scope="session")
+def good_wheel(tmp_path_factory, worker_id) -> Path:
+    """Built once per run: pytest-xdist's workers share the session's temporary folder, and
+    the first to get the lock builds while the others wait (a build is seconds of CPU)."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    with (shared / "upgrade-wheel.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        dist = shared / "upgrade-wheel"
+        if not dist.is_dir():
+            building = shared / "upgrade-wheel.partial"
+            shutil.rmtree(building, ignore_errors=True)
+            _build_wheel(tmp_path_factory, building)
+            building.rename(dist)
+    (wheel,) = dist.glob(f"isomer_data-{NEW}-*.whl")
+    return wheel
+
+
+def _build_wheel(tmp_path_factory, dist: Path) -> None:
     source = tmp_path_factory.mktemp("source") / "isomer-data"
     shutil.copytree(ROOT, source, ignore=_ignore, symlinks=True)
     for name, old, new in (
@@ -51,7 +70,7 @@ def good_wheel(tmp_path_factory) -> Path:
         text = path.read_text()
         assert old in text
         path.write_text(text.replace(old, new, 1))
-    dist = tmp_path_factory.mktemp("dist")
+    dist.mkdir()
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation"]
         + ["--no-index", "-q", "-w", str(dist)],
@@ -60,8 +79,6 @@ def good_wheel(tmp_path_factory) -> Path:
         capture_output=True,
         timeout=300,
     )
-    (wheel,) = dist.glob(f"isomer_data-{NEW}-*.whl")
-    return wheel
 
 
 def plant(wheel: Path, out_dir: Path, changes: dict[str, Callable]) -> Path:
