@@ -163,6 +163,40 @@ class Client:
 
         return vessel_offsets(self.db)
 
+    # -- objects ------------------------------------------------------------------------
+    def objects(self, schema: str, filter: dict | None = None):
+        """Stored objects of one schema as a (Geo)DataFrame, one row per object.
+
+        Routes, waypoints, notes and regions made in a chart plotter (Freeboard-SK, through
+        the Signal K resources API) are these objects, as are the panels' waypoints and the
+        logbook. Objects with a place get a ``geometry`` (EPSG:4326): a route's LineString,
+        a region's Polygon, a waypoint's, note's or logbook entry's Point.
+
+        Parameters
+        ----------
+        schema : str
+            ``"route"``, ``"waypoint"``, ``"note"``, ``"region"``, ``"logbookentry"`` …
+        filter : dict, optional
+            A MongoDB filter on the objects' fields (direct database access only).
+
+        Examples
+        --------
+        >>> routes = isomer_data.connect().objects("route")
+        >>> routes.to_crs(3857).length  # metres, roughly
+        """
+        from isomer_data.services.objects.schemas import SchemaRegistry
+
+        registry = SchemaRegistry()
+        if schema not in registry.object_schemas:
+            raise ValueError(f"no object schema {schema!r}; known: {registry.object_schemas}")
+        hidden = {"_id", *registry.write_only(schema)}
+        collection = self.db[registry.meta(schema)["collection"]]
+        rows = [
+            {k: v for k, v in doc.items() if k not in hidden}
+            for doc in collection.find(filter or {}).sort("created", 1)
+        ]
+        return objects_frame(rows)
+
     # -- datasets -----------------------------------------------------------------------
     def datasets(self) -> pd.DataFrame:
         """Registered rasters, grids, GRIB files and charts."""
@@ -286,6 +320,36 @@ class RemoteClient(Client):
 
         return json.loads(self._get("vessels", []))
 
+    def objects(self, schema: str, filter: dict | None = None):
+        """The objects of a schema this user may list (``/isomer/api/objects/SCHEMA``)."""
+        import json
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        rows: list = []
+        skip = 0
+        while True:
+            query = {"skip": skip, "limit": 1000}
+            if filter:
+                query["filter"] = json.dumps(filter)
+            request = urllib.request.Request(
+                f"{self.url}/isomer/api/objects/{urllib.parse.quote(schema)}?"
+                + urllib.parse.urlencode(query),
+                headers={"Authorization": f"token {self.token}"},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=60) as response:
+                    page = json.loads(response.read())
+            except urllib.error.HTTPError as exc:
+                if exc.code in (401, 403):
+                    raise PermissionError(f"the platform refused to list {schema}") from None
+                raise ValueError(exc.read().decode(errors="replace")[:300]) from None
+            rows += page["items"]
+            skip += len(page["items"])
+            if not page["items"] or skip >= page["total"]:
+                return objects_frame(rows)
+
     def _local_only(self, *args, **kwargs):
         raise NotImplementedError(
             "datasets and charts are files on the platform: open them in its JupyterLab"
@@ -380,6 +444,33 @@ def _within_bbox(client: Client, frame: pd.DataFrame, bbox, start, end) -> pd.Da
         .drop(columns="inside")
         .reset_index(drop=True)
     )
+
+
+def _geometry(row: dict):
+    from shapely.geometry import Point, shape
+
+    feature = row.get("feature")
+    if isinstance(feature, dict) and isinstance(feature.get("geometry"), dict):
+        try:
+            return shape(feature["geometry"])
+        except (ValueError, TypeError, AttributeError, IndexError):
+            return None
+    position = row.get("position") if isinstance(row.get("position"), dict) else row
+    lat, lon = position.get("latitude"), position.get("longitude")
+    if isinstance(lat, int | float) and isinstance(lon, int | float):
+        return Point(lon, lat)
+    return None
+
+
+def objects_frame(rows: list[dict]):
+    """Objects as a GeoDataFrame when any has a place, else a DataFrame."""
+    import geopandas as gpd
+
+    geometry = [_geometry(row) for row in rows]
+    frame = pd.DataFrame(rows)
+    if any(g is not None for g in geometry):
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+    return frame
 
 
 def connect(

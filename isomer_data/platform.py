@@ -34,6 +34,10 @@ if TYPE_CHECKING:  # the services import the platform's module, not the other wa
     from isomer_data.services.objects.schemas import SchemaRegistry
     from isomer_data.services.signalk.access import AccessRequests
     from isomer_data.services.signalk.appdata import ApplicationData
+    from isomer_data.services.signalk.course import Course
+    from isomer_data.services.signalk.notifications import Notifications
+    from isomer_data.services.signalk.puts import PutRequests
+    from isomer_data.services.signalk.resources import SignalKResources
     from isomer_data.services.sync.service import Background, Shore
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,10 @@ class Platform:
     access: AccessRequests | None = None  # signalk: device access requests
     charts: ChartManager | None = None  # charts: chart resources and their tiles
     appdata: ApplicationData | None = None  # signalk: web apps' settings (applicationData)
+    resources: SignalKResources | None = None  # signalk: v2 resources over the objects
+    course: Course | None = None  # signalk: v2 course (destination, active route)
+    notifications: Notifications | None = None  # signalk: alarm states, silence, acknowledge
+    puts: PutRequests | None = None  # signalk: PUT request handlers and request states
     ingest: IngestService | None = None  # ingest
     backups: BackupService | None = None  # backup: scheduled backups
     sync_shore: Shore | None = None  # sync: applies boats' batches (every platform can be a shore)

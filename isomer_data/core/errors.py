@@ -104,6 +104,70 @@ ERRORS: dict[int, ErrorSpec] = {
                 "and admins (Signal K readwrite). Vessel logins read only.",
             ),
             ErrorSpec(
+                40240,
+                "A Signal K resource is not valid",
+                "Send the resource as Signal K's resources API describes it: a waypoint is "
+                "{name, description, type, feature: a GeoJSON Point}; routes, regions and notes "
+                "follow schemas/route.json, region.json and note.json.",
+            ),
+            ErrorSpec(
+                40241,
+                "A resource query parameter is not valid",
+                "limit is a number ≥ 1, bbox [west, south, east, north] in degrees, position "
+                "[longitude, latitude] together with distance (100 m or more), radius "
+                "'longitude,latitude,metres'.",
+            ),
+            ErrorSpec(
+                40242,
+                "The href does not name a resource of this server",
+                "Use /resources/TYPE/ID of an existing route or waypoint you may read (as "
+                "listed by /signalk/v2/api/resources/TYPE).",
+            ),
+            ErrorSpec(
+                40243,
+                "A resource id is not a UUID v4",
+                "Name new resources with a UUID v4 (8-4-4-4-12 hex digits), or POST them and "
+                "let the server choose the id.",
+            ),
+            ErrorSpec(
+                40244,
+                "The boat's position is not known",
+                "Setting a course needs the boat's own position (navigation.position): wait "
+                "for a GPS fix, or check the position source.",
+            ),
+            ErrorSpec(
+                40245,
+                "A course value is not valid",
+                "A destination is {href} of a waypoint or {position: {latitude, longitude}}; "
+                "arrivalCircle is 0 to 100,000 m; targetArrivalTime an ISO 8601 time or null.",
+            ),
+            ErrorSpec(
+                40246,
+                "There is no route to follow",
+                "Activate a route ({href: /resources/routes/ID}) with at least one point before "
+                "stepping along it; set a destination before restarting the course.",
+            ),
+            ErrorSpec(
+                40247,
+                "The notification cannot take this action",
+                "Check the notification's id (GET /signalk/v2/api/notifications) and its status "
+                "(canSilence, canAcknowledge, canClear): emergencies are not silenced, what a "
+                "source raised only it clears.",
+            ),
+            ErrorSpec(
+                40248,
+                "A notification is not valid",
+                "state is one of normal, nominal, alert, warn, alarm, emergency; message text "
+                "of at most 1000 characters; path dot-separated names.",
+            ),
+            ErrorSpec(
+                40249,
+                "A PUT request is not valid",
+                'PUT {"value": …} to /signalk/v1/api/vessels/self/PATH, or send {context, '
+                "requestId?, put: {path, value}} on the stream; requestIds are 1–64 letters, "
+                "digits, _ or -, not in use.",
+            ),
+            ErrorSpec(
                 50020,
                 "No database is available",
                 "Start MongoDB or correct the URL given with --db / ISOMER_DB; leave both unset "

@@ -109,3 +109,46 @@ def hub_connect(http_server_client, jp_http_port, jp_base_url):
     yield connect
     for client in opened:
         client.close()
+
+
+@pytest.fixture
+def skv2(http_server_client, jp_http_port, jp_base_url, started):
+    base = f"localhost:{jp_http_port}{jp_base_url}"
+    client = tornado.httpclient.AsyncHTTPClient()
+    opened = []
+
+    async def fetch(path, method="GET", body=None, token=None, headers=None):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if body is not None and not isinstance(body, str | bytes):
+            body = json.dumps(body)
+        reply = await client.fetch(
+            f"http://{base}{path}",
+            method=method,
+            body=body,
+            headers=headers,
+            raise_error=False,
+            allow_nonstandard_methods=True,
+            follow_redirects=False,
+        )
+        try:
+            data = json.loads(reply.body) if reply.body else None
+        except ValueError:
+            data = reply.body
+        return reply.code, data
+
+    async def stream(token):
+        request = tornado.httpclient.HTTPRequest(
+            f"ws://{base}signalk/v1/stream?subscribe=self",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        conn = await tornado.websocket.websocket_connect(request)
+        opened.append(conn)
+        await conn.read_message()  # hello
+        return conn
+
+    fetch.origin = f"http://localhost:{jp_http_port}"
+    yield fetch, stream
+    for conn in opened:
+        conn.close()

@@ -101,7 +101,7 @@ def test_distance_is_the_great_circle_distance(on_path):
 
 
 async def test_the_alarm_fires_when_a_replayed_track_drags_out_of_the_circle(
-    started, tokens, hub_connect
+    started, tokens, hub_connect, skv2
 ):
     watch = sys.modules["isomer_anchor_watch"]
     crew = await hub_connect(tokens[C])
@@ -129,6 +129,27 @@ async def test_the_alarm_fires_when_a_replayed_track_drags_out_of_the_circle(
             break
     assert value["method"] == ["visual", "sound"]
     assert value["message"] == "Anchor dragging: 42 m from the anchor (radius 30 m)"
+    # a Signal K notification as Freeboard-SK reads it: listed, silenced and acknowledged
+    # through the v2 API, and the watch's next reports keep the crew's acknowledgement
+    assert value["status"]["acknowledged"] is False and value["status"]["canClear"] is False
+    fetch, _ = skv2
+    code, listed = await fetch("signalk/v2/api/notifications", token=tokens[C])
+    assert listed[value["id"]]["path"] == "notifications.navigation.anchor"
+    assert listed[value["id"]]["value"]["state"] == "alarm"
+    code, _ = await fetch(
+        f"signalk/v2/api/notifications/{value['id']}/acknowledge", "POST", {}, tokens[V]
+    )
+    assert code == 403  # a vessel identity does not acknowledge alarms
+    code, body = await fetch(
+        f"signalk/v2/api/notifications/{value['id']}/acknowledge", "POST", {}, tokens[C]
+    )
+    assert code == 200 and body["state"] == "COMPLETED"
+    while True:
+        push = await crew.push("delta")
+        acknowledged = push["data"]["updates"][0]["values"][0]["value"]
+        if acknowledged["status"]["acknowledged"]:
+            break
+    assert acknowledged["method"] == [] and acknowledged["id"] == value["id"]
     # back inside: normal again
     await replay(started, [(60, at(5))], t0)
     assert watch.WATCH.state == "normal"

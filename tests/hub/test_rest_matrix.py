@@ -10,6 +10,7 @@ import tornado.web
 from isomer_data.core.roles import ALL_ROLES, ANONYMOUS
 from isomer_data.server.extension import handler_table
 from isomer_data.services.auth.authorizer import ISOMER_RESOURCES, allowed
+from isomer_data.services.signalk.api2 import RESOURCE_TYPES, UUID_ID
 
 METHODS = ("get", "post", "put", "patch", "delete")
 ACTION = {"GET": "read", "POST": "write", "PUT": "write", "PATCH": "write", "DELETE": "write"}
@@ -38,7 +39,6 @@ SAMPLES = {
     "([A-Za-z0-9_-]+)": "no-such-object",
     "([A-Za-z0-9]+)": "nosuchtoken",
     "([A-Za-z]{6})": "DEPARE",
-    "([A-Za-z0-9_-]{1,64})": "world-basemap",  # a chart id (charts service)
     "(\\d{1,10})": "0",  # a tile's z, x or y
     "(active|config)": "active",
     "(presets)/([a-z0-9-]{1,40})": "presets/metric",
@@ -47,6 +47,15 @@ SAMPLES = {
     "(user|global)": "user",
     "([A-Za-z0-9][A-Za-z0-9._-]{0,28})": "freeboard",
     "(v?[0-9][0-9.]{0,29})/(.*)": "1.0.0/",
+    # Signal K v2 (services/signalk/api2.py) and v1 PUT requests
+    RESOURCE_TYPES: "waypoints",
+    "([A-Za-z0-9_-]{1,64})": "0f8fad5b-d9cb-469f-a165-70867728950e",  # also a chart id
+    "(destination|activeRoute|arrivalCircle|restart|targetArrivalTime)": "destination",
+    "(nextPoint|pointIndex|reverse|refresh)": "nextPoint",
+    "(silenceAll|acknowledgeAll)": "silenceAll",
+    "(silence|acknowledge)": "silence",
+    UUID_ID: "0f8fad5b-d9cb-469f-a165-70867728950e",
+    "(.*)": "vessels/self/navigation/anchor/position",
 }
 
 

@@ -43,8 +43,10 @@ DATA = "isomer.data"  # /isomer/api/data/…: the stored history
 PANELS = "isomer.panels"  # /isomer/: the crew panels page
 SYNC = "isomer.sync"  # /isomer/api/sync/…: a boat's batches to this shore
 CHARTS = "isomer.charts"  # Signal K chart resources and tiles: read only
-# What Signal K web apps call beside the data: web-app list, unit preferences, plugin probes,
-# applicationData. Read for every role; write (settings, custom resource types) for people.
+# Signal K beside the data: what web apps call (web-app list, unit preferences, plugin probes,
+# applicationData), the v2 APIs (resources, course, notifications) and v1 PUT requests: crew
+# and scientists read and change, vessels (machine identities) read; objects' own
+# permissions apply on top.
 SIGNALK = "isomer.signalk"
 ISOMER_RESOURCES = (OBJECTS, SCHEMAS, TOKENS, IDENTITY, DATA, PANELS, SYNC, CHARTS, SIGNALK)
 

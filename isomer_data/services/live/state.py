@@ -22,6 +22,9 @@ class LiveState:
         # (vessel, path) -> (time, value, source)
         self.latest: dict[tuple[str, str], tuple[float, object, str]] = {}
         self.listeners: list[Callable[[list], None]] = []
+        # Input filters see a batch before it is recorded and may return it changed (the
+        # notifications API gives each notification its id and alarm status there).
+        self.filters: list[Callable[[list], list]] = []
         self.published = 0
         self.rejected = 0  # items refused at the edge (bad values, impossible times)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -34,6 +37,11 @@ class LiveState:
         batch = list(observations)
         if not batch:
             return
+        for keep in self.filters:
+            try:
+                batch = keep(batch)
+            except Exception:  # a broken filter must not stop the data
+                log.exception("live filter %r failed", keep)
         latest = self.latest
         # A value stamped ahead of our clock (a wrong instrument clock, or a vessel's) must
         # not hide the real instrument's newer values until that time comes: once it is

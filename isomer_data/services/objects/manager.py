@@ -270,7 +270,10 @@ class ObjectManager:
         cursor = self.collection(name).find(query).limit(min(limit, MAX_LIMIT))
         return {"items": [self.public(name, doc) async for doc in cursor]}
 
-    async def put(self, user, name: str, obj) -> dict:
+    async def put(self, user, name: str, obj, *, object_id: str | None = None) -> dict:
+        """Create an object owned by ``user``; ``object_id`` is for callers that name it
+        themselves (a Signal K app's ``PUT /resources/TYPE/ID``), never a client's hub or
+        REST call. An id already taken is ``exists``."""
         meta = self._schema(name)
         if not isinstance(obj, dict):
             raise DomainError("invalid", "the object must be a JSON object", {"field": ""})
@@ -289,7 +292,10 @@ class ObjectManager:
         self._check(name, doc)
         if name == "user":
             return self.public(name, await self._create_user(doc))
-        object_id = uuid.uuid4().hex
+        if object_id is None:
+            object_id = uuid.uuid4().hex
+        elif await self.collection(name).find_one({"uuid": object_id}, {"_id": 1}):
+            raise DomainError("exists", f"a {name} {object_id} exists")
         now = datetime.now(UTC)
         stored = {
             **doc,
@@ -306,12 +312,15 @@ class ObjectManager:
         unique = meta.get("unique")
         if unique and await self.collection(name).find_one({unique: doc.get(unique)}):
             raise DomainError("exists", f"a {name} with {unique} {doc.get(unique)!r} exists")
-        if self._synced(name):
-            async with sync.areserve(self.platform.adb, 1) as seq:
-                stored[sync.FIELD] = seq
+        try:
+            if self._synced(name):
+                async with sync.areserve(self.platform.adb, 1) as seq:
+                    stored[sync.FIELD] = seq
+                    await self.collection(name).insert_one(stored)
+            else:
                 await self.collection(name).insert_one(stored)
-        else:
-            await self.collection(name).insert_one(stored)
+        except DuplicateKeyError:  # two creations of one named id at once
+            raise DomainError("exists", f"a {name} {object_id} exists") from None
         result = self.public(name, stored)
         self._emit("objectcreation", name, stored)
         return result

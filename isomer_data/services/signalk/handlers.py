@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import time
 
-from jupyter_server.auth.decorator import allow_unauthenticated
-from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.auth.decorator import allow_unauthenticated, authorized
+from jupyter_server.base.handlers import JupyterHandler
 from tornado import web, websocket
 
 from isomer_data import __version__
@@ -28,6 +28,8 @@ from isomer_data.services.live.subscriptions import (
     SubscriptionError,
 )
 from isomer_data.services.live.wsframes import write_text_frame
+from isomer_data.services.signalk import api2
+from isomer_data.services.signalk.api2 import SignalKHandler
 from isomer_data.services.signalk.model import SIGNALK_VERSION, full_model, meta_for, self_urn
 
 # Groups web apps poll whether or not anything is in them (Freeboard-SK asks for the own
@@ -78,8 +80,18 @@ class DiscoveryHandler(JupyterHandler):
         )
 
 
-class ApiHandler(APIHandler):
-    """``/signalk/v1/api/`` and any node below it (``vessels/self/navigation/position``)."""
+class ApiHandler(SignalKHandler):
+    """``/signalk/v1/api/`` and any node below it (``vessels/self/navigation/position``);
+    ``PUT`` asks a registered handler to act on a path (:mod:`.puts`)."""
+
+    def write_error(self, status_code, **kwargs):
+        if self.request.method == "PUT":
+            super().write_error(status_code, **kwargs)
+            return
+        exc = kwargs.get("exc_info", (None, None))[1]
+        message = exc.log_message if isinstance(exc, web.HTTPError) and exc.log_message else ""
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message or self._reason}))
 
     def _not_logged_in(self):
         self.set_status(401)
@@ -115,6 +127,11 @@ class ApiHandler(APIHandler):
                 raise web.HTTPError(404, f"no Signal K data at {path}")
         self.finish(json.dumps(node))
 
+    @web.authenticated
+    @authorized
+    async def put(self, path: str = ""):
+        await api2.put_v1(self, path)
+
 
 class StreamClient(Subscriber):
     def __init__(self, socket, urn: str, max_in_flight: int, max_bytes: int):
@@ -124,6 +141,10 @@ class StreamClient(Subscriber):
 
     def write(self, text: str):
         return write_text_frame(self.socket, text)
+
+    @property
+    def user(self):
+        return self.socket.current_user
 
     def context_name(self, vessel: str) -> str:
         return f"vessels.{self.urn}" if vessel == "self" else f"vessels.{vessel}"
@@ -257,8 +278,10 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                     self.client.unsubscribe(context, str(spec.get("path", "*")))
             elif "updates" in msg:
                 self._publish(msg)
+            elif "put" in msg:
+                await self._put(msg)
             else:
-                self._error("expected subscribe, unsubscribe or updates")
+                self._error("expected subscribe, unsubscribe, updates or put")
         except (SubscriptionError, TypeError, AttributeError) as exc:
             self._error(f"bad subscription: {exc}")
         except DomainError as exc:
@@ -287,6 +310,43 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                     }
                 )
             )
+
+    async def _put(self, msg: dict) -> None:
+        """``{"context", "requestId"?, "put": {"path", "value", "source"?}}`` → the request's
+        states, pushed on this stream (PENDING, then COMPLETED)."""
+        from isomer_data.core.roles import CREW, SCIENTIST
+
+        client = self.client
+        put = msg.get("put")
+        request_id = msg.get("requestId")
+        if not isinstance(put, dict) or "path" not in put or "value" not in put:
+            self._error('expected {"put": {"path", "value"}}')
+            return
+        if request_id is not None and not isinstance(request_id, str):
+            self._error("requestId must be a string")
+            return
+        if not ({CREW, SCIENTIST, ADMIN} & set(roles_of(self.current_user))):
+            # the stream's PUTs need what PUT over REST needs: write on isomer.signalk
+            reply = {"requestId": request_id, "state": "COMPLETED", "statusCode": 403}
+            client.send(json.dumps({**reply, "message": "your roles may not PUT"}))
+            return
+
+        def pushed(reply: dict) -> None:
+            if not client.closed:
+                client.send(json.dumps(reply))
+
+        source = put.get("source") if isinstance(put.get("source"), str) else None
+        reply = await self.settings["isomer"].puts.put(
+            self.current_user,
+            str(msg.get("context", "vessels.self")),
+            put["path"],
+            put["value"],
+            source=source,
+            request_id=request_id,
+            listener=pushed,
+        )
+        if reply["state"] == "PENDING":
+            client.send(json.dumps(reply))
 
     def on_close(self) -> None:
         if self.guarded:
@@ -354,6 +414,7 @@ class RequestStateHandler(JupyterHandler):
 handlers += [
     (r"/signalk/v1/access/requests", AccessRequestHandler),
     (r"/signalk/v1/requests/([0-9a-f]{32})", RequestStateHandler),
+    *api2.handlers,
 ]
 
 
