@@ -123,6 +123,8 @@ class Notifications:
         # observation) say whether any is a notification; only then look at each.
         if "\nnotifications." not in "\n" + "\n".join(map(_PATH, batch)):
             return batch
+        from isomer_data.ingest.observation import Observation
+
         out = None
         for i, o in enumerate(batch):
             if not o.path.startswith("notifications."):
@@ -131,7 +133,7 @@ class Notifications:
                 out = list(batch)
             alarm = self._alarm(o.vessel, o.path, o.source, external=o.source != API_SOURCE)
             alarm.take(o.value)
-            out[i] = type(o)(o.time, o.vessel, o.path, alarm.value(), o.source, o.time_source)
+            out[i] = Observation(o.time, o.vessel, o.path, alarm.value(), o.source)
         return batch if out is None else out
 
     def _alarm(self, vessel: str, path: str, source: str, external: bool) -> Alarm:
