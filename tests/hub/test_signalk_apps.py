@@ -172,7 +172,9 @@ async def application_data_round_trip_per_role(tokens, http, started):
     ]
     for role in ROLES:
         headers = auth(tokens, role)
-        assert await getjson(http, f"{FREEBOARD}/", headers) == (200, {})  # nothing kept yet
+        # nothing kept yet: the platform's defaults for Freeboard-SK (docs/webapps.md)
+        defaults = appdata.default_for("user", "freeboard", "1.0.0")
+        assert await getjson(http, f"{FREEBOARD}/", headers) == (200, defaults)
         whole = await http(
             f"{FREEBOARD}/", method="POST", body=json.dumps({"units": "m/s"}), headers=headers
         )

@@ -18,6 +18,8 @@ from __future__ import annotations
 import inspect
 import json
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
@@ -70,8 +72,84 @@ class _Guard:
         return same_origin(self)
 
 
+# What a web app's pages may load and connect to: this server only (and data:/blob: URLs
+# they make themselves). Apps written for a boat with internet reach out on their own —
+# Freeboard-SK 2.24 fetches https://tile.openstreetmap.org at every start to see whether
+# there is internet — and the browser refuses those here before anything is sent: nothing
+# leaves the boat, and no app can send the crew's data to another site. Scripts and styles
+# inline in the apps' own pages stay allowed (Freeboard-SK's index.html has an inline
+# handler; another app's may have inline scripts): the policy confines where requests go,
+# it does not guard the apps against their own bugs.
+WEBAPP_SOURCES = (
+    "default-src 'self' data: blob:",
+    "script-src 'self' 'unsafe-inline' blob:",
+    "style-src 'self' 'unsafe-inline' data: blob:",
+    "connect-src 'self' data: blob:",
+    "worker-src 'self' blob:",
+    "base-uri 'self'",
+    "form-action 'self'",
+)
+
+
+# Web apps that keep their settings in the browser's localStorage and copy them to the
+# server's applicationData only once started: package → (localStorage key, app id, version).
+# Freeboard-SK 2.24 starts from its built-in settings (internet maps ticked) on a device it
+# has not run on, writes them to the server before reading the server's (replacing what the
+# user had there), and warns "Internet Map Service Unavailable" offline. Its page therefore
+# comes with the user's settings from the server — theirs, else the platform's defaults
+# (``services/signalk/appdefaults``: the offline world basemap ticked) — put in localStorage
+# before the app starts, on a device where it has none yet.
+SETTINGS_SEEDS = {"@signalk/freeboard-sk": ("freeboard_config", "freeboard", "1.0.0")}
+
+
+@lru_cache(maxsize=8)
+def _page(path: Path, mtime: float) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def seeded_page(page: str, key: str, settings) -> str:
+    """The app's page with a first script that stores ``settings`` under ``key`` in
+    localStorage unless the app has something there already."""
+    # JSON inside <script>: "<" escaped, so no "</script>" in a value can end the element
+    value = json.dumps(json.dumps(settings, separators=(",", ":"))).replace("<", "\\u003c")
+    script = (
+        "<script>/* isomer-data: the user's settings from the server (docs/webapps.md) */"
+        f"try{{if(!localStorage.getItem({json.dumps(key)}))"
+        f"localStorage.setItem({json.dumps(key)},{value})}}catch(e){{}}</script>"
+    )
+    head = re.search(r"<head[^>]*>", page, re.IGNORECASE)
+    at = head.end() if head else 0
+    return page[:at] + script + page[at:]
+
+
 class WebAppStaticHandler(ModuleStaticHandler):
-    """A web app's ``public`` folder at ``/<package>/``, where Signal K server serves it."""
+    """A web app's ``public`` folder at ``/<package>/``, where Signal K server serves it,
+    under :data:`WEBAPP_SOURCES`; the page of an app in :data:`SETTINGS_SEEDS` carries the
+    user's settings."""
+
+    @property
+    def content_security_policy(self) -> str:
+        return "; ".join((*WEBAPP_SOURCES, super().content_security_policy))
+
+    def compute_etag(self):
+        if getattr(self, "absolute_path", None) is None:
+            return None  # a seeded page: the user's, not a file's
+        return super().compute_etag()
+
+    async def get(self, path: str, include_body: bool = True):
+        seed = SETTINGS_SEEDS.get(self.isomer_module.module.webapp.package)
+        appdata = getattr(self.settings["isomer"], "appdata", None)
+        if seed is None or appdata is None or path not in ("", "index.html"):
+            return await super().get(path, include_body)
+        key, appid, version = seed
+        index = Path(self.root) / "index.html"
+        page = _page(index, index.stat().st_mtime)
+        settings = await appdata.read(self.current_user, "user", appid, version, "", False)
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.set_header("Cache-Control", "no-store")  # the user's own settings are in it
+        self.finish(
+            (seeded_page(page, key, settings) if settings else page) if include_body else None
+        )
 
 
 class WebAppSlashHandler(JupyterHandler):

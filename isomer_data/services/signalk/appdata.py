@@ -12,7 +12,13 @@ answers it (``src/interfaces/applicationData.js``):
 - ``GET …/{user|global}/<appid>``: the versions stored.
 
 Stored in MongoDB (collection ``application_data``), one document per scope, owner, app and
-version, the value kept as JSON text (app settings use keys MongoDB could not store). Who:
+version, the value kept as JSON text (app settings use keys MongoDB could not store).
+
+**Defaults.** A user who has stored nothing for an app's version has the platform's defaults
+for it, where the platform ships some (``appdefaults/APPID/VERSION.json``): read as if stored,
+and the base the first write changes. Freeboard-SK starts with internet maps
+(OpenStreetMap, OpenSeaMap) ticked; its defaults here tick the platform's offline world
+basemap instead, so a new user sees land with no internet and no request leaves the boat. Who:
 ``user`` is the caller's own (reading: any login; writing: readwrite and admin, so not
 vessels), ``global`` is read by any login and written by admins only. Bounded: 512 KiB of
 JSON per document, 32 levels, 100 documents per owner, app ids and versions as Signal K
@@ -25,6 +31,8 @@ import asyncio
 import json
 import re
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
 
 from isomer_data.core.errors import DomainError
 from isomer_data.core.parsing import deeper_than
@@ -41,6 +49,23 @@ APPID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,28}$")  # Signal K: < 30 chara
 VERSION = re.compile(r"^v?(\d{1,9})(?:\.(\d{1,9}))?(?:\.(\d{1,9}))?$")
 SAVED = "ApplicationData saved"
 WRITERS = frozenset({ADMIN, "crew", "scientist"})  # Signal K's readwrite and admin
+DEFAULTS = Path(__file__).resolve().parent / "appdefaults"
+
+
+@cache
+def _default_text(appid: str, version: str) -> str | None:
+    # appid and version are checked (APPID, version_of) before they name a file
+    path = DEFAULTS / appid / f"{version}.json"
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def default_for(scope: str, appid: str, version: str):
+    """The platform's default document of an app's version for users (None: there is none).
+    A fresh copy each time: callers change it."""
+    if scope != USER:
+        return None
+    text = _default_text(appid, version)
+    return None if text is None else json.loads(text)
 
 
 def version_of(text: str) -> str:
@@ -149,14 +174,19 @@ class ApplicationData:
     def key(scope: str, owner: str, appid: str, version: str) -> str:
         return f"{scope}:{owner}:{appid}:{version}"
 
-    async def _load(self, key: str):
+    async def _load(self, key: str, scope: str, appid: str, version: str):
+        """The stored document, else the platform's default for it, else ``{}``."""
         doc = await self.collection.find_one({"_id": key}, {"json": 1})
-        return json.loads(doc["json"]) if doc else {}
+        if doc:
+            return json.loads(doc["json"])
+        default = default_for(scope, appid, version)
+        return {} if default is None else default
 
     async def read(self, user, scope: str, appid: str, version: str, path: str, keys: bool):
         check_appid(appid)
         version = version_of(version)
-        data = await self._load(self.key(scope, self.owner(user, scope), appid, version))
+        key = self.key(scope, self.owner(user, scope), appid, version)
+        data = await self._load(key, scope, appid, version)
         parts = segments(path)
         if parts:
             data = get_at(data, parts)
@@ -175,7 +205,10 @@ class ApplicationData:
         found = self.collection.find(
             {"scope": scope, "owner": self.owner(user, scope), "appid": appid}, {"version": 1}
         )
-        versions = sorted([doc["version"] async for doc in found])
+        versions = {doc["version"] async for doc in found}
+        if scope == USER and DEFAULTS.joinpath(appid).is_dir():
+            versions |= {f.stem for f in DEFAULTS.joinpath(appid).glob("*.json")}
+        versions = sorted(versions)
         if not versions:
             raise DomainError("not_found", f"no applicationData for {appid}")
         return versions
@@ -188,7 +221,7 @@ class ApplicationData:
         key = self.key(scope, owner, appid, version)
         parts = segments(path)
         async with self._lock:
-            current = await self._load(key)
+            current = await self._load(key, scope, appid, version)
             if parts:
                 data = set_at(current, parts, body)
             elif isinstance(body, list):
