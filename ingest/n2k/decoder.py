@@ -37,6 +37,7 @@ NO_TIME = reasons.NO_TIME
 
 DAY = 86400.0
 HALF_DAY = 43200.0
+MEMO_SIZE = 4096  # decoded payloads kept per decoder (see Decoder.message)
 DATED_PGNS = frozenset({126992, 129029, 129033})
 
 
@@ -184,6 +185,7 @@ class Decoder:
         # the parser of the log's format, when known (file ingest): skips telling lines apart
         self.parser = None
         self._decode = _codec().decode
+        self._memo: dict[tuple[int, bytes], list] = {}  # (PGN, payload) → [fields, pairs]
         self._calculation: str | None = None
 
     # -- input -------------------------------------------------------------------------
@@ -217,7 +219,14 @@ class Decoder:
             report.lines -= 1  # blank lines and comments are not data
             return []
         try:
-            raw = self.parser(text) if self.parser is not None else formats.parse(text)
+            if self.parser is not None:
+                raw = self.parser(text)
+            else:
+                kind = formats.kind_of(text)
+                if kind is None:
+                    raise FormatError(NOT_N2K)
+                raw = formats.PARSERS[kind](text)
+                self.parser = formats.PARSERS[kind]  # the next lines are likely the same
         except FormatError as error:
             if self.parser is None:
                 report.reject(error.reason, line)
@@ -331,11 +340,24 @@ class Decoder:
         if rules is None:
             report.unmapped[f"PGN{pgn}"] += 1
             return []
-        try:
-            fields = self._decode(pgn, data, src, dst, prio)
-        except Exception:  # canboat's DecodeError and anything a corrupt payload provokes
-            report.reject(DECODE_ERROR, line)
-            return []
+        # The fields of a payload depend on the PGN and its bytes only: a bus repeats many
+        # payloads unchanged (a steady heading, a tank level, an engine at cruise), so the
+        # decoded fields are kept per (PGN, payload), bounded, and never mutated (129283
+        # gets a copy when the calculation type is added).
+        memo = self._memo
+        key = (pgn, data)
+        got = memo.get(key)
+        if got is None:
+            try:
+                fields = self._decode(pgn, data, src, dst, prio)
+            except Exception:  # canboat's DecodeError and anything a corrupt payload provokes
+                report.reject(DECODE_ERROR, line)
+                return []
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[key] = got = [fields, None]
+        else:
+            fields = got[0]
         if pgn in DATED_PGNS:
             self._anchor(pgn, fields, time)
         if pgn == 129284:
@@ -343,6 +365,7 @@ class Decoder:
             if calc is not None and calc[0] is not None:
                 self._calculation = "GreatCircle" if calc[0] == "Great Circle" else "Rhumbline"
         elif pgn == 129283 and self._calculation is not None:
+            fields = dict(fields)
             fields[LAST_CALCULATION] = (self._calculation, self._calculation)
         vessel = self.vessel
         if pgn in AIS_PGNS:
@@ -354,7 +377,12 @@ class Decoder:
         source = self._labels.get(src)
         if source is None:
             source = self._labels[src] = f"{self.source}.{src}"
-        pairs = apply(rules, fields)
+        pairs = got[1]
+        if pairs is None:
+            pairs = apply(rules, fields)
+            # the pairs too, when they hang on the payload alone and hold no mutable value
+            if pgn != 129283 and all(type(v) is not dict for _, v in pairs):
+                got[1] = pairs
         name = _PGN_NAMES.get(pgn)
         if name is None:
             name = _PGN_NAMES[pgn] = f"PGN{pgn}"
