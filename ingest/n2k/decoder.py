@@ -194,7 +194,7 @@ class Decoder:
         """Decode one line (str or bytes) or one python-can ``Message``."""
         report = self.report
         report.lines += 1
-        if hasattr(line, "arbitration_id"):  # a python-can Message
+        if type(line) is not str and hasattr(line, "arbitration_id"):  # a python-can Message
             if (
                 not line.is_extended_id
                 or line.is_error_frame
@@ -258,10 +258,14 @@ class Decoder:
         elif raw.frame and len(data) == 0:
             report.reject(MALFORMED, line)
             return []
-        time = self._time(raw, received, stamp)
-        if time is None:
-            report.reject(NO_TIME, line)
-            return []
+        time = raw.time
+        if time is not None:  # the line's own full time stamp: _time's first case, inline
+            self._time_source = stamp
+        else:
+            time = self._time(raw, received, stamp)
+            if time is None:
+                report.reject(NO_TIME, line)
+                return []
         return self.message(
             raw.pgn, raw.src, raw.dst, raw.prio, data, time, line, self._time_source
         )
