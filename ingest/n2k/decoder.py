@@ -37,7 +37,7 @@ NO_TIME = reasons.NO_TIME
 
 DAY = 86400.0
 HALF_DAY = 43200.0
-MEMO_SIZE = 4096  # decoded payloads kept per decoder (see Decoder.message)
+MEMO_SIZE = 256  # decoded payloads kept per decoder (see Decoder.message); more costs GC time
 DATED_PGNS = frozenset({126992, 129029, 129033})
 
 
