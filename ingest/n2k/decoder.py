@@ -41,13 +41,16 @@ MEMO_SIZE = 256  # decoded payloads kept per decoder (see Decoder.message); more
 DATED_PGNS = frozenset({126992, 129029, 129033})
 
 
-def _field(id, name, description, unit, value, raw, *rest):  # noqa: A002
-    """What the codec builds per field: ``(id, (value, raw))``, nothing else kept."""
+def _field(id, name, description, unit, value, raw, q=None, t=None, k=None, *rest):  # noqa: A002
+    """What the codec builds per field: ``(id, (value, raw))``, nothing else kept.
+
+    The codec passes nine arguments: naming them all spares packing a tuple per field.
+    """
     return id, (value, raw)
 
 
-def _message(**kwargs: Any) -> dict:
-    return dict(kwargs["fields"])
+def _message(*, fields: list, **kwargs: Any) -> dict:
+    return dict(fields)
 
 
 @cache
