@@ -23,7 +23,21 @@ from isomer_data.ingest import report as reasons
 from isomer_data.ingest.clock import GPS, LOGGER, MTIME, RECEIVE_TIME, TIME_SOURCES
 from isomer_data.ingest.n2k import formats
 from isomer_data.ingest.n2k.formats import FormatError, Raw
-from isomer_data.ingest.n2k.mapping import AIS_PGNS, COMPILED, LAST_CALCULATION, apply
+from isomer_data.ingest.n2k.mapping import (
+    AIS_PGNS,
+    COMPILED,
+    DATETIME,
+    LAST_CALCULATION,
+    LOWER,
+    MAPPING,
+    NUM,
+    STATE,
+    SUM,
+    TEXT,
+    WRAP,
+    YES,
+    apply,
+)
 from isomer_data.ingest.observation import SELF, Observation, mmsi_urn
 from isomer_data.ingest.report import IngestReport
 
@@ -37,7 +51,15 @@ NO_TIME = reasons.NO_TIME
 
 DAY = 86400.0
 HALF_DAY = 43200.0
-MEMO_SIZE = 256  # decoded payloads kept per decoder (see Decoder.message); more costs GC time
+MEMO_SIZE = 1024  # (PGN, source) whose last payload is kept (see Decoder.message)
+# PGNs whose pairs hang on the payload alone (not on the stream's state, as 129283's do)
+# and hold no mutable value (numbers and text only): kept with their payload.
+PLAIN_PAIRS = frozenset(
+    pgn
+    for pgn, rules in MAPPING.items()
+    if pgn != 129283
+    and all(rule.kind in (NUM, TEXT, LOWER, YES, WRAP, SUM, DATETIME, STATE) for rule in rules)
+)
 DATED_PGNS = frozenset({126992, 129029, 129033})
 
 
@@ -188,7 +210,7 @@ class Decoder:
         # the parser of the log's format, when known (file ingest): skips telling lines apart
         self.parser = None
         self._decode = _codec().decode
-        self._memo: dict[tuple[int, bytes], list] = {}  # (PGN, payload) → [fields, pairs]
+        self._memo: dict[tuple[int, int], list] = {}  # (PGN, src) → [payload, fields, pairs]
         self._calculation: str | None = None
 
     # -- input -------------------------------------------------------------------------
@@ -347,24 +369,28 @@ class Decoder:
         if rules is None:
             report.unmapped[f"PGN{pgn}"] += 1
             return []
-        # The fields of a payload depend on the PGN and its bytes only: a bus repeats many
-        # payloads unchanged (a steady heading, a tank level, an engine at cruise), so the
-        # decoded fields are kept per (PGN, payload), bounded, and never mutated (129283
-        # gets a copy when the calculation type is added).
+        # The fields of a payload depend on the PGN and its bytes only, and a sender often
+        # repeats a payload unchanged (a steady heading, a tank level, an engine at rest):
+        # the last payload of each (PGN, source) is kept with its fields (never mutated:
+        # 129283 gets a copy) and, when they hang on the payload alone, its pairs. One
+        # entry per sender and PGN: a miss costs a comparison, and nothing piles up.
         memo = self._memo
-        key = (pgn, data)
+        key = (pgn, src)
         got = memo.get(key)
-        if got is None:
+        if got is not None and got[0] == data:
+            fields = got[1]
+        else:
             try:
                 fields = self._decode(pgn, data, src, dst, prio)
             except Exception:  # canboat's DecodeError and anything a corrupt payload provokes
                 report.reject(DECODE_ERROR, line)
                 return []
-            if len(memo) >= MEMO_SIZE:
-                memo.clear()
-            memo[key] = got = [fields, None]
-        else:
-            fields = got[0]
+            if got is None:
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                memo[key] = got = [data, fields, None]
+            else:
+                got[0], got[1], got[2] = data, fields, None
         if pgn in DATED_PGNS:
             self._anchor(pgn, fields, time)
         if pgn == 129284:
@@ -384,12 +410,11 @@ class Decoder:
         source = self._labels.get(src)
         if source is None:
             source = self._labels[src] = f"{self.source}.{src}"
-        pairs = got[1]
+        pairs = got[2]
         if pairs is None:
             pairs = apply(rules, fields)
-            # the pairs too, when they hang on the payload alone and hold no mutable value
-            if pgn != 129283 and all(type(v) is not dict for _, v in pairs):
-                got[1] = pairs
+            if pgn in PLAIN_PAIRS:
+                got[2] = pairs
         name = _PGN_NAMES.get(pgn)
         if name is None:
             name = _PGN_NAMES[pgn] = f"PGN{pgn}"
