@@ -23,7 +23,21 @@ from isomer_data.ingest import report as reasons
 from isomer_data.ingest.clock import GPS, LOGGER, MTIME, RECEIVE_TIME, TIME_SOURCES
 from isomer_data.ingest.n2k import formats
 from isomer_data.ingest.n2k.formats import FormatError, Raw
-from isomer_data.ingest.n2k.mapping import AIS_PGNS, COMPILED, LAST_CALCULATION, apply
+from isomer_data.ingest.n2k.mapping import (
+    AIS_PGNS,
+    COMPILED,
+    DATETIME,
+    LAST_CALCULATION,
+    LOWER,
+    MAPPING,
+    NUM,
+    STATE,
+    SUM,
+    TEXT,
+    WRAP,
+    YES,
+    apply,
+)
 from isomer_data.ingest.observation import SELF, Observation, mmsi_urn
 from isomer_data.ingest.report import IngestReport
 
@@ -37,16 +51,28 @@ NO_TIME = reasons.NO_TIME
 
 DAY = 86400.0
 HALF_DAY = 43200.0
+MEMO_SIZE = 1024  # (PGN, source) whose last payload is kept (see Decoder.message)
+# PGNs whose pairs hang on the payload alone (not on the stream's state, as 129283's do)
+# and hold no mutable value (numbers and text only): kept with their payload.
+PLAIN_PAIRS = frozenset(
+    pgn
+    for pgn, rules in MAPPING.items()
+    if pgn != 129283
+    and all(rule.kind in (NUM, TEXT, LOWER, YES, WRAP, SUM, DATETIME, STATE) for rule in rules)
+)
 DATED_PGNS = frozenset({126992, 129029, 129033})
 
 
-def _field(id, name, description, unit, value, raw, *rest):  # noqa: A002
-    """What the codec builds per field: ``(id, (value, raw))``, nothing else kept."""
+def _field(id, name, description, unit, value, raw, q=None, t=None, k=None, *rest):  # noqa: A002
+    """What the codec builds per field: ``(id, (value, raw))``, nothing else kept.
+
+    The codec passes nine arguments: naming them all spares packing a tuple per field.
+    """
     return id, (value, raw)
 
 
-def _message(**kwargs: Any) -> dict:
-    return dict(kwargs["fields"])
+def _message(*, fields: list, **kwargs: Any) -> dict:
+    return dict(fields)
 
 
 @cache
@@ -184,6 +210,7 @@ class Decoder:
         # the parser of the log's format, when known (file ingest): skips telling lines apart
         self.parser = None
         self._decode = _codec().decode
+        self._memo: dict[tuple[int, int], list] = {}  # (PGN, src) → [payload, fields, pairs]
         self._calculation: str | None = None
 
     # -- input -------------------------------------------------------------------------
@@ -192,7 +219,7 @@ class Decoder:
         """Decode one line (str or bytes) or one python-can ``Message``."""
         report = self.report
         report.lines += 1
-        if hasattr(line, "arbitration_id"):  # a python-can Message
+        if type(line) is not str and hasattr(line, "arbitration_id"):  # a python-can Message
             if (
                 not line.is_extended_id
                 or line.is_error_frame
@@ -217,7 +244,14 @@ class Decoder:
             report.lines -= 1  # blank lines and comments are not data
             return []
         try:
-            raw = self.parser(text) if self.parser is not None else formats.parse(text)
+            if self.parser is not None:
+                raw = self.parser(text)
+            else:
+                kind = formats.kind_of(text)
+                if kind is None:
+                    raise FormatError(NOT_N2K)
+                raw = formats.PARSERS[kind](text)
+                self.parser = formats.PARSERS[kind]  # the next lines are likely the same
         except FormatError as error:
             if self.parser is None:
                 report.reject(error.reason, line)
@@ -249,10 +283,14 @@ class Decoder:
         elif raw.frame and len(data) == 0:
             report.reject(MALFORMED, line)
             return []
-        time = self._time(raw, received, stamp)
-        if time is None:
-            report.reject(NO_TIME, line)
-            return []
+        time = raw.time
+        if time is not None:  # the line's own full time stamp: _time's first case, inline
+            self._time_source = stamp
+        else:
+            time = self._time(raw, received, stamp)
+            if time is None:
+                report.reject(NO_TIME, line)
+                return []
         return self.message(
             raw.pgn, raw.src, raw.dst, raw.prio, data, time, line, self._time_source
         )
@@ -331,11 +369,28 @@ class Decoder:
         if rules is None:
             report.unmapped[f"PGN{pgn}"] += 1
             return []
-        try:
-            fields = self._decode(pgn, data, src, dst, prio)
-        except Exception:  # canboat's DecodeError and anything a corrupt payload provokes
-            report.reject(DECODE_ERROR, line)
-            return []
+        # The fields of a payload depend on the PGN and its bytes only, and a sender often
+        # repeats a payload unchanged (a steady heading, a tank level, an engine at rest):
+        # the last payload of each (PGN, source) is kept with its fields (never mutated:
+        # 129283 gets a copy) and, when they hang on the payload alone, its pairs. One
+        # entry per sender and PGN: a miss costs a comparison, and nothing piles up.
+        memo = self._memo
+        key = (pgn, src)
+        got = memo.get(key)
+        if got is not None and got[0] == data:
+            fields = got[1]
+        else:
+            try:
+                fields = self._decode(pgn, data, src, dst, prio)
+            except Exception:  # canboat's DecodeError and anything a corrupt payload provokes
+                report.reject(DECODE_ERROR, line)
+                return []
+            if got is None:
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                memo[key] = got = [data, fields, None]
+            else:
+                got[0], got[1], got[2] = data, fields, None
         if pgn in DATED_PGNS:
             self._anchor(pgn, fields, time)
         if pgn == 129284:
@@ -343,6 +398,7 @@ class Decoder:
             if calc is not None and calc[0] is not None:
                 self._calculation = "GreatCircle" if calc[0] == "Great Circle" else "Rhumbline"
         elif pgn == 129283 and self._calculation is not None:
+            fields = dict(fields)
             fields[LAST_CALCULATION] = (self._calculation, self._calculation)
         vessel = self.vessel
         if pgn in AIS_PGNS:
@@ -354,7 +410,11 @@ class Decoder:
         source = self._labels.get(src)
         if source is None:
             source = self._labels[src] = f"{self.source}.{src}"
-        pairs = apply(rules, fields)
+        pairs = got[2]
+        if pairs is None:
+            pairs = apply(rules, fields)
+            if pgn in PLAIN_PAIRS:
+                got[2] = pairs
         name = _PGN_NAMES.get(pgn)
         if name is None:
             name = _PGN_NAMES[pgn] = f"PGN{pgn}"

@@ -50,6 +50,9 @@ class Raw(NamedTuple):
     data: bytes
 
 
+_new_raw = tuple.__new__  # a Raw without NamedTuple's Python-level __new__ (hot path)
+
+
 NOT_N2K = reasons.NOT_N2K
 MALFORMED = reasons.N2K_MALFORMED_FRAME
 
@@ -149,7 +152,7 @@ def parse_canboat(line: str) -> Raw:
     data = _hex(parts[6].replace(",", " "))
     if length != len(data) or length > MAX_PAYLOAD or not 0 <= src <= 255:
         raise FormatError(MALFORMED)
-    return Raw(False, time, None, prio, pgn, src, dst, data)
+    return _new_raw(Raw, (False, time, None, prio, pgn, src, dst, data))
 
 
 def parse_actisense(line: str) -> Raw:

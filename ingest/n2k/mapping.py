@@ -568,7 +568,7 @@ def resolve_path(rule: Rule, fields: dict) -> str | None:
 
 
 def compile_rules(rules: tuple[Rule, ...]) -> tuple[tuple, ...]:
-    """Each row as ``(path, number field, switch field, switch label, rule)``.
+    """Each row as ``(path, number field, switch field, switch label, rule, position fields)``.
 
     ``path`` is None when keys fill it in; ``number field`` is set when the value is a
     plain number; ``switch`` is a single equality condition (the reference fields that
@@ -584,8 +584,9 @@ def compile_rules(rules: tuple[Rule, ...]) -> tuple[tuple, ...]:
             switch, label = rest[0][0], rest[0][2]
             rest = ()
         simple = number is not None and not rest and not rule.keys
+        pos = rule.value if rule.kind == POS else None
         out.append(
-            (None if rule.keys else rule.path, number, switch, label, None if simple else rule)
+            (None if rule.keys else rule.path, number, switch, label, None if simple else rule, pos)
         )
     return tuple(out)
 
@@ -604,7 +605,7 @@ def apply(compiled, fields: dict) -> list[tuple[str, Any]]:
         compiled = compile_rules(compiled)
     out = []
     get = fields.get
-    for path, number, switch, label, rule in compiled:
+    for path, number, switch, label, rule, pos in compiled:
         if switch is not None:
             got = get(switch)
             if got is None or got[0] != label:
@@ -616,6 +617,18 @@ def apply(compiled, fields: dict) -> list[tuple[str, Any]]:
                 path = resolve_path(rule, fields)
                 if path is None:
                     continue
+            if pos is not None:  # a position of two finite floats, inline; else value_of
+                a, b = get(pos[0]), get(pos[1])
+                if a is not None and b is not None:
+                    lat, lon = a[0], b[0]
+                    if (
+                        type(lat) is float
+                        and type(lon) is float
+                        and lat - lat == 0.0  # finite: inf - inf and nan - nan are nan
+                        and lon - lon == 0.0
+                    ):
+                        out.append((path, {"latitude": lat, "longitude": lon}))
+                        continue
             if number is None:
                 value = value_of(rule, fields)
                 if value is not None:

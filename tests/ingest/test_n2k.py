@@ -418,3 +418,47 @@ def test_observations_keep_the_rule_that_dated_them():
     assert [o.time_source for o in decoder.feed(frame, received=T0)] == [RECEIVE_TIME]
     # a live time of day before any dated PGN: dated by the receive time
     assert [o.time_source for o in decoder.feed(lines[0], received=T0)] == [RECEIVE_TIME]
+
+
+def test_repeated_payloads_decode_alike_and_the_memo_stays_bounded():
+    """The last payload of each (PGN, sender) is kept decoded: a repeat gives the same observations,
+    the stream's state still counts (129283 follows the last 129284), values are never
+    shared between observations, and the memo never grows past its bound."""
+    nav = {"distanceToWaypoint": 100.0, "courseBearingReference": 0, "bearingOriginToDestinationWaypoint": 1.0,
+           "bearingPositionToDestinationWaypoint": 1.0, "destinationLatitude": 1.0,
+           "destinationLongitude": 2.0, "waypointClosingVelocity": 1.0}  # fmt: skip
+    great = payload("navigationData", {**nav, "calculationType": 0})
+    rhumb = payload("navigationData", {**nav, "calculationType": 1})
+    xte = payload("crossTrackError", {"xteMode": 0, "navigationTerminated": 0, "xte": -2.5})
+    pos = payload("positionRapidUpdate", {"latitude": 50.0, "longitude": -1.0})
+    d = n2k.Decoder()
+    seq = [(129284, great), (129283, xte), (129284, rhumb), (129283, xte), (129284, great)]
+    seq += [(129283, xte), (129025, pos), (129025, pos)]
+    out = [d.feed(canboat(T0 + k, 2, pgn, 3, 255, data)[0]) for k, (pgn, data) in enumerate(seq)]
+    xtes = [o.path for obs in out for o in obs if o.path.endswith("crossTrackError")]
+    assert xtes == [
+        "navigation.courseGreatCircle.crossTrackError",
+        "navigation.courseRhumbline.crossTrackError",
+        "navigation.courseGreatCircle.crossTrackError",
+    ]
+    first, second = out[-2][0], out[-1][0]
+    assert first.value == second.value == {"latitude": 50.0, "longitude": -1.0}
+    assert first.value is not second.value
+    first.value["latitude"] = 0.0  # a consumer changing one value changes no other
+    assert d.feed(canboat(T0 + 9, 2, 129025, 3, 255, pos)[0])[0].value["latitude"] == 50.0
+    depths = [payload("waterDepth", {"depth": k * 0.5, "offset": 0.5}) for k in range(3)]
+    for k in range(6):  # a payload that changes, then repeats: each decoded as it is
+        got = d.feed(canboat(T0 + 10, 3, 128267, 6, 255, depths[k % 3])[0])
+        assert got[0].value == (k % 3) * 0.5
+    kinds = [(127250, "vesselHeading", {"heading": 1.0, "reference": 0}),
+             (128267, "waterDepth", {"depth": 3.0, "offset": 0.5}),
+             (129026, "cogSogRapidUpdate", {"cogReference": 0, "cog": 1.0, "sog": 3.0}),
+             (130306, "windData", {"windSpeed": 6.0, "windAngle": 0.5, "reference": 2}),
+             (127245, "rudder", {"instance": 0, "position": -0.1})]  # fmt: skip
+    for pgn, name, values in kinds:  # more (PGN, sender) pairs than the memo holds
+        data = payload(name, values)
+        for src in range(256):
+            assert d.feed(canboat(T0 + 11, 3, pgn, src, 255, data)[0])
+            assert len(d._memo) <= n2k.MEMO_SIZE
+    assert len(kinds) * 256 > n2k.MEMO_SIZE
+    assert d.report.rejected.total() == 0
