@@ -361,7 +361,7 @@ async def test_a_skipper_uses_freeboard_and_the_instruments_offline(
             "anonymous": await fetch(path, "POST", waypoint),
         }
         assert {k: v[0] for k, v in refusals.items()} == {
-            "another site, the crew's cookie": 404,  # Jupyter's origin check for its APIs
+            "another site, the crew's cookie": 403,  # the platform's one rule (auth/origin.py)
             "the cookie with no Origin and no XSRF token": 403,
             "a vessel": 403,
             "anonymous": 403,

@@ -17,7 +17,6 @@ refused. Requests with a token in the ``Authorization`` header are scripts' and 
 from __future__ import annotations
 
 import json
-from urllib.parse import urlparse
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
@@ -27,6 +26,7 @@ from tornado import web
 from isomer_data.core.errors import DomainError, database_error
 from isomer_data.core.parsing import coded, parse
 from isomer_data.services.auth.authorizer import SIGNALK
+from isomer_data.services.auth.origin import SameOriginWrites
 from isomer_data.services.signalk.resources import LISTED, TYPES, UNSTORED, parse_query
 
 MAX_BODY = 1 << 20
@@ -39,25 +39,11 @@ RESOURCE_TYPES = "(" + "|".join((*TYPES, *UNSTORED)) + ")"
 UUID_ID = r"([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})"
 
 
-def same_origin(request) -> bool:
-    """The request comes from a page of this server (its ``Origin`` names our host)."""
-    origin = request.headers.get("Origin")
-    host = (request.headers.get("Host") or "").lower()
-    return bool(origin) and bool(host) and urlparse(origin.lower()).netloc == host
-
-
-class SignalKHandler(APIHandler):
-    """Signal K's answer shapes, XSRF *or* same origin, and domain errors as statuses."""
+class SignalKHandler(SameOriginWrites, APIHandler):
+    """Signal K's answer shapes, XSRF *or* same origin (the platform's one rule for browser
+    apps' writes, ``services/auth/origin.py``), and domain errors as statuses."""
 
     auth_resource = SIGNALK
-
-    def check_xsrf_cookie(self):
-        try:
-            return super().check_xsrf_cookie()
-        except web.HTTPError:
-            if self.request.method not in ("GET", "HEAD", "OPTIONS") and same_origin(self.request):
-                return None
-            raise
 
     def write_error(self, status_code, **kwargs):
         exc = kwargs.get("exc_info", (None, None))[1]
