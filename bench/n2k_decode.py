@@ -36,23 +36,26 @@ def _payload(pgn_id: str, fields: dict) -> bytes:
     return backend.DATABASE.encode(pgn_id, fields)
 
 
-def workload(seconds: int) -> list[str]:
+def workload(seconds: int, changing: bool = False) -> list[str]:
+    """``seconds`` of the bus; ``changing``: every value moves every second (a boat under
+    way with jittering sensors), so no payload repeats the one before it."""
     t0 = 1718000000.0
     lines = []
     for i in range(seconds):
         t = t0 + i
         stamp = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        j = (i % 97) * 1e-3 if changing else 0.0  # a jitter that changes every second
         msgs = [
-            (2, 129025, 3, _payload("positionRapidUpdate", {"latitude": 50 + i * 1e-5, "longitude": -1.0})),
-            (2, 129026, 3, _payload("cogSogRapidUpdate", {"cogReference": 0, "cog": 1.0, "sog": 3.0})),
-            (2, 127250, 4, _payload("vesselHeading", {"heading": 1.1, "reference": 0})),
-            (2, 130306, 5, _payload("windData", {"windSpeed": 6.0, "windAngle": 0.5, "reference": 2})),
-            (3, 128267, 6, _payload("waterDepth", {"depth": 10.0 + i % 10, "offset": 0.5})),
-            (3, 129029, 3, _payload("gnssPositionData", {"date": 19884, "time": i % 86400, "latitude": 50.0, "longitude": -1.0, "numberOfSvs": 9, "hdop": 0.9})),
+            (2, 129025, 3, _payload("positionRapidUpdate", {"latitude": 50 + i * 1e-5, "longitude": -1.0 - j})),
+            (2, 129026, 3, _payload("cogSogRapidUpdate", {"cogReference": 0, "cog": 1.0 + j, "sog": 3.0 + j})),
+            (2, 127250, 4, _payload("vesselHeading", {"heading": 1.1 + j, "reference": 0})),
+            (2, 130306, 5, _payload("windData", {"windSpeed": 6.0 + j, "windAngle": 0.5 + j, "reference": 2})),
+            (3, 128267, 6, _payload("waterDepth", {"depth": 10.0 + i % 10 + j, "offset": 0.5})),
+            (3, 129029, 3, _payload("gnssPositionData", {"date": 19884, "time": i % 86400, "latitude": 50.0 + j, "longitude": -1.0, "numberOfSvs": 9, "hdop": 0.9})),
         ]  # fmt: skip
         if i % 5 == 0:
             msgs.append(
-                (4, 129038, 7, _payload("aisClassAPositionReport", {"messageId": 1, "userId": 244000000 + i % 50, "latitude": 50.1, "longitude": -1.1, "sog": 4.0, "cog": 2.0, "navStatus": 0}))
+                (4, 129038, 7, _payload("aisClassAPositionReport", {"messageId": 1, "userId": 244000000 + i % 50, "latitude": 50.1 + j, "longitude": -1.1, "sog": 4.0, "cog": 2.0, "navStatus": 0}))
             )  # fmt: skip
         for prio, pgn, src, data in msgs:
             lines.append(
@@ -136,6 +139,9 @@ def run(quick: bool) -> list[Result]:
         repeat=1 if quick else 5,
     )
     canboatjs = rates.get("canboatjs")
+    moving = _rates(
+        {"objects": ours_objects}, workload(300 if quick else 3000, True), 1 if quick else 5
+    )
     notes = f"{len(lines):,} canboat plain lines (7 PGNs, 2 fast-packet)"
     rows = [
         Result(
@@ -167,6 +173,19 @@ def run(quick: bool) -> list[Result]:
                 "@canboat/canboatjs FromPgn.parseString (node)",
                 goal=1.0,
                 notes=notes + "; canboatjs decodes fields only, ours also maps to Signal K",
+            ),
+        )
+    if moving.get("canboatjs") is not None:
+        rows.insert(
+            1,
+            Result(
+                "NMEA 2000 decode, Decoder → Observations vs canboatjs, every payload changing",
+                "PGNs/s",
+                moving["objects"],
+                moving["canboatjs"],
+                "@canboat/canboatjs FromPgn.parseString (node)",
+                goal=1.0,
+                notes=notes + "; every value moves every second, so no payload repeats",
             ),
         )
     for row in rows:

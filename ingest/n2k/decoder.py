@@ -21,7 +21,7 @@ from typing import Any
 
 from isomer_data.ingest import report as reasons
 from isomer_data.ingest.clock import GPS, LOGGER, MTIME, RECEIVE_TIME, TIME_SOURCES
-from isomer_data.ingest.n2k import formats
+from isomer_data.ingest.n2k import compiled, formats
 from isomer_data.ingest.n2k.formats import FormatError, Raw
 from isomer_data.ingest.n2k.mapping import (
     AIS_PGNS,
@@ -211,6 +211,7 @@ class Decoder:
         self.parser = None
         self._decode = _codec().decode
         self._memo: dict[tuple[int, int], list] = {}  # (PGN, src) → [payload, fields, pairs]
+        self.use_readers = True  # the per-PGN readers of compiled.py before canboat's codec
         self._calculation: str | None = None
 
     # -- input -------------------------------------------------------------------------
@@ -377,20 +378,32 @@ class Decoder:
         memo = self._memo
         key = (pgn, src)
         got = memo.get(key)
+        pairs = None
         if got is not None and got[0] == data:
             fields = got[1]
+            pairs = got[2]
         else:
             try:
-                fields = self._decode(pgn, data, src, dst, prio)
+                # the PGN's reader compiled from the database (compiled.py) gives fields and
+                # pairs at once; canboat's codec decodes the rest (and payloads too short)
+                read = _READERS.get(pgn, _UNKNOWN) if self.use_readers else None
+                if read is _UNKNOWN:
+                    read = _READERS[pgn] = compiled.reader(pgn)
+                done = None if read is None else read(data)
+                if done is None:
+                    fields = self._decode(pgn, data, src, dst, prio)
+                else:
+                    fields, pairs = done
             except Exception:  # canboat's DecodeError and anything a corrupt payload provokes
                 report.reject(DECODE_ERROR, line)
                 return []
+            plain = pairs if pgn in PLAIN_PAIRS else None
             if got is None:
                 if len(memo) >= MEMO_SIZE:
                     memo.clear()
-                memo[key] = got = [data, fields, None]
+                memo[key] = got = [data, fields, plain]
             else:
-                got[0], got[1], got[2] = data, fields, None
+                got[0], got[1], got[2] = data, fields, plain
         if pgn in DATED_PGNS:
             self._anchor(pgn, fields, time)
         if pgn == 129284:
@@ -410,7 +423,6 @@ class Decoder:
         source = self._labels.get(src)
         if source is None:
             source = self._labels[src] = f"{self.source}.{src}"
-        pairs = got[2]
         if pairs is None:
             pairs = apply(rules, fields)
             if pgn in PLAIN_PAIRS:
@@ -431,6 +443,8 @@ class Decoder:
 
 
 _PGN_NAMES: dict[int, str] = {}
+_READERS: dict[int, Any] = {}  # PGN → its compiled reader, or None (the codec decodes)
+_UNKNOWN = object()
 
 
 class ColumnDecoder(Decoder):
