@@ -2,6 +2,9 @@
 
 * File ingest (decode, pair soundings, write buckets, checkpoints) in sentences/s against
   a bare ``pynmea2.parse()`` loop over the same lines, in the same run. Goal ≥ 0.25×.
+* NMEA 2000 file ingest (a canboat plain-text log of ``bench.n2k_decode``'s bus: format
+  detection, decoding, mapping, writing buckets) in PGNs/s against the ``nmea2000``
+  package's decoder loop over the same lines (decoding only), in the same run.
 * Storage layout: bucketed observations against one document per observation (the naive
   layout), insert + read back of the same observations.
 * Realtime: a sentence written to a serial pseudo-terminal until the live state has it,
@@ -23,6 +26,7 @@ from isomer_data.ingest.worker import IngestWorker, LiveSink
 from pymongo import MongoClient
 
 from bench.ingest_parse import pynmea2_loop, workload
+from bench.n2k_decode import workload as n2k_workload
 from bench.results import Result
 from isomer_data.database import EmbeddedMongo
 from isomer_data.services.live.state import LiveState
@@ -34,6 +38,21 @@ def _file_ingest(db, lines: list[str], tmp: Path) -> tuple[float, float, int]:
     path.write_text("\n".join(lines) + "\n")
     started = time.perf_counter()
     pynmea2_loop(lines)
+    bare = len(lines) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    result = ingest_log(db, path, resume=False)
+    ours = len(lines) / (time.perf_counter() - started)
+    return ours, bare, result.observations
+
+
+def _n2k_ingest(db, lines: list[str], tmp: Path) -> tuple[float, float, int]:
+    from bench.n2k_decode import library_loop
+
+    path = tmp / "voyage.n2k.log"
+    path.write_text("\n".join(lines) + "\n")
+    library_loop(lines[:200])  # imports and codec templates, outside the timing
+    started = time.perf_counter()
+    library_loop(lines)
     bare = len(lines) / (time.perf_counter() - started)
     started = time.perf_counter()
     result = ingest_log(db, path, resume=False)
@@ -131,6 +150,8 @@ def run(quick: bool = False) -> list[Result]:
         client = MongoClient(server.url)
         db = client.bench
         ours, bare, stored = _file_ingest(db, lines, Path(tmp))
+        n2k_lines = n2k_workload(300 if quick else 3000)
+        n2k, n2k_bare, n2k_stored = _n2k_ingest(client.bench_n2k, n2k_lines, Path(tmp))
         bucketed, naive = _layouts(client.bench_layout, n_obs)
         client.close()
     p50, p99 = _serial_latency(100 if quick else 500)
@@ -143,6 +164,14 @@ def run(quick: bool = False) -> list[Result]:
             "pynmea2.parse loop (parse only)",
             goal=0.25,
             notes=f"{len(lines):,} lines, {stored:,} observations stored",
+        ),
+        Result(
+            "NMEA 2000 file ingest end to end into embedded DB",
+            "PGNs/s",
+            n2k,
+            n2k_bare,
+            "nmea2000.NMEA2000Decoder loop (decode only)",
+            notes=f"{len(n2k_lines):,} canboat plain lines, {n2k_stored:,} observations stored",
         ),
         Result(
             "observations insert + read back, bucketed",

@@ -14,7 +14,9 @@ A row (:class:`Rule`) names
 * ``kind``: how the field(s) become the value (:data:`KINDS`);
 * ``when``: conditions on fields, all of which must hold;
 * ``keys``: ``name -> (field, table)``; the field's label (or its number when ``table`` is
-  None) looked up in ``table``; a label missing from the table skips the row.
+  None) looked up in ``table``; a label missing from the table skips the row;
+* ``labels``: for text, canboat labels that Signal K spells otherwise (n2k-signalk's
+  remaps, such as ``GPS+GLONASS`` → ``Combined GPS/GLONASS``); others pass unchanged.
 
 Where n2k-signalk has no file for a PGN the issue asks for (129033, 129539), the row uses
 the path Signal K uses for the same quantity from other PGNs; docs/signalk-mapping.md says so.
@@ -74,6 +76,7 @@ class Rule:
     kind: str = NUM
     when: tuple[tuple[str, str, Any], ...] = ()
     keys: dict[str, tuple[str, dict | None]] = field(default_factory=dict)
+    labels: dict[str, str] | None = None
 
 
 def eq(name: str, label: Any) -> tuple[str, str, Any]:
@@ -122,6 +125,20 @@ TEMPERATURE = {
 HUMIDITY = {"Inside": "inside", "Outside": "outside"}
 REFERENCE = {"True": "True", "Magnetic": "Magnetic"}
 CALCULATION = {"Great Circle": "GreatCircle", "Rhumbline": "Rhumbline", "Rhumb Line": "Rhumbline"}
+# 129029's labels in the spelling of Signal K's enumerations (n2k-signalk's maps; the
+# 0183 GGA rows give the same words)
+GNSS_TYPE = {
+    "GPS+GLONASS": "Combined GPS/GLONASS",
+    "integrated": "Integrated navigation system",
+    "surveyed": "Surveyed",
+}
+GNSS_METHOD = {
+    "no GNSS": "no GPS",
+    "GNSS fix": "GNSS Fix",
+    "RTK Fixed Integer": "RTK fixed integer",
+    "Simulate mode": "Simulator mode",
+}
+GNSS_INTEGRITY = {"No integrity checking": "no Integrity checking"}
 # 129283 takes the calculation type the last 129284 of the stream named (decoder state).
 LAST_CALCULATION = "@calculation"
 
@@ -251,9 +268,9 @@ MAPPING: dict[int, tuple[Rule, ...]] = {
         Rule("navigation.gnss.geoidalSeparation", "geoidalSeparation"),
         Rule("navigation.gnss.differentialAge", "ageOfDgnssCorrections"),
         Rule("navigation.gnss.differentialReference", "referenceStationId"),
-        Rule("navigation.gnss.type", "gnssType", TEXT),
-        Rule("navigation.gnss.methodQuality", "method", TEXT),
-        Rule("navigation.gnss.integrity", "integrity", TEXT),
+        Rule("navigation.gnss.type", "gnssType", TEXT, labels=GNSS_TYPE),
+        Rule("navigation.gnss.methodQuality", "method", TEXT, labels=GNSS_METHOD),
+        Rule("navigation.gnss.integrity", "integrity", TEXT, labels=GNSS_INTEGRITY),
     ),
     129033: (Rule("navigation.datetime", ("date", "time"), DATETIME),),
     129038: (
@@ -487,6 +504,8 @@ def value_of(rule: Rule, fields: dict) -> Any:
         text = text.strip().rstrip("@").strip()
         if not text:
             return None
+        if rule.labels:
+            text = rule.labels.get(text, text)
         return text.lower() if kind == LOWER else (text == "Yes" if kind == YES else text)
     if kind == DATETIME:
         date, time = fields.get(spec[0]), fields.get(spec[1])
