@@ -5,9 +5,12 @@ per stream, :meth:`Decoder.feed` takes a raw line (any format of
 :mod:`isomer_data.ingest.n2k.formats`) or a python-can ``Message`` with the time it was
 received, and returns a list of :class:`~isomer_data.ingest.observation.Observation`;
 refusals are counted in :attr:`Decoder.report`. Stages: line format, fast-packet
-reassembly (:class:`FastPackets`), payload decoding by canboat's PGN database (the
-``nmea2000`` package's compiled codec, SI units), then the PGN → path table of
-:mod:`isomer_data.ingest.n2k.mapping`.
+reassembly (:class:`FastPackets`), payload decoding by canboat's PGN database (SI units),
+then the PGN → path table of :mod:`isomer_data.ingest.n2k.mapping`. The decoding and the
+table's plain rows run as one reader per PGN generated from the database
+(:mod:`isomer_data.ingest.n2k.compiled`, held to the codec's answers by its tests); PGNs
+with text or lists, and payloads shorter than a reader needs, go through the ``nmea2000``
+package's compiled codec.
 
 Source labels are ``"<source>.<address>"`` (Signal K's ``<connection>.<src>``), so two
 GPSs at addresses 3 and 5 keep apart as ``n2k.3`` and ``n2k.5``.
