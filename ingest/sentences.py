@@ -590,12 +590,14 @@ SENTENCES: dict[str, Sentence] = {
         "Seatalk1 datagram ($STALK)",
         interpret=seatalk.stalk,
         produces=seatalk.PATHS,
+        clock=True,
         notes="datagrams in ingest/seatalk.py",
     ),
     "PSMDST": Sentence(
         "Seatalk1 datagram (ShipModul Miniplex)",
         interpret=seatalk.psmdst,
         produces=seatalk.PATHS,
+        clock=True,
         notes="as ALK, after an optional R (received) field; C (sent) is not read",
     ),
     "PNKEP": Sentence(
