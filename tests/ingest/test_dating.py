@@ -389,3 +389,32 @@ def test_a_live_date_far_in_the_future_is_refused_and_does_not_move_the_clock(bo
     position = decoder.feed(gga("120004.00"), received=received)
     assert position[0].time == at("2024-05-01T12:00:04")
     assert position[0].time_source == RECEIVE_TIME
+
+
+def test_both_decoders_agree_on_a_mutated_voyage_dated_only_by_seatalk():
+    """The sample without RMC/ZDA, Seatalk times and dates sprinkled from line 300, mutated."""
+    import random
+
+    from isomer_data.samples import VOYAGE_NMEA
+
+    rng = random.Random(5)
+    lines = VOYAGE_NMEA.read_bytes().decode("ascii", "replace").splitlines()[:1200]
+    out = []
+    for k, line in enumerate(lines):
+        if "RMC" in line or "ZDA" in line:
+            continue
+        if k > 300 and k % 37 == 0:
+            when = (rng.randrange(24), rng.randrange(60), rng.randrange(60))
+            out.append(stalk_time(*when, rng.choice(["STALK", "PSMDST,R", "PSMDST"])))
+        if k > 600 and k % 101 == 0:
+            day, month = rng.randrange(1, 29), rng.randrange(1, 13)
+            out.append(stalk_date(day, month, 2024, rng.choice(["STALK", "PSMDST,R"])))
+        if rng.random() < 0.05 and "*" in line:
+            fields = line[1 : line.rindex("*")].split(",")
+            fields[rng.randrange(1, len(fields))] = rng.choice(["", "54", "56", "235959", "x"])
+            line = with_checksum(",".join(fields), start=line[0])
+        out.append(line)
+    slow, report = decode_both(out, mtime=at("2030-01-01T00:00:00"))
+    assert report.dated[FILE_DATE] > 1000 and report.dated[GPS] > 1000
+    assert set(report.dated) == {FILE_DATE, GPS}
+    assert report.rejected.get("no_time") is None
