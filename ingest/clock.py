@@ -1,8 +1,9 @@
 """Turning the times NMEA sentences carry into POSIX seconds.
 
-Only RMC and ZDA carry a date; GGA, GLL and GNS carry a time of day. A log replayed long
-after the voyage has no other clock, so the decoder keeps one running from the last full
-date + time fix and resolves each time of day to the instant nearest that reference
+Only RMC and ZDA carry a date (and, together, Seatalk1's date and time datagrams 56 + 54,
+forwarded as ``$STALK``/``$PSMDST``); GGA, GLL and GNS carry a time of day. A log replayed
+long after the voyage has no other clock, so the decoder keeps one running from the last
+full date + time fix and resolves each time of day to the instant nearest that reference
 (within ±12 h), which carries the date across midnight without a date sentence.
 
 A log whose times of day come before any date (or that has none) is dated by a start
@@ -18,7 +19,9 @@ DAY = 86400.0
 HALF_DAY = 43200.0
 
 # Which rule dated an observation; stored with it, so a scientist can keep only GPS time.
-GPS = "gps"  # the date an RMC/ZDA sentence carries, and the clock carried on from it
+# The date an RMC/ZDA sentence (or a Seatalk GPS's 56 + 54 datagrams) carries, and the
+# clock carried on from it.
+GPS = "gps"
 GIVEN = "given"  # ``isomer ingest --date`` / ``--start``
 FILE_DATE = "file-date"  # a date later in the same file, walked back to these lines
 MTIME = "mtime"  # the file's modification time, taken as the log's end
@@ -100,9 +103,13 @@ class Clock:
 
     def full(self, midnight: float, time_of_day: float) -> float:
         """A sentence with date and time sets the clock."""
-        self.last = midnight + time_of_day
+        return self.fix(midnight + time_of_day)
+
+    def fix(self, instant: float) -> float:
+        """A full date and time found over several sentences (Seatalk) sets the clock."""
+        self.last = instant
         self.source = GPS
-        return self.last
+        return instant
 
     def time_of_day(
         self,

@@ -7,11 +7,12 @@ the instant its first time of day stands for, by the first of these rules that a
 
 1. ``given`` — the user said when the log starts (``isomer ingest --start``) or on which
    date (``--date``: the first time of day falls on that date);
-2. ``file-date`` — a date later in the same file (RMC/ZDA, or a logger's full time stamp)
-   is walked back over the times of day before it, each resolved to the instant with
-   that time of day nearest the one after it (within ±12 h): walking backwards, a time of
-   day that jumps up across midnight means the previous day, while the small disorder
-   between two talkers' clocks does not;
+2. ``file-date`` — a date later in the same file (RMC/ZDA, a Seatalk GPS's date and time
+   datagrams 56 + 54 in ``$STALK``/``$PSMDST``, or a logger's full time stamp) is walked
+   back over the times of day before it, each resolved to the instant with that time of
+   day nearest the one after it (within ±12 h): walking backwards, a time of day that
+   jumps up across midnight means the previous day, while the small disorder between two
+   talkers' clocks does not;
 3. ``mtime`` — the file's modification time is taken as the log's end: the last time of
    day is put on the latest instant not after it (one hour of slack for a computer clock
    behind GPS time), then walked back the same way; an mtime before GPS time began
@@ -20,9 +21,10 @@ the instant its first time of day stands for, by the first of these rules that a
 
 The decoders (:class:`~isomer_data.ingest.decode.Decoder`, the batch decoder) start their
 clock at that instant, so going forward they reproduce the walk exactly (nearest within
-±12 h is symmetric), and the first RMC/ZDA takes over from there as always. Sentences with
-no time at all before the first time of day take the start instant. When the file has no
-time of day before its first date, no rule is needed and the first date is the start.
+±12 h is symmetric), and the first RMC/ZDA (or Seatalk date + time) takes over from there
+as always. Sentences with no time at all before the first time of day take the start
+instant. When the file has no time of day before its first date, no rule is needed and
+the first date is the start.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from isomer_data.ingest.clock import (
     ymd,
 )
 from isomer_data.ingest.framing import FramingError, checksum, frame_line
+from isomer_data.ingest.normalize import NotMapped, Sentence, Stream
 from isomer_data.ingest.sentences import SENTENCES
 
 # A log's clock may be behind GPS time by this much and its mtime still date the last line.
@@ -49,7 +52,9 @@ END_SLACK = 3600.0
 GPS_EPOCH = 315964800.0  # 1980-01-06T00:00:00Z: no log of GPS times of day is older
 
 _TIME_ROWS = {kind: row for kind, row in SENTENCES.items() if row.time is not None}
-_NEEDLES = tuple(f"{kind}," for kind in _TIME_ROWS)
+# Rows that complete a date and time over several sentences (Seatalk 56 + 54).
+_CLOCK_ROWS = {kind: row for kind, row in SENTENCES.items() if row.clock}
+_NEEDLES = (*(f"{kind}," for kind in _TIME_ROWS), *(f"{kind}," for kind in _CLOCK_ROWS))
 
 
 def _sentence(line: str) -> tuple[list[str], float | None] | None:
@@ -78,20 +83,37 @@ def _sentence(line: str) -> tuple[list[str], float | None] | None:
     return body.split(","), hint
 
 
-def _event(line: str) -> tuple[float | None, float | None] | None:
+def _fix(row: Sentence, fields: list[str], stream: Stream) -> float | None:
+    """The full instant a row like Seatalk's completes with this sentence, if any."""
+    stream.fix = None
+    try:
+        row.interpret(fields, stream)
+    except (ValueError, IndexError, ArithmeticError, NotMapped):
+        return None  # the decoder refuses it or maps nothing: the clock stays
+    return stream.fix
+
+
+def _event(line: str, stream: Stream) -> tuple[float | None, float | None] | None:
     """``(time of day, full instant)`` a line gives the decoder's clock, or None.
 
     Mirrors what moves :class:`~isomer_data.ingest.decode.Decoder`'s clock: a known
     sentence with a valid status and time of day; the instant is set when the sentence
-    carries its date or the logger's wrapper carries a full time.
+    carries its date, completes one (Seatalk 56 + 54, whose halves ``stream`` keeps as
+    the decoder's does) or the logger's wrapper carries a full time.
     """
     framed = _sentence(line)
     if framed is None:
         return None
     parts, hint = framed
     address = parts[0]
-    row = _TIME_ROWS.get(address if address[:1] == "P" else address[2:])
+    kind = address if address[:1] == "P" else address[2:]
+    row = _TIME_ROWS.get(kind)
     if row is None:
+        clocked = _CLOCK_ROWS.get(kind)
+        if clocked is not None:
+            instant = _fix(clocked, parts[1:], stream)
+            if instant is not None:
+                return None, instant
         if hint is not None and address[2:] in SENTENCES:
             return None, hint  # a timeless sentence with the logger's time
         return None
@@ -120,10 +142,11 @@ def _event(line: str) -> tuple[float | None, float | None] | None:
 def scan(lines: Iterable[str]) -> tuple[list[float], float | None]:
     """The times of day before the first full instant in ``lines``, and that instant."""
     times: list[float] = []
+    stream = Stream()
     for line in lines:
         if line[:1] == "$" and not any(needle in line for needle in _NEEDLES):
             continue
-        event = _event(line)
+        event = _event(line, stream)
         if event is None:
             continue
         tod, instant = event

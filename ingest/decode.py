@@ -47,6 +47,8 @@ from isomer_data.ingest.validation import EARLIEST, FUTURE
 KNOWN_UNMAPPED = frozenset(pynmea2.TalkerSentence.sentence_types) - SENTENCES.keys()
 # Per sentence type: the row's per-line evaluation, its status field and where its time is.
 ROWS = {kind: (row.decode, row.status, row.time) for kind, row in SENTENCES.items()}
+# Rows that may complete a date and time over several sentences (Seatalk 56 + 54).
+CLOCK_ROWS = frozenset(kind for kind, row in SENTENCES.items() if row.clock)
 
 
 class Decoder:
@@ -194,6 +196,9 @@ class Decoder:
                 return []
         time = time_source = None
         dated = False
+        clocked = kind in CLOCK_ROWS
+        clock = self.clock
+        before = (clock.last, clock.source) if received is not None else None
         try:
             if when is not None and when.tod < len(fields) and fields[when.tod]:
                 time, dated = self._sentence_time(when, fields, hint, received)
@@ -203,14 +208,22 @@ class Decoder:
                     time, time_source = self.clock.last, self.clock.source
                 else:
                     time, time_source = self._fallback_time(hint, tod_hint, received)
-                if time is None:
+                if time is None and not clocked:
                     report.reject(reasons.NO_TIME, line)
                     return []
             source = self._labels.get(talker if label is None else (label, talker))
             if source is None:
                 source = self._label(label, talker)
-            self.stream.talker = talker
-            out = decode(fields, time, self.vessel, source, line, report.reject, self.stream)
+            stream = self.stream
+            stream.talker = talker
+            if clocked:
+                out, time, time_source = self._clocked(
+                    decode, fields, time, time_source, source, line
+                )
+                if time is None:
+                    return []
+            else:
+                out = decode(fields, time, self.vessel, source, line, report.reject, stream)
         except (ValueError, IndexError, ArithmeticError):
             report.reject(reasons.MALFORMED_FIELD, line)
             return []
@@ -222,6 +235,7 @@ class Decoder:
         # is relative to the receive time; a file has none (its times are bounded by the
         # sentence formats), so file decoding, per line or in columns, never applies it.
         if received is not None and not EARLIEST <= time <= received + FUTURE:
+            clock.last, clock.source = before  # nor may it date the times of day after it
             report.reject(reasons.IMPOSSIBLE_TIME, line)
             return []
         for o in out:
@@ -237,6 +251,37 @@ class Decoder:
         if out:
             report.dated[time_source] += len(out)
         return out
+
+    def _clocked(
+        self,
+        decode,
+        fields: list[str],
+        time: float | None,
+        time_source: str | None,
+        source: str,
+        line: str,
+    ) -> tuple[list[Observation], float | None, str | None]:
+        """A row that may complete a date and time (Seatalk 56 + 54): decoded even before
+        any time is known, since it may be the first date of the log; when it completes
+        one, the clock is set from it and its values take that instant, as RMC's do.
+
+        Returns ``time`` None after refusing the sentence as ``no_time``: nothing dated it.
+        """
+        report, stream = self.report, self.stream
+        stream.fix = None
+        held: list[str] = []
+        reject = report.reject if time is not None else (lambda reason, _: held.append(reason))
+        out = decode(fields, time or 0.0, self.vessel, source, line, reject, stream)
+        if stream.fix is not None:
+            time, time_source = self.clock.fix(stream.fix), self.clock.source
+            for o in out:
+                o.time = time
+        elif time is None:
+            report.reject(reasons.NO_TIME, line)
+            return [], None, None
+        for reason in held:
+            report.reject(reason, line)
+        return out, time, time_source
 
     def _sentence_time(
         self, when: SentenceTime, fields: list[str], hint: float | None, received: float | None

@@ -61,6 +61,11 @@ _GPS = _SOURCE_CODE[GPS]
 _RULE_CODE = {None: -1, **_SOURCE_CODE}
 
 
+# Seatalk date (56) and time (54) datagrams, which set the clock together (ingest/seatalk.py):
+# the clock loop hands them to the per-line decoder in order, as the other dated sentences.
+_CLOCK_DATAGRAM = r"(ALK|PSMDST),([RrCc],)?5[46],"
+
+
 def _source_code(name: str | None) -> int:
     return -1 if name is None else _SOURCE_CODE[name]
 
@@ -936,7 +941,7 @@ def _decode_batch(
     slow = np.nonzero(code == 0)[0]
     moves: list[int] = []
     if len(slow):  # per-line lines that might carry a time: one regex over their column
-        pattern = "|".join(re.escape(k) for k in time_kinds)
+        pattern = "|".join([*(re.escape(k) for k in time_kinds), _CLOCK_DATAGRAM])
         might = pc.match_substring_regex(raw.take(pa.array(slow)), pattern)
         moves = slow[might.to_numpy(zero_copy_only=False)].tolist()
     events = np.union1d(np.nonzero((code == 2) | (code == 3))[0], np.array(moves, dtype=np.int64))

@@ -630,11 +630,15 @@ class Stream:
 
     ``memory`` is the stream's scratch space, owned by the decoder and kept between
     sentences: a GSV sequence in progress, the Seatalk latitude waiting for its
-    longitude. Each interpreter keeps its entries bounded.
+    longitude. Each interpreter keeps its entries bounded. ``fix`` is set by an
+    interpreter of a row with ``clock`` to the full date and time (POSIX seconds) the
+    sentence just completed (Seatalk date 56 + time 54): the decoder sets its clock
+    from it as from RMC's, and resets it before each such sentence.
     """
 
     talker: str = ""
     memory: dict[str, Any] = field(default_factory=dict)
+    fix: float | None = None
 
 
 def _target(path: str) -> tuple[str, float, float, str]:
@@ -656,6 +660,9 @@ class Sentence:
     in hex or letters (Seatalk datagrams, CruzPro), paths named by a field (RPM), values
     about another vessel (DSC); it returns :class:`Reading` s, and ``produces`` lists the
     paths it can give, for the docs. Rows with either are decoded per line only.
+    ``clock`` marks an ``interpret`` row that can complete a date and time over several
+    sentences (:attr:`Stream.fix`), so the decoders and the look-ahead of
+    :mod:`isomer_data.ingest.dating` treat it as a dated sentence, as RMC and ZDA.
     ``width`` (derived) is one more than the highest field index the rules read.
     """
 
@@ -666,6 +673,7 @@ class Sentence:
     expand: Callable[[list[str]], list[tuple[str, Value]]] | None = None
     interpret: Callable[[list[str], Stream], list[Reading]] | None = None
     produces: tuple[str, ...] = ()
+    clock: bool = False
     notes: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     width: int = field(init=False, compare=False)

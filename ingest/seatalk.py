@@ -11,6 +11,11 @@ indices, as the hooks' ``parts``.
 A byte that is not hex, or a datagram shorter than its length nibble says, refuses the
 sentence as ``malformed_field``; a datagram type without a row is counted as valid but
 not mapped (``ALK 23``).
+
+The GPS's date (56) and time (54) together are a full instant, like RMC's date and time:
+they set the decoder's clock (:attr:`~isomer_data.ingest.normalize.Stream.fix`), so the
+other sentences of a log whose only date is on the Seatalk bus are dated by it, before
+and after (:mod:`isomer_data.ingest.dating`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from isomer_data.ingest.clock import DAY, days_from_civil
 from isomer_data.ingest.normalize import (
     CELSIUS_ZERO,
     DEG,
@@ -30,6 +36,7 @@ from isomer_data.ingest.normalize import (
     NotMapped,
     Reading,
     Stream,
+    iso_time,
 )
 
 Decode = Callable[[list[int], dict[str, Any]], list[Reading]]
@@ -145,12 +152,34 @@ def _course(b: list[int], memory: dict) -> list[Reading]:
     return [Reading("navigation.courseOverGroundMagnetic", degrees * DEG)]
 
 
+# Around midnight the GPS's date (56, sent less often) and time (54) may straddle it.
+MIDNIGHT_WINDOW = 3600.0
+
+
 def _datetime(memory: dict) -> list[Reading]:
+    """The date and time last seen, once both are known, as Signal K's 54 and 56 hooks.
+
+    Both datagrams give it, and it is a full instant for the decoder's clock
+    (:attr:`Stream.fix`, set by :func:`datagram`). Near midnight one of the two may still be
+    of the other day (00:00:01 with yesterday's date, today's date with 23:59:59): when the
+    time of day is within :data:`MIDNIGHT_WINDOW` of midnight and the same time one day
+    later or earlier lies within that window of the previous instant, that day is taken,
+    so the clock neither jumps a day nor runs back one. A date change anywhere else (a GPS
+    that corrects its date after start-up) is taken as sent.
+    """
     date, time = memory.get("seatalk.date"), memory.get("seatalk.time")
     if date is None or time is None:
         return []
-    stamp = _dt.datetime.combine(date, time).isoformat(timespec="milliseconds")
-    return [Reading("navigation.datetime", stamp + "Z")]
+    tod = time.hour * 3600.0 + time.minute * 60.0 + time.second
+    instant = days_from_civil(date.year, date.month, date.day) * DAY + tod
+    previous = memory.get("seatalk.instant")
+    if previous is not None and not MIDNIGHT_WINDOW <= tod <= DAY - MIDNIGHT_WINDOW:
+        for other in (instant - DAY, instant + DAY):
+            if abs(other - previous) <= MIDNIGHT_WINDOW:
+                instant = other
+                break
+    memory["seatalk.instant"] = instant
+    return [Reading("navigation.datetime", iso_time(instant))]
 
 
 def _time(b: list[int], memory: dict) -> list[Reading]:
@@ -298,6 +327,9 @@ DATAGRAMS: dict[int, tuple[Decode, tuple[str, ...]]] = {
     0x9C: (_compass_and_rudder, ("navigation.headingMagnetic", "steering.rudderAngle")),
 }
 
+# The datagrams that complete a date and time: a dated source for the decoder's clock.
+CLOCK_DATAGRAMS = frozenset((0x54, 0x56))
+
 PATHS: tuple[str, ...] = tuple(dict.fromkeys(p for _, paths in DATAGRAMS.values() for p in paths))
 
 
@@ -323,7 +355,10 @@ def datagram(fields: list[str], stream: Stream, label: str = "ALK") -> list[Read
         raise NotMapped(f"{label} {data[0]:02X}")
     if len(data) < 2 or len(data) < 3 + (data[1] & 0x0F):
         raise MalformedField("datagram shorter than its length nibble")
-    return row[0](data, stream.memory)
+    readings = row[0](data, stream.memory)
+    if data[0] in CLOCK_DATAGRAMS and readings:
+        stream.fix = stream.memory["seatalk.instant"]
+    return readings
 
 
 def stalk(fields: list[str], stream: Stream) -> list[Reading]:
@@ -342,4 +377,4 @@ def psmdst(fields: list[str], stream: Stream) -> list[Reading]:
     return datagram(fields, stream, "PSMDST")
 
 
-__all__ = ["DATAGRAMS", "PATHS", "datagram", "psmdst", "stalk"]
+__all__ = ["CLOCK_DATAGRAMS", "DATAGRAMS", "PATHS", "datagram", "psmdst", "stalk"]

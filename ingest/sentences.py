@@ -69,17 +69,22 @@ def _by_reference(index: int, template: str) -> Choice:
     return Choice(index, {k: template.format(v) for k, v in TRUE_OR_MAGNETIC.items()})
 
 
-# XDR: transducer name → Signal K path, for the names instruments commonly send.
+# XDR: transducer name → Signal K path, for the names instruments commonly send. The
+# ENV_* names and their paths are those of xdr-parser-plugin's dictionary, which Signal K
+# maps XDR with: relative humidity goes to environment.outside.humidity there, as MDA's
+# does in @signalk/nmea0183-signalk, though the schema now prefers relativeHumidity; one
+# path for both sentences (docs/signalk-mapping.md, "Humidity").
 XDR_NAMES: dict[str, str] = {
     "AIRTEMP": "environment.outside.temperature",
     "ENV_OUTAIR_T": "environment.outside.temperature",
+    "ENV_OUTSIDE_T": "environment.outside.temperature",
     "TEMPAIR": "environment.outside.temperature",
     "WATERTEMP": "environment.water.temperature",
     "ENV_WATER_T": "environment.water.temperature",
     "BARO": "environment.outside.pressure",
     "ENV_ATMOS_P": "environment.outside.pressure",
-    "HUMIDITY": "environment.outside.relativeHumidity",
-    "ENV_OUTSIDE_H": "environment.outside.relativeHumidity",
+    "HUMIDITY": "environment.outside.humidity",
+    "ENV_OUTSIDE_H": "environment.outside.humidity",
     "HEEL": "navigation.attitude.roll",
     "ROLL": "navigation.attitude.roll",
     "PTCH": "navigation.attitude.pitch",
@@ -585,12 +590,14 @@ SENTENCES: dict[str, Sentence] = {
         "Seatalk1 datagram ($STALK)",
         interpret=seatalk.stalk,
         produces=seatalk.PATHS,
+        clock=True,
         notes="datagrams in ingest/seatalk.py",
     ),
     "PSMDST": Sentence(
         "Seatalk1 datagram (ShipModul Miniplex)",
         interpret=seatalk.psmdst,
         produces=seatalk.PATHS,
+        clock=True,
         notes="as ALK, after an optional R (received) field; C (sent) is not read",
     ),
     "PNKEP": Sentence(

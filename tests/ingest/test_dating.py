@@ -11,6 +11,7 @@ from isomer_data.ingest.fastpath import decode_batch
 from isomer_data.ingest.pipeline import ingest_log
 from isomer_data.ingest.report import IngestReport
 
+from isomer_data.cli.main import main
 from isomer_data.samples.voyage import with_checksum
 from isomer_data.store.observations import query_observations
 
@@ -234,3 +235,186 @@ def test_an_implausible_mtime_gives_way_to_the_time_of_ingest(mtime):
     slow, report = decode_both(lines, mtime=mtime, now=at("2024-05-01T12:30:00"))
     assert slow[0].time == at("2024-05-01T12:00:00")
     assert set(report.dated) == {INGEST_TIME}
+
+
+# Seatalk1 date (56) and time (54), as a Raymarine GPS puts them on the bus, forwarded by
+# a gateway as $STALK (or ShipModul's $PSMDST): the only date some instrument logs carry.
+def stalk_date(day: int, month: int, year: int, sentence: str = "STALK") -> str:
+    # 56 M1 DD YY
+    return with_checksum(f"{sentence},56,{month:X}1,{day:02X},{year - 2000:02X}")
+
+
+def stalk_time(hh: int, mm: int, ss: int, sentence: str = "STALK") -> str:
+    # 54 T1 RS HH: minutes in RS's 6 high bits, seconds in RS's 2 low bits and T
+    return with_checksum(f"{sentence},54,{ss & 0xF:X}1,{(mm << 2) | (ss >> 4):02X},{hh:02X}")
+
+
+def dpt(metres: float) -> str:
+    return with_checksum(f"SDDPT,{metres:.1f},0.5,")
+
+
+def mwv(angle: float) -> str:
+    return with_checksum(f"WIMWV,{angle:.1f},R,10.0,N,A")
+
+
+def test_seatalk_helpers_encode_what_signal_ks_test_decodes():
+    # test/seatalk.ts: "56,41,04,18" (4 April 2024 here) + "54,21,22,11" → 17:08:34.
+    assert stalk_date(4, 4, 2024) == with_checksum("STALK,56,41,04,18")
+    assert stalk_time(17, 8, 34) == with_checksum("STALK,54,21,22,11")
+
+
+def test_seatalk_date_and_time_late_in_a_log_without_times_date_every_reading(
+    tmp_path, mongo_db, db_url, capsys
+):
+    """Depth and wind only, no time at all, until the Seatalk GPS's date and time."""
+    lines = [line for k in range(50) for line in (dpt(4.0 + k / 10), mwv(30.0 + k))]
+    lines += [stalk_date(15, 8, 2024), stalk_time(9, 30, 5), dpt(9.5), mwv(99.0)]
+    late = at("2030-01-01T00:00:00")  # an mtime that must not date this log
+    slow, report = decode_both(lines, mtime=late, now=late)
+    depths = by_path(slow, "environment.depth.belowTransducer")
+    assert len(depths) == 51 and report.rejected_total == 0
+    assert {d.time for d in depths} == {at("2024-08-15T09:30:05")}
+    assert [d.time_source for d in depths] == [FILE_DATE] * 50 + [GPS]
+    (stamp,) = by_path(slow, "navigation.datetime")
+    assert (stamp.value, stamp.time, stamp.time_source) == (
+        "2024-08-15T09:30:05.000Z",
+        at("2024-08-15T09:30:05"),
+        GPS,
+    )
+    # DPT gives 3 values (below transducer, below surface, offset), MWV 2; the 54 datetime.
+    assert report.dated == {FILE_DATE: 250, GPS: 6}
+    assert "dated by: file-date 250, gps 6" in report.format()
+
+    path = tmp_path / "instruments.log"
+    path.write_text("\n".join(lines) + "\n")
+    os.utime(path, (late, late))
+    capsys.readouterr()
+    assert main(["ingest", str(path), "--db", db_url]) == 0
+    printed = capsys.readouterr().out
+    assert "stored 256 observations" in printed and "0 rejected" in printed
+    assert "dated by: file-date 250, gps 6" in printed
+    stored = query_observations(mongo_db)
+    assert len(stored) == 256
+    assert set(stored["time"]) == {datetime(2024, 8, 15, 9, 30, 5, tzinfo=UTC)}
+    assert (stored["time_source"] == "file-date").sum() == 250
+
+
+def test_seatalk_date_walks_back_over_times_of_day_and_midnight():
+    """GGA gives times of day, only Seatalk the date: after midnight, lines of the day before."""
+    lines = [gga("235958.00"), dpt(3.0), gga("235959.00"), mwv(45.0), gga("000000.00")]
+    lines += [dpt(3.1), stalk_time(0, 0, 1, "PSMDST,R"), stalk_date(2, 5, 2024, "PSMDST,R")]
+    lines += [gga("000002.00"), dpt(3.2)]
+    slow, report = decode_both(lines, mtime=at("2030-01-01T00:00:00"))
+    assert [o.time for o in by_path(slow, "navigation.position")] == [
+        at("2024-05-01T23:59:58"),
+        at("2024-05-01T23:59:59"),
+        at("2024-05-02T00:00:00"),
+        at("2024-05-02T00:00:02"),
+    ]
+    depths = by_path(slow, "environment.depth.belowTransducer")
+    assert [d.time for d in depths] == [
+        at("2024-05-01T23:59:58"),
+        at("2024-05-02T00:00:00"),
+        at("2024-05-02T00:00:02"),
+    ]
+    assert [d.time_source for d in depths] == [FILE_DATE, FILE_DATE, GPS]
+    assert by_path(slow, "navigation.datetime")[0].value == "2024-05-02T00:00:01.000Z"
+    assert set(report.dated) == {FILE_DATE, GPS}
+
+
+def test_seatalk_date_and_time_set_the_live_decoders_clock():
+    decoder = Decoder()
+    assert decoder.feed(stalk_time(12, 0, 0)) == []  # a time alone is no instant yet
+    (stamp,) = decoder.feed(stalk_date(1, 5, 2024))
+    assert (stamp.time, stamp.time_source) == (at("2024-05-01T12:00:00"), GPS)
+    (stamp,) = decoder.feed(stalk_time(12, 0, 1))
+    assert stamp.value == "2024-05-01T12:00:01.000Z" and stamp.time == at("2024-05-01T12:00:01")
+    position = decoder.feed(gga("120002.00"))  # a time of day takes the Seatalk date
+    assert position[0].time == at("2024-05-01T12:00:02") and position[0].time_source == GPS
+    (depth,) = decoder.feed(dbt(2.0))  # no time of its own, no receive time: the clock
+    assert depth.time == at("2024-05-01T12:00:02") and depth.time_source == GPS
+
+
+def test_seatalk_datetime_dates_live_lines_received_without_a_clock_of_their_own():
+    decoder = Decoder()
+    received = at("2024-05-01T12:00:03")
+    decoder.feed(stalk_date(1, 5, 2024), received=received)
+    (stamp,) = decoder.feed(stalk_time(12, 0, 2), received=received)
+    assert (stamp.time, stamp.time_source) == (at("2024-05-01T12:00:02"), GPS)
+    position = decoder.feed(gga("120003.00"), received=received)
+    assert position[0].time_source == GPS
+    assert decoder.report.rejected_total == 0
+
+
+@pytest.mark.parametrize("date_first", [True, False])
+def test_seatalk_date_and_time_straddling_midnight_are_one_day(date_first):
+    """The GPS sends 56 less often than 54: around midnight one is a day ahead of the other."""
+    lines = [stalk_date(1, 5, 2024), stalk_time(23, 59, 59)]
+    if date_first:  # the new date before the first time after midnight
+        lines += [stalk_date(2, 5, 2024), stalk_time(0, 0, 0)]
+    else:  # the first time after midnight before the new date
+        lines += [stalk_time(0, 0, 0), stalk_date(2, 5, 2024)]
+    lines += [stalk_time(0, 0, 1), dbt(1.0)]
+    slow, _ = decode_both(lines)
+    stamps = [(o.value, o.time) for o in by_path(slow, "navigation.datetime")]
+    assert [value for value, _ in stamps] == [
+        "2024-05-01T23:59:59.000Z",
+        "2024-05-01T23:59:59.000Z" if date_first else "2024-05-02T00:00:00.000Z",
+        "2024-05-02T00:00:00.000Z",
+        "2024-05-02T00:00:01.000Z",
+    ]
+    assert all(time == at(value[:-1]) for value, time in stamps)
+    assert slow[-1].time == at("2024-05-02T00:00:01")
+
+
+def test_a_seatalk_date_change_away_from_midnight_is_taken_as_sent():
+    lines = [stalk_date(1, 1, 2000), stalk_time(10, 0, 0), stalk_date(1, 5, 2024)]
+    slow, _ = decode_both(lines)
+    assert by_path(slow, "navigation.datetime")[-1].value == "2024-05-01T10:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    "bogus",
+    [
+        [stalk_date(31, 12, 2250), stalk_time(12, 0, 0)],
+        [rmc("120000.00", "311279")],  # 2079, the latest RMC can say
+    ],
+)
+def test_a_live_date_far_in_the_future_is_refused_and_does_not_move_the_clock(bogus):
+    decoder = Decoder()
+    received = at("2024-05-01T12:00:05")
+    for line in bogus:
+        decoder.feed(line, received=received)
+    assert decoder.report.rejected["impossible_time"] == 1
+    position = decoder.feed(gga("120004.00"), received=received)
+    assert position[0].time == at("2024-05-01T12:00:04")
+    assert position[0].time_source == RECEIVE_TIME
+
+
+def test_both_decoders_agree_on_a_mutated_voyage_dated_only_by_seatalk():
+    """The sample without RMC/ZDA, Seatalk times and dates sprinkled from line 300, mutated."""
+    import random
+
+    from isomer_data.samples import VOYAGE_NMEA
+
+    rng = random.Random(5)
+    lines = VOYAGE_NMEA.read_bytes().decode("ascii", "replace").splitlines()[:1200]
+    out = []
+    for k, line in enumerate(lines):
+        if "RMC" in line or "ZDA" in line:
+            continue
+        if k > 300 and k % 37 == 0:
+            when = (rng.randrange(24), rng.randrange(60), rng.randrange(60))
+            out.append(stalk_time(*when, rng.choice(["STALK", "PSMDST,R", "PSMDST"])))
+        if k > 600 and k % 101 == 0:
+            day, month = rng.randrange(1, 29), rng.randrange(1, 13)
+            out.append(stalk_date(day, month, 2024, rng.choice(["STALK", "PSMDST,R"])))
+        if rng.random() < 0.05 and "*" in line:
+            fields = line[1 : line.rindex("*")].split(",")
+            fields[rng.randrange(1, len(fields))] = rng.choice(["", "54", "56", "235959", "x"])
+            line = with_checksum(",".join(fields), start=line[0])
+        out.append(line)
+    slow, report = decode_both(out, mtime=at("2030-01-01T00:00:00"))
+    assert report.dated[FILE_DATE] > 1000 and report.dated[GPS] > 1000
+    assert set(report.dated) == {FILE_DATE, GPS}
+    assert report.rejected.get("no_time") is None

@@ -200,6 +200,32 @@ def test_xdr_temperature_pressure_angle_by_name_and_unknown_names_kept():
     assert got["sensors.xdr.BATT1.voltage"] == approx(12.6)
 
 
+# The example sentences of xdr-parser-plugin (the dictionary Signal K's XDR handling uses,
+# ``xdrParser.js``/``xdrDict.js``): ENV_OUTSIDE_H → environment.outside.humidity, x/100.
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("IIXDR,H,47.38,P,ENV_OUTSIDE_H", {"environment.outside.humidity": 0.4738}),
+        (
+            "IIXDR,C,28.7,C,ENV_OUTSIDE_T,P,101400,P,ENV_ATMOS_P,H,47.38,P,ENV_OUTSIDE_H",
+            {
+                "environment.outside.temperature": 301.85,
+                "environment.outside.pressure": 101400.0,
+                "environment.outside.humidity": 0.4738,
+            },
+        ),
+        ("IIXDR,H,40.0,P,HUMIDITY", {"environment.outside.humidity": 0.4}),
+    ],
+)
+def test_xdr_humidity_goes_where_mda_and_signal_k_put_it(body, expected):
+    """MDA and XDR give relative humidity one path: the one Signal K's parsers emit."""
+    got = values(body)
+    assert got == {path: approx(value) for path, value in expected.items()}
+    mda = values("WIMDA,,I,+0.985,B,+03.1,C,+5.6,C,40.0,3.0,+3.4,C,90.0,T,85.0,M,10.0,N,,M")
+    assert mda["environment.outside.humidity"] == approx(0.4)  # test/MDA.ts
+    assert "environment.outside.relativeHumidity" not in mda
+
+
 def test_zda_sets_datetime():
     decoder = Decoder()
     obs = decoder.feed(with_checksum("GPZDA,201530.00,04,07,2002,00,00"))
