@@ -1,0 +1,192 @@
+"""The Signal K stream sends the latest known values when a subscription starts.
+
+As Signal K server does: right after the hello (``subscribe=self|all``, unless
+``sendCachedValues=false``) and after each ``subscribe`` message (only what it matches), the
+current value of every matching path arrives as deltas, so an instrument app fills its
+gauges at once instead of when a value next changes. Who gets them is who gets live deltas:
+every logged-in role; anonymous and foreign-origin cookie sockets are refused as before.
+
+One server for the module's checks (each test here costs a platform start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+import tornado.httpclient
+import tornado.websocket
+from isomer_data.ingest.observation import Observation
+
+from isomer_data.core.roles import ROLES
+
+AIS = "urn:mrn:imo:mmsi:211000042"
+EVIL = "http://evil.example"
+TIMEOUT = 10.0  # generous: only a lost message reaches it
+
+
+def publish(platform, path, value, vessel="self", source="nmea0183.GP", t=None):
+    platform.live.publish([Observation(t or time.time(), vessel, path, value, source)])
+
+
+@pytest.fixture
+def sk(http_server_client, jp_http_port, jp_base_url, started):
+    opened = []
+
+    async def connect(query: str = "", headers: dict | None = None):
+        url = f"ws://localhost:{jp_http_port}{jp_base_url}signalk/v1/stream"
+        request = tornado.httpclient.HTTPRequest(
+            url + (f"?{query}" if query else ""), headers=headers or {}
+        )
+        conn = await tornado.websocket.websocket_connect(request)
+        opened.append(conn)
+        return conn
+
+    connect.origin = f"http://localhost:{jp_http_port}"
+    yield connect
+    for conn in opened:
+        conn.close()
+
+
+async def recv(conn) -> dict:
+    raw = await asyncio.wait_for(conn.read_message(), TIMEOUT)
+    assert raw is not None, "the stream closed"
+    return json.loads(raw)
+
+
+async def until_barrier(conn) -> list[dict]:
+    """Everything the server sent before it answered a message sent now.
+
+    ``[]`` is not a Signal K message: the server answers it with an error, after whatever it
+    had queued for this socket, so the messages read before that error are all there was.
+    """
+    await conn.write_message("[]")
+    out = []
+    while True:
+        msg = await recv(conn)
+        if "error" in msg and "not a JSON object" in msg["error"]["message"]:
+            return out
+        out.append(msg)
+
+
+def values(deltas: list[dict]) -> dict[tuple[str, str], object]:
+    """``(context, path) -> value`` of every value the deltas carry."""
+    out = {}
+    for delta in deltas:
+        for update in delta.get("updates", []):
+            for item in update["values"]:
+                out[(delta["context"], item["path"])] = item["value"]
+    return out
+
+
+async def test_cached_values_follow_the_hello_for_every_role_and_only_them(started, tokens, sk):
+    t0 = time.time() - 5
+    publish(started, "navigation.position", {"latitude": 54.3, "longitude": 10.1}, t=t0)
+    publish(started, "environment.depth.belowTransducer", 12.5, source="nmea0183.SD", t=t0 + 1)
+    publish(started, "navigation.speedOverGround", 3.2, vessel=AIS, source="ais.x", t=t0 + 2)
+    for role in ROLES:
+        bearer = {"Authorization": f"Bearer {tokens[role]}"}
+        conn = await sk("subscribe=self", bearer)
+        hello = await recv(conn)
+        assert "self" in hello and "updates" not in hello, role
+        urn = hello["self"]
+        cached = await until_barrier(conn)
+        assert values(cached) == {
+            (urn, "navigation.position"): {"latitude": 54.3, "longitude": 10.1},
+            (urn, "environment.depth.belowTransducer"): 12.5,
+        }, role
+        # Signal K's delta format: context, updates with $source, timestamp and values
+        updates = [u for d in cached for u in d["updates"]]
+        by_path = {u["values"][0]["path"]: u for u in updates}
+        assert by_path["navigation.position"]["$source"] == "nmea0183.GP"
+        assert by_path["environment.depth.belowTransducer"]["$source"] == "nmea0183.SD"
+        assert all(u["timestamp"].endswith("Z") for u in updates)
+        # the live stream goes on after them
+        publish(started, "navigation.speedOverGround", 4.0)
+        assert values([await recv(conn)]) == {(urn, "navigation.speedOverGround"): 4.0}
+
+    # the default is self; subscribe=all gets every vessel's values
+    crew = {"Authorization": f"Bearer {tokens['crew']}"}
+    conn = await sk("", crew)
+    await recv(conn)
+    assert (f"vessels.{AIS}", "navigation.speedOverGround") not in values(await until_barrier(conn))
+    conn = await sk("subscribe=all", crew)
+    await recv(conn)
+    got = values(await until_barrier(conn))
+    assert got[(f"vessels.{AIS}", "navigation.speedOverGround")] == 3.2
+    assert got[(urn, "navigation.speedOverGround")] == 4.0
+
+    # sendCachedValues=false: the hello, then only what changes
+    conn = await sk("subscribe=self&sendCachedValues=false", crew)
+    await recv(conn)
+    assert await until_barrier(conn) == []
+    publish(started, "environment.depth.belowTransducer", 12.0)
+    assert values([await recv(conn)]) == {(urn, "environment.depth.belowTransducer"): 12.0}
+
+    # subscribe=none: nothing; a subscribe message gets the cached values it matches, only
+    conn = await sk("subscribe=none", crew)
+    await recv(conn)
+    assert await until_barrier(conn) == []
+    await conn.write_message(
+        json.dumps({"context": "vessels.self", "subscribe": [{"path": "environment.depth.*"}]})
+    )
+    assert values(await until_barrier(conn)) == {(urn, "environment.depth.belowTransducer"): 12.0}
+    await conn.write_message(
+        json.dumps({"context": "vessels.*", "subscribe": [{"path": "navigation.speedOverGround"}]})
+    )
+    assert values(await until_barrier(conn)) == {
+        (urn, "navigation.speedOverGround"): 4.0,
+        (f"vessels.{AIS}", "navigation.speedOverGround"): 3.2,
+    }
+
+    # refused as before: anonymous, and a cookie from a foreign origin
+    with pytest.raises(tornado.httpclient.HTTPClientError) as refused:
+        await sk("subscribe=self")
+    assert refused.value.code == 401
+    cookie = {"Cookie": f"JAUTHENTICATION={tokens['crew']}"}
+    with pytest.raises(tornado.httpclient.HTTPClientError) as refused:
+        await sk("subscribe=self", {**cookie, "Origin": EVIL})
+    assert refused.value.code == 403
+    # the same cookie from this server's own pages gets them
+    conn = await sk("subscribe=self", {**cookie, "Origin": sk.origin})
+    await recv(conn)
+    assert (urn, "navigation.position") in values(await until_barrier(conn))
+
+
+async def test_cached_values_are_bounded_own_vessel_first(started, tokens, sk):
+    """At most ``ws_cached_values`` values (and half of ``ws_queue_bytes``), the own
+    vessel's first; the client is told (70311) that the rest arrive as they change."""
+    crew = {"Authorization": f"Bearer {tokens['crew']}"}
+    for i in range(6):
+        publish(
+            started, "navigation.speedOverGround", 1.0 + i, vessel=f"urn:mrn:imo:mmsi:21100010{i}"
+        )
+    publish(started, "navigation.position", {"latitude": 1.0, "longitude": 2.0})
+    publish(started, "navigation.courseOverGroundTrue", 0.5)
+    started.config.ws_cached_values = 5
+    conn = await sk("subscribe=all", crew)
+    hello = await recv(conn)
+    messages = await until_barrier(conn)
+    notices = [m for m in messages if "error" in m]
+    got = values([m for m in messages if "updates" in m])
+    assert len(got) == 5
+    assert (hello["self"], "navigation.position") in got
+    assert (hello["self"], "navigation.courseOverGroundTrue") in got
+    assert len(notices) == 1 and notices[0]["error"]["message"].startswith("70311")
+    assert "5 of 8" in notices[0]["error"]["message"]
+
+    # bytes too: large values stop the dump at half of the client's queue
+    started.config.ws_cached_values = 10_000
+    started.config.ws_queue_bytes = 64 * 1024
+    for i in range(12):
+        publish(started, f"design.note{i}", "x" * 9000)
+    conn = await sk("subscribe=self", crew)
+    await recv(conn)
+    messages = await until_barrier(conn)
+    texts = [json.dumps(m) for m in messages if "updates" in m]
+    assert 0 < sum(len(t) for t in texts) <= 32 * 1024 + 10_000
+    notes = [k for k in values([m for m in messages if "updates" in m]) if "design.note" in k[1]]
+    assert len(notes) < 12
+    assert any("70311" in m.get("error", {}).get("message", "") for m in messages)
