@@ -128,6 +128,70 @@ def delta(context: str, observations) -> dict:
     return {"context": context, "updates": list(updates.values())}
 
 
+CACHED_PER_MESSAGE = 100  # values in one delta of the values sent when a subscription starts
+
+
+@dataclass(slots=True)
+class Current:
+    """What :func:`current_values` framed: the messages, and how much of what matched."""
+
+    messages: list[str]
+    matched: int = 0
+    sent: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.sent < self.matched
+
+
+def current_values(subscriber, latest: dict, keys, limits: tuple[int, int, int]) -> Current:
+    """The latest values that the subscriber's subscriptions ``keys`` match, as deltas.
+
+    What a client is sent when a subscription starts (Signal K server's cached deltas), so a
+    gauge fills at once. Matched through ``subscriber.matching``, the same rule and cache the
+    live fan-out uses, so a client is sent exactly the paths it would receive live. The own
+    vessel first, then the others in the order they were first seen; one delta per vessel
+    and ``CACHED_PER_MESSAGE`` values. Bounded by ``limits`` = (values, bytes, messages):
+    what is left over is counted in ``matched`` and arrives when it next changes.
+    """
+    max_values, max_bytes, max_messages = limits
+    by_vessel: dict[str, list] = {}
+    matched = others = 0
+    for (vessel, path), value in latest.items():
+        subs = subscriber.matching(vessel, path)
+        if not subs or not any(sub.key in keys for sub in subs):
+            continue
+        matched += 1
+        if vessel != "self":
+            if others >= max_values:
+                continue  # counted, never sent: the own vessel's values come first
+            others += 1
+        by_vessel.setdefault(vessel, []).append(_Obs(vessel, path, *value))
+    own = by_vessel.pop("self", [])
+    groups = ([own] if own else []) + list(by_vessel.values())
+    out = Current([], matched)
+    size = 0
+    for group in groups:
+        for start in range(0, len(group), CACHED_PER_MESSAGE):
+            chunk = []
+            for o in group[start : start + CACHED_PER_MESSAGE]:
+                # an upper bound of what the value adds to the frame
+                cost = len(json.dumps(o.value)) + len(o.path) + len(o.source) + 64
+                if out.sent >= max_values or size + cost > max_bytes:
+                    break
+                chunk.append(o)
+                size += cost
+                out.sent += 1
+            if chunk:
+                if len(out.messages) >= max_messages:
+                    out.sent -= len(chunk)
+                    return out
+                out.messages.append(subscriber._frame_batch(chunk))
+            if len(chunk) < len(group[start : start + CACHED_PER_MESSAGE]):
+                return out
+    return out
+
+
 class Subscriber:
     """One client's subscriptions and its outgoing side.
 

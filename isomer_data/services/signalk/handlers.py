@@ -16,6 +16,7 @@ from tornado import web, websocket
 
 from isomer_data import __version__
 from isomer_data.core.events import DomainError
+from isomer_data.core.parsing import coded
 from isomer_data.core.parsing import parse as parse_json
 from isomer_data.core.roles import ADMIN, VESSEL, roles_of
 from isomer_data.services.auth.guard import CLOSE_NO_ROLE, CLOSE_TRY_LATER, credential_of
@@ -26,6 +27,7 @@ from isomer_data.services.live.subscriptions import (
     Subscriber,
     Subscription,
     SubscriptionError,
+    current_values,
 )
 from isomer_data.services.live.wsframes import write_text_frame
 from isomer_data.services.signalk import api2
@@ -215,9 +217,11 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         self.bucket = TokenBucket(config.ws_rate, config.ws_burst)
         self.client = StreamClient(self, self.urn, config.ws_queue, config.ws_queue_bytes)
         mode = self.get_argument("subscribe", "self")
+        initial = []
         if mode != "none":
             context = "vessels.self" if mode == "self" else "vessels.*"
-            self.client.subscribe([Subscription(context, "*", policy="instant")])
+            initial = [Subscription(context, "*", policy="instant")]
+            self.client.subscribe(initial)
         platform.fanout.add(self.client)
         self.write_message(
             json.dumps(
@@ -230,6 +234,29 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                 }
             )
         )
+        # As Signal K server: the latest values right after the hello, unless the client
+        # asks not to (subscribe=none has nothing to send). Still in open(), on the loop:
+        # no live delta can come between the hello and these.
+        if initial and self.get_argument("sendCachedValues", "true") != "false":
+            self._send_current(initial)
+
+    def _send_current(self, subs: list[Subscription]) -> None:
+        """The current values these (just made) subscriptions match, through the bounded
+        queue: at most ``ws_cached_values``, and half of what the queue may still hold."""
+        client = self.client
+        limits = (
+            self.settings["isomer"].config.ws_cached_values,
+            client.max_bytes // 2 - client.bytes_in_flight,
+            client.max_in_flight // 2 - client.in_flight,
+        )
+        current = current_values(
+            client, self.settings["isomer"].live.latest, {s.key for s in subs}, limits
+        )
+        for text in current.messages:
+            client.send(text)
+        if current.truncated:
+            detail = f"{current.sent} of {current.matched} sent; the others arrive as they change"
+            self._error(coded("partial", 70311, detail).message)
 
     def _error(self, message: str) -> None:
         # Through the bounded queue: a client that sends but never reads cannot make the
@@ -267,6 +294,9 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                 self.client.subscribe(subs)
                 if self.client.timed:
                     self.settings["isomer"].fanout.ensure_ticker()
+                # Signal K server sends what a subscription matches when it is made,
+                # whatever sendCachedValues said about the connection's start
+                self._send_current(subs)
             elif "unsubscribe" in msg:
                 context = self._context(str(msg.get("context", "*")))
                 if (
