@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import time
 
 import pytest
@@ -21,6 +22,7 @@ import tornado.websocket
 from isomer_data.ingest.observation import Observation
 
 from isomer_data.core.roles import ROLES
+from isomer_data.services.signalk.handlers import StreamClient
 
 AIS = "urn:mrn:imo:mmsi:211000042"
 EVIL = "http://evil.example"
@@ -158,10 +160,14 @@ async def test_cached_values_follow_the_hello_for_every_role_and_only_them(start
     assert (urn, "navigation.position") in values(await until_barrier(conn))
 
 
-async def test_cached_values_are_bounded_own_vessel_first(started, tokens, sk):
+async def test_cached_values_are_bounded_own_vessel_first(started, tokens, sk, hub_connect):
     """At most ``ws_cached_values`` values (and half of ``ws_queue_bytes``), the own
-    vessel's first; the client is told (70311) that the rest arrive as they change."""
+    vessel's first; the client is told (70311) that the rest arrive as they change. The
+    hub's ``live/subscribe`` sends its current values by the same rule."""
     crew = {"Authorization": f"Bearer {tokens['crew']}"}
+    # a value under resources.* is no resource (those are objects with their own
+    # permissions, pushed only to their readers): never sent as a current value
+    publish(started, "resources.waypoints.0f8fad5b-d9cb-469f-a165-70867728950e", {"x": 1})
     for i in range(6):
         publish(
             started, "navigation.speedOverGround", 1.0 + i, vessel=f"urn:mrn:imo:mmsi:21100010{i}"
@@ -179,17 +185,43 @@ async def test_cached_values_are_bounded_own_vessel_first(started, tokens, sk):
     assert (hello["self"], "navigation.courseOverGroundTrue") in got
     assert len(notices) == 1 and notices[0]["error"]["message"].startswith("70311")
     assert "5 of 8" in notices[0]["error"]["message"]
+    assert not any(path.startswith("resources.") for _, path in got)
 
-    # bytes too: large values stop the dump at half of the client's queue
+    hub = await hub_connect(tokens["scientist"])
+    reply = await hub.call("live", "subscribe", {"paths": ["vessels.*.*"], "policy": "instant"})
+    current = reply["data"]["current"]
+    assert (current["sent"], current["matched"]) == (5, 8)
+    assert current["message"].startswith("70311")
+    pushed = []
+    while len(pushed) < 5:
+        delta = (await hub.push("delta"))["data"]
+        pushed += [(delta["context"], v["path"]) for u in delta["updates"] for v in u["values"]]
+    assert ("vessels.self", "navigation.position") in pushed
+
+    # A client that does not read: the values stop at half of its queue (what the socket
+    # did not take waits in the server), never dropped, and it is told.
     started.config.ws_cached_values = 10_000
-    started.config.ws_queue_bytes = 64 * 1024
-    for i in range(12):
+    started.config.ws_queue_bytes = 128 * 1024
+    for i in range(60):
         publish(started, f"design.note{i}", "x" * 9000)
-    conn = await sk("subscribe=self", crew)
+    conn = await sk("subscribe=none", {"Authorization": f"Bearer {tokens['scientist']}"})
     await recv(conn)
+    conn.stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    (server,) = [
+        s
+        for s in started.fanout.subscribers
+        if isinstance(s, StreamClient) and s.user.username == "scientist1"
+    ]
+    server.socket.ws_connection.stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    await conn.write_message(
+        json.dumps(
+            {"context": "vessels.self", "subscribe": [{"path": "design.*", "policy": "instant"}]}
+        )
+    )
     messages = await until_barrier(conn)
-    texts = [json.dumps(m) for m in messages if "updates" in m]
-    assert 0 < sum(len(t) for t in texts) <= 32 * 1024 + 10_000
-    notes = [k for k in values([m for m in messages if "updates" in m]) if "design.note" in k[1]]
-    assert len(notes) < 12
-    assert any("70311" in m.get("error", {}).get("message", "") for m in messages)
+    assert server.dropped == 0
+    assert 0 < server.peak_bytes_in_flight <= started.config.ws_queue_bytes
+    notes = values([m for m in messages if "updates" in m])
+    assert 0 < len(notes) < 60
+    (notice,) = [m["error"]["message"] for m in messages if "error" in m]
+    assert notice.startswith("70311") and f"{len(notes)} of 60 sent" in notice

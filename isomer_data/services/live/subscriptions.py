@@ -129,35 +129,41 @@ def delta(context: str, observations) -> dict:
 
 
 CACHED_PER_MESSAGE = 100  # values in one delta of the values sent when a subscription starts
+CACHED_MESSAGE_BYTES = 64 * 1024  # and about this many bytes
+# Never sent as current values: resources are objects with their own permissions, pushed
+# only to those who may read each one (services/signalk/resources.py); a value under this
+# prefix in the live state is not one of them and no permission can be checked for it.
+RESOURCES = "resources."
 
 
-@dataclass(slots=True)
-class Current:
-    """What :func:`current_values` framed: the messages, and how much of what matched."""
+def _size(o) -> int:
+    """About what a value adds to a delta's text (an upper bound for plain values)."""
+    value = o.value
+    if isinstance(value, str):
+        size = 2 * len(value) + 2  # escapes at most double it (\u escapes are rare)
+    elif isinstance(value, dict | list):
+        size = len(json.dumps(value))
+    else:
+        size = 24
+    return size + len(o.path) + len(o.source) + 64
 
-    messages: list[str]
-    matched: int = 0
-    sent: int = 0
 
-    @property
-    def truncated(self) -> bool:
-        return self.sent < self.matched
-
-
-def current_values(subscriber, latest: dict, keys, limits: tuple[int, int, int]) -> Current:
-    """The latest values that the subscriber's subscriptions ``keys`` match, as deltas.
+def current_values(subscriber, latest: dict, keys, max_values: int, chunk_bytes: int):
+    """``(matched, chunks)``: the latest values that the subscriptions ``keys`` match.
 
     What a client is sent when a subscription starts (Signal K server's cached deltas), so a
     gauge fills at once. Matched through ``subscriber.matching``, the same rule and cache the
-    live fan-out uses, so a client is sent exactly the paths it would receive live. The own
-    vessel first, then the others in the order they were first seen; one delta per vessel
-    and ``CACHED_PER_MESSAGE`` values. Bounded by ``limits`` = (values, bytes, messages):
-    what is left over is counted in ``matched`` and arrives when it next changes.
+    live fan-out uses, so a client gets exactly the paths it would receive live. The own
+    vessel first, then the others in the order they were first seen; each chunk is one
+    vessel's, at most ``CACHED_PER_MESSAGE`` values and about ``chunk_bytes`` (one delta),
+    at most ``max_values`` values in all. ``matched`` counts all of them. Nothing under
+    ``resources.`` (see ``RESOURCES``).
     """
-    max_values, max_bytes, max_messages = limits
     by_vessel: dict[str, list] = {}
     matched = others = 0
     for (vessel, path), value in latest.items():
+        if path.startswith(RESOURCES):
+            continue
         subs = subscriber.matching(vessel, path)
         if not subs or not any(sub.key in keys for sub in subs):
             continue
@@ -168,28 +174,24 @@ def current_values(subscriber, latest: dict, keys, limits: tuple[int, int, int])
             others += 1
         by_vessel.setdefault(vessel, []).append(_Obs(vessel, path, *value))
     own = by_vessel.pop("self", [])
-    groups = ([own] if own else []) + list(by_vessel.values())
-    out = Current([], matched)
-    size = 0
-    for group in groups:
-        for start in range(0, len(group), CACHED_PER_MESSAGE):
-            chunk = []
-            for o in group[start : start + CACHED_PER_MESSAGE]:
-                # an upper bound of what the value adds to the frame
-                cost = len(json.dumps(o.value)) + len(o.path) + len(o.source) + 64
-                if out.sent >= max_values or size + cost > max_bytes:
-                    break
-                chunk.append(o)
-                size += cost
-                out.sent += 1
-            if chunk:
-                if len(out.messages) >= max_messages:
-                    out.sent -= len(chunk)
-                    return out
-                out.messages.append(subscriber._frame_batch(chunk))
-            if len(chunk) < len(group[start : start + CACHED_PER_MESSAGE]):
-                return out
-    return out
+    chunks: list[list] = []
+    kept = 0
+    for group in ([own] if own else []) + list(by_vessel.values()):
+        chunk: list = []
+        size = 0
+        for o in group:
+            if kept >= max_values:
+                break
+            cost = _size(o)
+            if chunk and (len(chunk) >= CACHED_PER_MESSAGE or size + cost > chunk_bytes):
+                chunks.append(chunk)
+                chunk, size = [], 0
+            chunk.append(o)
+            size += cost
+            kept += 1
+        if chunk:
+            chunks.append(chunk)
+    return matched, chunks
 
 
 class Subscriber:
@@ -290,6 +292,33 @@ class Subscriber:
         return any(s.timed for s in self.subscriptions.values())
 
     # delivery ------------------------------------------------------------------------
+
+    def send_current(self, latest: dict, subs: list[Subscription], max_values: int):
+        """Send the current values these (just made) subscriptions match: ``(sent, matched)``.
+
+        Through the bounded queue, and no further than half of it: once half of
+        ``max_in_flight`` messages or ``max_bytes`` wait in the server (the socket did not
+        take them), the rest is left out rather than dropped, so live deltas and replies
+        keep their room. What the socket takes at once is not held at all.
+        """
+        matched, chunks = current_values(
+            self,
+            latest,
+            {sub.key for sub in subs},
+            max_values,
+            min(CACHED_MESSAGE_BYTES, max(self.max_bytes // 4, 1)),
+        )
+        sent = 0
+        for chunk in chunks:
+            if (
+                self.closed
+                or self.in_flight >= self.max_in_flight // 2
+                or self.bytes_in_flight >= self.max_bytes // 2
+            ):
+                break
+            self.send(self._frame_batch(chunk))
+            sent += len(chunk)
+        return sent, matched
 
     def offer(self, batch: list, cache=None) -> None:
         """Collect what this subscriber wants from a published batch; sent by ``flush``."""

@@ -27,7 +27,6 @@ from isomer_data.services.live.subscriptions import (
     Subscriber,
     Subscription,
     SubscriptionError,
-    current_values,
 )
 from isomer_data.services.live.wsframes import write_text_frame
 from isomer_data.services.signalk import api2
@@ -241,21 +240,14 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
             self._send_current(initial)
 
     def _send_current(self, subs: list[Subscription]) -> None:
-        """The current values these (just made) subscriptions match, through the bounded
-        queue: at most ``ws_cached_values``, and half of what the queue may still hold."""
-        client = self.client
-        limits = (
-            self.settings["isomer"].config.ws_cached_values,
-            client.max_bytes // 2 - client.bytes_in_flight,
-            client.max_in_flight // 2 - client.in_flight,
+        """The current values these (just made) subscriptions match, as deltas; the client
+        is told (70311) when some were left out (``Subscriber.send_current``)."""
+        platform = self.settings["isomer"]
+        sent, matched = self.client.send_current(
+            platform.live.latest, subs, platform.config.ws_cached_values
         )
-        current = current_values(
-            client, self.settings["isomer"].live.latest, {s.key for s in subs}, limits
-        )
-        for text in current.messages:
-            client.send(text)
-        if current.truncated:
-            detail = f"{current.sent} of {current.matched} sent; the others arrive as they change"
+        if sent < matched:
+            detail = f"{sent} of {matched} sent; the others arrive as they change"
             self._error(coded("partial", 70311, detail).message)
 
     def _error(self, message: str) -> None:
