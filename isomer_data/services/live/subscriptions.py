@@ -148,24 +148,41 @@ def _size(o) -> int:
     return size + len(o.path) + len(o.source) + 64
 
 
-def current_values(subscriber, latest: dict, keys, max_values: int, chunk_bytes: int):
-    """``(matched, chunks)``: the latest values that the subscriptions ``keys`` match.
+def current_values(latest: dict, subs, max_values: int, chunk_bytes: int):
+    """``(matched, chunks)``: the latest values that the subscriptions ``subs`` match.
 
     What a client is sent when a subscription starts (Signal K server's cached deltas), so a
-    gauge fills at once. Matched through ``subscriber.matching``, the same rule and cache the
-    live fan-out uses, so a client gets exactly the paths it would receive live. The own
-    vessel first, then the others in the order they were first seen; each chunk is one
-    vessel's, at most ``CACHED_PER_MESSAGE`` values and about ``chunk_bytes`` (one delta),
-    at most ``max_values`` values in all. ``matched`` counts all of them. Nothing under
+    gauge fills at once. Matched by ``Subscription.matches`` (context and path), the rule
+    the live fan-out uses, so a client gets exactly the paths it would receive live; each
+    pattern meets each vessel and each distinct path once, not every (vessel, path): a
+    thousand AIS targets share a few dozen path names. The own vessel first, then the
+    others in the order they were first seen; each chunk is one vessel's, at most
+    ``CACHED_PER_MESSAGE`` values and about ``chunk_bytes`` (one delta), at most
+    ``max_values`` values in all. ``matched`` counts all of them. Nothing under
     ``resources.`` (see ``RESOURCES``).
     """
+    subs = list(subs)
+    by_context: dict[str, int] = {}  # vessel -> bit set of the subscriptions its context matches
+    by_path: dict[str, int] = {}
     by_vessel: dict[str, list] = {}
     matched = others = 0
     for (vessel, path), value in latest.items():
         if path.startswith(RESOURCES):
             continue
-        subs = subscriber.matching(vessel, path)
-        if not subs or not any(sub.key in keys for sub in subs):
+        contexts = by_context.get(vessel)
+        if contexts is None:
+            context = context_of(vessel)
+            contexts = by_context[vessel] = sum(
+                1 << i for i, sub in enumerate(subs) if sub._context.matches(context)
+            )
+        if not contexts:
+            continue
+        paths = by_path.get(path)
+        if paths is None:
+            paths = by_path[path] = sum(
+                1 << i for i, sub in enumerate(subs) if sub._path.matches(path)
+            )
+        if not contexts & paths:
             continue
         matched += 1
         if vessel != "self":
@@ -302,9 +319,8 @@ class Subscriber:
         keep their room. What the socket takes at once is not held at all.
         """
         matched, chunks = current_values(
-            self,
             latest,
-            {sub.key for sub in subs},
+            subs,
             max_values,
             min(CACHED_MESSAGE_BYTES, max(self.max_bytes // 4, 1)),
         )
