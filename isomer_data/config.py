@@ -114,6 +114,14 @@ class IsomerConfig(Configurable):
         "beyond it messages are dropped and counted, as for ws_queue.",
     ).tag(config=True, env="ISOMER_WS_QUEUE_BYTES")
 
+    ws_cached_values = Integer(
+        10_000,
+        min=0,
+        help="Current values a Signal K stream or hub subscription is sent at once when it "
+        "starts (the own vessel's first, at most half of ws_queue and ws_queue_bytes); the "
+        "others arrive when they next change.",
+    ).tag(config=True, env="ISOMER_WS_CACHED_VALUES")
+
     ws_max_per_address = Integer(
         64,
         help="Open websockets (hub and Signal K stream together) from one client address; "

@@ -214,6 +214,14 @@ ERRORS: dict[int, ErrorSpec] = {
                 "A CSB file describes one vessel: choose it with --vessel (the message lists them).",
             ),
             ErrorSpec(
+                70311,
+                "Not every current value was sent when the subscription started",
+                "A subscription starts with at most ws_cached_values current values (and half "
+                "of the client's queue, ws_queue and ws_queue_bytes), the own vessel's first; "
+                "the others arrive when they next change. Subscribe to fewer paths or vessels, "
+                "or raise ws_cached_values.",
+            ),
+            ErrorSpec(
                 40401,
                 "The embedded database refused the platform's credentials",
                 "Another program changed the database's users: stop every isomer process of this "

@@ -408,16 +408,27 @@ async def test_a_skipper_uses_freeboard_and_the_instruments_offline(
         panel_page.on("pageerror", lambda error: problems.append(str(error)))
         await panel_page.goto(base + "@signalk/instrumentpanel/", timeout=120000)
         await panel_page.click(".modal-header button.close")  # "What's new", on a first visit
-        # its stream sends what changes: the voyage goes on while we wait
-        await wait_for(
-            lambda: any('"navigation.position"' in f for f in panel_frames),
-            "the panel's data",
-            more_voyage,
-        )
+        # On a first visit the panel makes a widget when a path first appears (here the
+        # current value the stream sends on connect) and shows the values that follow, as
+        # with Signal K server: the voyage goes on while we wait.
+        for _ in range(1200):
+            if await panel_page.evaluate("document.body.innerText.includes('N 50.79')"):
+                break
+            more_voyage()
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the panel never showed the position")
+        await panel_page.screenshot(path=str(tmp_path / "instrumentpanel.png"))
+        # Opened again (its layout kept), it fills its gauges from the current values the
+        # stream sends on connect, with nothing published meanwhile.
+        shown = await panel_page.evaluate("document.body.innerText")
+        frames_before = len(panel_frames)
+        await panel_page.reload()
         await panel_page.wait_for_function(
             "() => document.body.innerText.includes('N 50.79')", timeout=120000
         )
-        await panel_page.screenshot(path=str(tmp_path / "instrumentpanel.png"))
+        assert "N 50.79" in shown
+        assert any('"navigation.position"' in f for f in panel_frames[frames_before:])
         panel_requests = requests[freeboard_requests:]
         await browser.close()
     timings["instruments"] = time.monotonic() - t0

@@ -81,6 +81,9 @@ async def test_discovery_login_rest_and_stream(started, tokens, sk, password):
     hello = json.loads(await ws.read_message())
     assert hello["self"] == model["self"]
     assert "version" in hello and "timestamp" in hello
+    # the latest values first, as Signal K server sends them (tests/hub/test_signalk_cached.py)
+    cached = json.loads(await ws.read_message())
+    assert cached["updates"][0]["values"][0]["path"] == "navigation.position"
     publish(started, "navigation.speedOverGround", 3.5)
     delta = json.loads(await ws.read_message())
     assert delta["context"] == model["self"]
@@ -123,6 +126,10 @@ async def test_stream_subscribe_none_then_subscribe_messages(started, tokens, sk
         )
     )
     await ws.write_message("not json")
+    # the subscription starts with the latest value it matches
+    cached = json.loads(await ws.read_message())
+    assert cached["context"] == "vessels.urn:mrn:imo:mmsi:211000002"
+    assert cached["updates"][0]["values"][0]["value"]["latitude"] == 1
     error = json.loads(await ws.read_message())
     assert "error" in error
     publish(started, "environment.depth.belowTransducer", 7.5)  # not subscribed
@@ -145,6 +152,10 @@ async def test_stream_subscribe_none_then_subscribe_messages(started, tokens, sk
         )
     )
     await ws.write_message("[]")  # a barrier: its error reply means the lines above were handled
+    cached = json.loads(await ws.read_message())
+    assert cached["updates"][0]["values"] == [
+        {"path": "environment.depth.belowTransducer", "value": 7.5}
+    ]
     assert "error" in json.loads(await ws.read_message())
     publish(
         started,

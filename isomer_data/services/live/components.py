@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime
 
 from isomer_data.core.events import ADMIN, EVERYONE, VESSEL, DomainError, event
+from isomer_data.core.parsing import coded
 from isomer_data.ingest.validation import (
     DEFAULT_WINDOW,
     BadValue,
@@ -13,7 +14,10 @@ from isomer_data.ingest.validation import (
     check_name,
     check_value,
 )
-from isomer_data.services.live.subscriptions import Subscription, SubscriptionError
+from isomer_data.services.live.subscriptions import (
+    Subscription,
+    SubscriptionError,
+)
 
 MAX_SUBSCRIBE = 256  # paths in one subscribe request
 
@@ -57,21 +61,21 @@ def parse_subscriptions(data) -> list[Subscription]:
     return subs
 
 
-def snapshot_for(client, subs: list[Subscription]) -> None:
-    """Send the current values of what was just subscribed to, so a panel fills at once."""
-    from isomer_data.services.live.subscriptions import _Obs
+def snapshot_for(client, subs: list[Subscription]) -> dict:
+    """Send the current values of what was just subscribed to, so a panel fills at once.
 
-    latest = client.platform.live.latest
-    found = [
-        _Obs(vessel, path, *value)
-        for (vessel, path), value in latest.items()
-        if any(s.matches(f"vessels.{vessel}", path) for s in subs)
-    ]
-    by_vessel: dict[str, list] = {}
-    for o in found:
-        by_vessel.setdefault(o.vessel, []).append(o)
-    for group in by_vessel.values():
-        client.send(client._frame_batch(group))
+    The same values and bounds as the Signal K stream (``Subscriber.send_current``); returns
+    ``{sent, matched}`` for the reply, with the numbered note when some were left out.
+    """
+    platform = client.platform
+    sent, matched = client.send_current(
+        platform.live.latest, subs, platform.config.ws_cached_values
+    )
+    out = {"sent": sent, "matched": matched}
+    if sent < matched:
+        detail = f"{sent} of {matched} sent; the others arrive as they change"
+        out["message"] = coded("partial", 70311, detail).message
+    return out
 
 
 @event("live", "subscribe", roles=EVERYONE)
@@ -84,8 +88,8 @@ async def subscribe(client, data):
         raise DomainError("invalid", str(exc), {"field": "subscribe"}) from None
     if client.timed:
         client.platform.fanout.ensure_ticker()
-    snapshot_for(client, subs)
-    return {"subscribed": [s.to_json() for s in subs]}
+    current = snapshot_for(client, subs)
+    return {"subscribed": [s.to_json() for s in subs], "current": current}
 
 
 @event("live", "unsubscribe", roles=EVERYONE)

@@ -128,6 +128,89 @@ def delta(context: str, observations) -> dict:
     return {"context": context, "updates": list(updates.values())}
 
 
+CACHED_PER_MESSAGE = 100  # values in one delta of the values sent when a subscription starts
+CACHED_MESSAGE_BYTES = 64 * 1024  # and about this many bytes
+# Never sent as current values: resources are objects with their own permissions, pushed
+# only to those who may read each one (services/signalk/resources.py); a value under this
+# prefix in the live state is not one of them and no permission can be checked for it.
+RESOURCES = "resources."
+
+
+def _size(o) -> int:
+    """About what a value adds to a delta's text (an upper bound for plain values)."""
+    value = o.value
+    if isinstance(value, str):
+        size = 2 * len(value) + 2  # escapes at most double it (\u escapes are rare)
+    elif isinstance(value, dict | list):
+        size = len(json.dumps(value))
+    else:
+        size = 24
+    return size + len(o.path) + len(o.source) + 64
+
+
+def current_values(latest: dict, subs, max_values: int, chunk_bytes: int):
+    """``(matched, chunks)``: the latest values that the subscriptions ``subs`` match.
+
+    What a client is sent when a subscription starts (Signal K server's cached deltas), so a
+    gauge fills at once. Matched by ``Subscription.matches`` (context and path), the rule
+    the live fan-out uses, so a client gets exactly the paths it would receive live; each
+    pattern meets each vessel and each distinct path once, not every (vessel, path): a
+    thousand AIS targets share a few dozen path names. The own vessel first, then the
+    others in the order they were first seen; each chunk is one vessel's, at most
+    ``CACHED_PER_MESSAGE`` values and about ``chunk_bytes`` (one delta), at most
+    ``max_values`` values in all. ``matched`` counts all of them. Nothing under
+    ``resources.`` (see ``RESOURCES``).
+    """
+    subs = list(subs)
+    by_context: dict[str, int] = {}  # vessel -> bit set of the subscriptions its context matches
+    by_path: dict[str, int] = {}
+    by_vessel: dict[str, list] = {}
+    matched = others = 0
+    for (vessel, path), value in latest.items():
+        if path.startswith(RESOURCES):
+            continue
+        contexts = by_context.get(vessel)
+        if contexts is None:
+            context = context_of(vessel)
+            contexts = by_context[vessel] = sum(
+                1 << i for i, sub in enumerate(subs) if sub._context.matches(context)
+            )
+        if not contexts:
+            continue
+        paths = by_path.get(path)
+        if paths is None:
+            paths = by_path[path] = sum(
+                1 << i for i, sub in enumerate(subs) if sub._path.matches(path)
+            )
+        if not contexts & paths:
+            continue
+        matched += 1
+        if vessel != "self":
+            if others >= max_values:
+                continue  # counted, never sent: the own vessel's values come first
+            others += 1
+        by_vessel.setdefault(vessel, []).append(_Obs(vessel, path, *value))
+    own = by_vessel.pop("self", [])
+    chunks: list[list] = []
+    kept = 0
+    for group in ([own] if own else []) + list(by_vessel.values()):
+        chunk: list = []
+        size = 0
+        for o in group:
+            if kept >= max_values:
+                break
+            cost = _size(o)
+            if chunk and (len(chunk) >= CACHED_PER_MESSAGE or size + cost > chunk_bytes):
+                chunks.append(chunk)
+                chunk, size = [], 0
+            chunk.append(o)
+            size += cost
+            kept += 1
+        if chunk:
+            chunks.append(chunk)
+    return matched, chunks
+
+
 class Subscriber:
     """One client's subscriptions and its outgoing side.
 
@@ -226,6 +309,32 @@ class Subscriber:
         return any(s.timed for s in self.subscriptions.values())
 
     # delivery ------------------------------------------------------------------------
+
+    def send_current(self, latest: dict, subs: list[Subscription], max_values: int):
+        """Send the current values these (just made) subscriptions match: ``(sent, matched)``.
+
+        Through the bounded queue, and no further than half of it: once half of
+        ``max_in_flight`` messages or ``max_bytes`` wait in the server (the socket did not
+        take them), the rest is left out rather than dropped, so live deltas and replies
+        keep their room. What the socket takes at once is not held at all.
+        """
+        matched, chunks = current_values(
+            latest,
+            subs,
+            max_values,
+            min(CACHED_MESSAGE_BYTES, max(self.max_bytes // 4, 1)),
+        )
+        sent = 0
+        for chunk in chunks:
+            if (
+                self.closed
+                or self.in_flight >= self.max_in_flight // 2
+                or self.bytes_in_flight >= self.max_bytes // 2
+            ):
+                break
+            self.send(self._frame_batch(chunk))
+            sent += len(chunk)
+        return sent, matched
 
     def offer(self, batch: list, cache=None) -> None:
         """Collect what this subscriber wants from a published batch; sent by ``flush``."""

@@ -16,6 +16,7 @@ from tornado import web, websocket
 
 from isomer_data import __version__
 from isomer_data.core.events import DomainError
+from isomer_data.core.parsing import coded
 from isomer_data.core.parsing import parse as parse_json
 from isomer_data.core.roles import ADMIN, VESSEL, roles_of
 from isomer_data.services.auth.guard import CLOSE_NO_ROLE, CLOSE_TRY_LATER, credential_of
@@ -215,9 +216,11 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         self.bucket = TokenBucket(config.ws_rate, config.ws_burst)
         self.client = StreamClient(self, self.urn, config.ws_queue, config.ws_queue_bytes)
         mode = self.get_argument("subscribe", "self")
+        initial = []
         if mode != "none":
             context = "vessels.self" if mode == "self" else "vessels.*"
-            self.client.subscribe([Subscription(context, "*", policy="instant")])
+            initial = [Subscription(context, "*", policy="instant")]
+            self.client.subscribe(initial)
         platform.fanout.add(self.client)
         self.write_message(
             json.dumps(
@@ -230,6 +233,22 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                 }
             )
         )
+        # As Signal K server: the latest values right after the hello, unless the client
+        # asks not to (subscribe=none has nothing to send). Still in open(), on the loop:
+        # no live delta can come between the hello and these.
+        if initial and self.get_argument("sendCachedValues", "true") != "false":
+            self._send_current(initial)
+
+    def _send_current(self, subs: list[Subscription]) -> None:
+        """The current values these (just made) subscriptions match, as deltas; the client
+        is told (70311) when some were left out (``Subscriber.send_current``)."""
+        platform = self.settings["isomer"]
+        sent, matched = self.client.send_current(
+            platform.live.latest, subs, platform.config.ws_cached_values
+        )
+        if sent < matched:
+            detail = f"{sent} of {matched} sent; the others arrive as they change"
+            self._error(coded("partial", 70311, detail).message)
 
     def _error(self, message: str) -> None:
         # Through the bounded queue: a client that sends but never reads cannot make the
@@ -267,6 +286,9 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
                 self.client.subscribe(subs)
                 if self.client.timed:
                     self.settings["isomer"].fanout.ensure_ticker()
+                # Signal K server sends what a subscription matches when it is made,
+                # whatever sendCachedValues said about the connection's start
+                self._send_current(subs)
             elif "unsubscribe" in msg:
                 context = self._context(str(msg.get("context", "*")))
                 if (
