@@ -15,12 +15,46 @@ from collections.abc import Callable, Iterable
 log = logging.getLogger(__name__)
 
 CLOCK_SKEW = 60.0  # seconds a stored latest value may be ahead of this clock and still win
+# Path prefixes no publisher may put in the live state. ``resources.`` names objects
+# (routes, waypoints, notes, regions) that have their own permissions and are pushed only
+# to those who may read each one (services/signalk/resources.py); a value published there
+# would reach every subscriber unchecked.
+RESERVED = ("resources.",)
+# The defaults of the configuration's live_max_* (isomer_data/config.py says why).
+MAX_CONTEXTS = 5_000
+MAX_PATHS = 2_000
+MAX_VALUES = 250_000
+
+
+class _Admitted:
+    """New names admitted so far in one batch (not recorded yet)."""
+
+    __slots__ = ("contexts", "count", "paths")
+
+    def __init__(self) -> None:
+        self.paths: dict[str, set] = {}  # vessel -> new paths
+        self.count = 0
+        self.contexts = 0  # vessels not held before
 
 
 class LiveState:
-    def __init__(self) -> None:
+    """The latest values, bounded: publishers name their vessels and paths, so new names
+    beyond ``max_contexts`` vessels, ``max_paths`` per vessel or ``max_values`` in all are
+    refused and counted (``refused``); known ones keep updating."""
+
+    def __init__(
+        self,
+        max_contexts: int = MAX_CONTEXTS,
+        max_paths: int = MAX_PATHS,
+        max_values: int = MAX_VALUES,
+    ) -> None:
         # (vessel, path) -> (time, value, source)
         self.latest: dict[tuple[str, str], tuple[float, object, str]] = {}
+        self.paths_of: dict[str, int] = {}  # vessel -> paths held
+        self.max_contexts = max_contexts
+        self.max_paths = max_paths
+        self.max_values = max_values
+        self.refused = {"reserved": 0, "contexts": 0, "paths": 0, "values": 0}
         self.listeners: list[Callable[[list], None]] = []
         # Input filters see a batch before it is recorded and may return it changed (the
         # notifications API gives each notification its id and alarm status there).
@@ -32,17 +66,83 @@ class LiveState:
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
 
+    def refusal(self, vessel: str, path: str, new: _Admitted | None = None):
+        """Why a value at ``(vessel, path)`` may not enter: ``(number, counter)``, or None.
+
+        Only a name not held yet can be refused, so the hot path (known paths updating)
+        costs one dictionary lookup. ``new`` collects the names admitted so far in the same
+        batch, so a batch is judged as if it were recorded value by value.
+        """
+        if (vessel, path) in self.latest:
+            return None
+        new = new if new is not None else _Admitted()
+        added = new.paths.get(vessel)
+        if added is not None and path in added:
+            return None
+        if path.startswith(RESERVED):
+            return 70321, "reserved"
+        if len(self.latest) + new.count >= self.max_values:
+            return 70324, "values"
+        held = self.paths_of.get(vessel, 0)
+        if held == 0 and added is None:
+            if len(self.paths_of) + new.contexts >= self.max_contexts:
+                return 70322, "contexts"
+            new.contexts += 1
+        elif held + (len(added) if added else 0) >= self.max_paths:
+            return 70323, "paths"
+        if added is None:
+            added = new.paths[vessel] = set()
+        added.add(path)
+        new.count += 1
+        return None
+
+    def admit(self, batch: list) -> list[tuple[int, int, str]]:
+        """``[(index, number, counter)]`` of the observations :meth:`publish` would refuse.
+
+        Changes nothing: a publisher that answers item by item (a client's delta) asks
+        first, counts the refusals in ``refused[counter]`` and publishes the rest.
+        """
+        new = _Admitted()
+        latest = self.latest
+        out = []
+        for i, o in enumerate(batch):
+            if (o.vessel, o.path) not in latest:
+                refused = self.refusal(o.vessel, o.path, new)
+                if refused is not None:
+                    out.append((i, *refused))
+        return out
+
     def publish(self, observations: Iterable) -> None:
-        """Record observations (objects with time, vessel, path, value, source); on the loop."""
+        """Record observations (objects with time, vessel, path, value, source); on the loop.
+
+        Values beyond the limits (:meth:`refusal`) are left out and counted in ``refused``,
+        whoever publishes them: ingest, modules and clients' deltas alike.
+        """
         batch = list(observations)
         if not batch:
             return
+        latest = self.latest
+        refused = None
+        new = _Admitted()
+        for i, o in enumerate(batch):
+            if (o.vessel, o.path) in latest:
+                continue
+            why = self.refusal(o.vessel, o.path, new)
+            if why is not None:
+                self.refused[why[1]] += 1
+                refused = refused or set()
+                refused.add(i)
+        if refused:
+            batch = [o for i, o in enumerate(batch) if i not in refused]
+            if not batch:
+                return
+        for vessel, paths in new.paths.items():
+            self.paths_of[vessel] = self.paths_of.get(vessel, 0) + len(paths)
         for keep in self.filters:
             try:
                 batch = keep(batch)
             except Exception:  # a broken filter must not stop the data
                 log.exception("live filter %r failed", keep)
-        latest = self.latest
         # A value stamped ahead of our clock (a wrong instrument clock, or a vessel's) must
         # not hide the real instrument's newer values until that time comes: once it is
         # ahead by more than the skew allowed, any new value replaces it.
