@@ -183,13 +183,14 @@ async def test_resources_cannot_be_published_by_anyone(started, tokens, hub_conn
 
 
 async def test_repeats_come_in_chunks_within_the_queue(started, tokens, sk, hub_connect):
-    """``fixed`` repeats of 300 values of ~1 KB: before, one ~330 KB message each period,
-    past a 128 KiB ``ws_queue_bytes``; now deltas of at most 100 values, and a client that
-    does not read holds no more than its queue (the rest waits for a later period)."""
-    started.config.ws_queue_bytes = 128 * 1024
+    """``fixed`` and ``ideal`` repeats of 300 values of ~350 bytes: before, one ~100 KB
+    message each period, past a 64 KiB ``ws_queue_bytes``; now deltas of at most 100 values,
+    and a client that does not read holds no more than its queue (the rest waits for a
+    later period, and then goes out longest waiting first)."""
+    started.config.ws_queue_bytes = 64 * 1024
     t = time.time()
     started.live.publish(
-        [Observation(t, "self", f"design.note{i}", "x" * 1000, "test") for i in range(300)]
+        [Observation(t, "self", f"design.note{i}", "x" * 300, "test") for i in range(300)]
     )
     # a reading client: every repeat arrives, in deltas of at most 100 values
     hub = await hub_connect(tokens["crew"])
@@ -237,15 +238,10 @@ async def test_repeats_come_in_chunks_within_the_queue(started, tokens, sk, hub_
     assert server.deferred > 0
     assert server.dropped == 0
     assert 0 < server.peak_bytes_in_flight <= started.config.ws_queue_bytes
-    # reading again, it gets every value, each delta at most 100 of them
-    got: set[str] = set()
-    while len(got) < 300:
+    # what it reads are deltas of at most 100 values (the turns: test_repeats_take_turns)
+    for _ in range(3):
         msg = await recv(conn)
-        if "updates" not in msg:
-            continue
-        items = [v["path"] for u in msg["updates"] for v in u["values"]]
-        assert len(items) <= 100
-        got.update(items)
+        assert len([v for u in msg["updates"] for v in u["values"]]) <= 100
     reply = await hub.call("hub", "status")
     assert "deferred" in reply["data"]
 
@@ -315,3 +311,46 @@ async def test_the_live_state_is_bounded(started, tokens, hub_connect, skv2):
     assert counters["refused_contexts"] == 1
     assert counters["refused_values"] == 3 + 5 * 200 + 5 * 50
     assert counters["live_values"] == size
+
+
+async def test_repeats_take_turns_when_the_queue_is_short():
+    """Deferred repeats go first when room comes back: a client whose queue holds a third
+    of the values gets every one of them within a few periods, none dropped, none twice
+    before all were sent once."""
+    from isomer_data.services.live.subscriptions import Subscriber, Subscription
+
+    loop = asyncio.get_running_loop()
+
+    class Slow(Subscriber):
+        def __init__(self):
+            super().__init__(max_in_flight=256, max_bytes=24 * 1024)
+            self.waiting: list = []
+            self.received: list[list[str]] = []
+
+        def write(self, text):
+            self.received.append(
+                [v["path"] for u in json.loads(text)["updates"] for v in u["values"]]
+            )
+            future = loop.create_future()
+            self.waiting.append(future)
+            return future
+
+        def read_all(self):
+            for future in self.waiting:
+                future.set_result(None)
+            self.waiting = []
+
+    latest = {("self", f"design.note{i}"): (1.0e9, "x" * 300, "test") for i in range(300)}
+    client = Slow()
+    client.subscribe([Subscription("vessels.self", "design.*", "fixed", period=1.0)])
+    order: list[str] = []
+    for second in range(20):
+        client.tick(1000.0 + second, latest)
+        assert client.bytes_in_flight <= client.max_bytes
+        order += [p for message in client.received for p in message]
+        assert all(len(m) <= 100 for m in client.received)
+        client.received = []
+        client.read_all()
+        await asyncio.sleep(0)  # the futures' callbacks run
+    assert client.deferred > 0 and client.dropped == 0
+    assert len(set(order[:300])) == 300  # each value once before any twice
