@@ -218,6 +218,14 @@ class IsomerConfig(Configurable):
         "it are refused (70324) and counted.",
     ).tag(config=True, env="ISOMER_LIVE_MAX_VALUES")
 
+    live_context_max_age = Integer(
+        3600,
+        min=0,
+        help="Seconds after its last value a vessel other than the own may be forgotten by "
+        "the live state, and only when the state is full (live_max_contexts or "
+        "live_max_values reached): AIS targets long gone make room for new ones.",
+    ).tag(config=True, env="ISOMER_LIVE_CONTEXT_MAX_AGE")
+
     spill_max_bytes = Integer(
         64 * 1024 * 1024,
         help="Room on disk (instance folder, spill/) for data vessels publish while the "

@@ -182,6 +182,7 @@ class Platform:
             for name, count in live.refused.items():
                 counters[f"refused_{name}"] = count
             counters["live_values"] = len(live.latest)
+            counters["live_expired"] = live.expired  # vessels forgotten to make room
         store = self.hub_store
         if store is not None:
             counters["store_invalid"] = store.invalid

@@ -281,6 +281,17 @@ async def test_the_live_state_is_bounded(started, tokens, hub_connect, skv2):
     )
     assert reply["data"]["rejected"] == 1
     assert reply["data"]["errors"][0]["message"].startswith("70322")
+    # ... unless one has long been silent: when the state is full, a vessel not heard of
+    # for live_context_max_age (an hour) makes room; never the own vessel
+    live.heard["self"] -= 7200
+    live.heard["urn:mrn:imo:mmsi:21100001"] -= 7200
+    live._expire_after = 0  # one look every 10 s: the refusal above just looked
+    reply = await vessel.call(
+        "live", "publish", delta(("a", 1), context="vessels.urn:mrn:imo:mmsi:999999999")
+    )
+    assert reply["data"] == {"accepted": 1}
+    assert live.get("urn:mrn:imo:mmsi:21100001", "a") is None
+    assert live.paths_of["self"] == MAX_PATHS and live.expired == 1
 
     # values in all past live_max_values: 70324 (the paths of one vessel are within its
     # own limit, the sum is not)
@@ -311,6 +322,7 @@ async def test_the_live_state_is_bounded(started, tokens, hub_connect, skv2):
     assert counters["refused_contexts"] == 1
     assert counters["refused_values"] == 3 + 5 * 200 + 5 * 50
     assert counters["live_values"] == size
+    assert counters["live_expired"] == 1
 
 
 async def test_repeats_take_turns_when_the_queue_is_short():
@@ -354,3 +366,7 @@ async def test_repeats_take_turns_when_the_queue_is_short():
         await asyncio.sleep(0)  # the futures' callbacks run
     assert client.deferred > 0 and client.dropped == 0
     assert len(set(order[:300])) == 300  # each value once before any twice
+    # a vessel the live state forgets (live_context_max_age) leaves no timing state behind
+    assert client._last_sent
+    client.forget({"self"})
+    assert not client._last_sent and not client._pending

@@ -29,6 +29,7 @@ def setup(platform, serverapp) -> None:
         max_contexts=config.live_max_contexts,
         max_paths=config.live_max_paths,
         max_values=config.live_max_values,
+        context_max_age=float(config.live_context_max_age),
     )
     platform.fanout = Fanout(platform.live)
     # While the database is away, what vessels publish waits on disk (bounded) instead of

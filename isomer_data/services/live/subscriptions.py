@@ -324,6 +324,12 @@ class Subscriber:
     def timed(self) -> bool:
         return any(s.timed for s in self.subscriptions.values())
 
+    def forget(self, vessels: set) -> None:
+        """Drop what is kept per (vessel, path) of vessels the live state forgot."""
+        self._match_cache = {k: v for k, v in self._match_cache.items() if k[0] not in vessels}
+        self._last_sent = {k: v for k, v in self._last_sent.items() if k[1] not in vessels}
+        self._pending = {k: v for k, v in self._pending.items() if k[1] not in vessels}
+
     # delivery ------------------------------------------------------------------------
 
     def send_current(self, latest: dict, subs: list[Subscription], max_values: int):
@@ -563,6 +569,12 @@ class Fanout:
         self._flush_handle: asyncio.Handle | None = None
         self._last_flush_seconds = 0.0
         live.listeners.append(self.publish)
+        live.expire_listeners.append(self.forget)
+
+    def forget(self, vessels: set) -> None:
+        """Vessels the live state forgot: subscribers drop their timing state for them."""
+        for subscriber in list(self.subscribers):
+            subscriber.forget(vessels)
 
     def add(self, subscriber: Subscriber) -> None:
         self.subscribers.add(subscriber)
