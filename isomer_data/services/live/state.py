@@ -143,8 +143,9 @@ class LiveState:
     def admit(self, batch: list) -> list[tuple[int, int, str]]:
         """``[(index, number, counter)]`` of the observations :meth:`publish` would refuse.
 
-        Changes nothing: a publisher that answers item by item (a client's delta) asks
-        first, counts the refusals in ``refused[counter]`` and publishes the rest.
+        Records nothing (a full state may forget stale vessels, :meth:`_expire`): a
+        publisher that answers item by item (a client's delta) asks first, counts the
+        refusals in ``refused[counter]`` and publishes the rest.
         """
         new = _Admitted()
         latest = self.latest
