@@ -194,6 +194,38 @@ class IsomerConfig(Configurable):
         help="Observations stamped before 1 January of this year are refused.",
     ).tag(config=True, env="ISOMER_TIME_EARLIEST_YEAR")
 
+    live_max_contexts = Integer(
+        5_000,
+        min=1,
+        help="Vessels (Signal K contexts) the live state holds: the own vessel and AIS "
+        "targets. Values of a new one beyond it are refused (70322) and counted; the known "
+        "ones keep updating. A busy strait shows a few hundred AIS targets at once.",
+    ).tag(config=True, env="ISOMER_LIVE_MAX_CONTEXTS")
+
+    live_max_paths = Integer(
+        2_000,
+        min=1,
+        help="Paths the live state holds per vessel. New path names beyond it are refused "
+        "(70323) and counted; the known ones keep updating. A well-equipped boat's full "
+        "Signal K model has a few hundred paths, an AIS target a few dozen.",
+    ).tag(config=True, env="ISOMER_LIVE_MAX_PATHS")
+
+    live_max_values = Integer(
+        250_000,
+        min=1,
+        help="Values the live state holds, all vessels together (what bounds its memory: "
+        "live_max_contexts × live_max_paths alone would allow ten million). New ones beyond "
+        "it are refused (70324) and counted.",
+    ).tag(config=True, env="ISOMER_LIVE_MAX_VALUES")
+
+    live_context_max_age = Integer(
+        3600,
+        min=0,
+        help="Seconds after its last value a vessel other than the own may be forgotten by "
+        "the live state, and only when the state is full (live_max_contexts or "
+        "live_max_values reached): AIS targets long gone make room for new ones.",
+    ).tag(config=True, env="ISOMER_LIVE_CONTEXT_MAX_AGE")
+
     spill_max_bytes = Integer(
         64 * 1024 * 1024,
         help="Room on disk (instance folder, spill/) for data vessels publish while the "

@@ -178,6 +178,11 @@ class Platform:
         live = self.live
         if live is not None:
             counters["rejected"] = live.rejected  # items refused at the edge
+            # refused by the live state's bounds (resources.*, too many vessels or paths)
+            for name, count in live.refused.items():
+                counters[f"refused_{name}"] = count
+            counters["live_values"] = len(live.latest)
+            counters["live_expired"] = live.expired  # vessels forgotten to make room
         store = self.hub_store
         if store is not None:
             counters["store_invalid"] = store.invalid

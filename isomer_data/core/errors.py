@@ -222,6 +222,33 @@ ERRORS: dict[int, ErrorSpec] = {
                 "or raise ws_cached_values.",
             ),
             ErrorSpec(
+                70321,
+                "Values under resources.* cannot be published",
+                "Routes, waypoints, notes and regions are objects with their own permissions: "
+                "create and change them through /signalk/v2/api/resources or objects/put. A "
+                "delta's other values are kept.",
+            ),
+            ErrorSpec(
+                70322,
+                "The live state holds as many vessels as it may",
+                "At most live_max_contexts vessels (contexts) are held; values of a new one are "
+                "refused, the known ones keep updating. Raise live_max_contexts if a real fleet "
+                "needs more.",
+            ),
+            ErrorSpec(
+                70323,
+                "This vessel has as many paths as it may",
+                "At most live_max_paths paths per vessel are held; new path names are refused, "
+                "the known ones keep updating. Check the publisher for paths it invents (an id "
+                "or a time in the name), or raise live_max_paths.",
+            ),
+            ErrorSpec(
+                70324,
+                "The live state holds as many values as it may",
+                "At most live_max_values values (paths of all vessels together) are held; new "
+                "ones are refused, the known ones keep updating. Raise live_max_values.",
+            ),
+            ErrorSpec(
                 40401,
                 "The embedded database refused the platform's credentials",
                 "Another program changed the database's users: stop every isomer process of this "

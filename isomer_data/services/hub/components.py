@@ -33,10 +33,11 @@ async def whoami(client, data):
 
 @event("hub", "status", roles=EVERYONE)
 async def status(client, data):
-    """This connection's counters: sent, dropped, errors, flood, and what waits to be sent."""
+    """This connection's counters: sent, dropped, deferred, errors, flood, and what waits."""
     return {
         "sent": client.sent,
         "dropped": client.dropped,
+        "deferred": client.deferred,
         "errors": client.errors,
         "flooded": client.flooded,
         "in_flight": client.in_flight,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 
@@ -129,8 +130,9 @@ def _seconds(stamp, received: float) -> float:
 
 def observations_from_delta(
     data: dict, vessel: str, source: str, window: TimeWindow | None = None
-) -> tuple[list, list[dict]]:
-    """The good observations of a Signal K delta, and one error per refused item.
+) -> tuple[list, list[dict], list[str]]:
+    """The good observations of a Signal K delta, one error per refused item, and the field
+    each observation came from (``updates[i].values[j]``, to name it in a later refusal).
 
     Checked at the edge (:mod:`isomer_data.ingest.validation`): one bad value or timestamp drops that
     item (or that update), never the batch.
@@ -144,6 +146,7 @@ def observations_from_delta(
         raise DomainError("invalid", "a delta needs an updates list", {"field": "updates"})
     out: list = []
     errors: list[dict] = []
+    fields: list[str] = []
     try:
         check_name(vessel, "context")
     except BadValue as exc:
@@ -171,7 +174,13 @@ def observations_from_delta(
                 errors.append({"field": field, "message": str(exc)})
                 continue
             out.append(Observation(t, vessel, item["path"], value, source))
-    return out, errors
+            fields.append(field)
+    return out, errors, fields
+
+
+def _order(field: str) -> tuple[int, ...]:
+    """``updates[2].values[10]`` → (2, 10), to list errors in the delta's order."""
+    return tuple(int(n) for n in re.findall(r"\d+", field))
 
 
 def window_of(platform) -> TimeWindow:
@@ -181,8 +190,33 @@ def window_of(platform) -> TimeWindow:
 
 
 def publish_delta(platform, data: dict, vessel: str, source: str) -> dict:
-    """Validate, publish live, store; the reply says what was kept and what was not."""
-    observations, errors = observations_from_delta(data, vessel, source, window_of(platform))
+    """Validate, publish live, store; the reply says what was kept and what was not.
+
+    The one way clients' deltas enter (hub ``live/publish``, Signal K ``updates``): after
+    the values' own checks, the live state's limits (:meth:`LiveState.refusal`) refuse, item
+    by item, values under ``resources.`` (70321) and new vessels or paths beyond its bounds
+    (70322, 70323, 70324). Refused items are neither stored nor sent; the rest is.
+    """
+    observations, errors, fields = observations_from_delta(
+        data, vessel, source, window_of(platform)
+    )
+    live = platform.live
+    if errors:
+        live.rejected += len(errors)
+    if observations:
+        refused = live.admit(observations)
+        if refused:
+            gone = set()
+            for i, number, counter in refused:
+                gone.add(i)
+                live.refused[counter] += 1
+                detail = f"{observations[i].path[:80]} in vessels.{vessel[:80]}"
+                errors.append(
+                    {"field": fields[i], "message": coded("invalid", number, detail).message}
+                )
+            observations = [o for i, o in enumerate(observations) if i not in gone]
+            # in the order the client sent them
+            errors.sort(key=lambda e: _order(e["field"]))
     store = platform.hub_store
     if observations and not store.accepting:
         spill = store.spill
@@ -192,11 +226,9 @@ def publish_delta(platform, data: dict, vessel: str, source: str) -> dict:
             f"50020: the database is away and {room or 'nothing can be kept'}; "
             "nothing of this delta was kept, send it again later",
         )
-    if errors:
-        platform.live.rejected += len(errors)
     if observations:
         platform.hub_store.write(observations)
-        platform.live.publish(observations)
+        live.publish(observations)
     reply = {"accepted": len(observations)}
     if errors:
         reply["rejected"] = len(errors)

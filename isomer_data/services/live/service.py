@@ -24,7 +24,13 @@ def setup(platform, serverapp) -> None:
     from isomer_data.ingest.spill import Spill
     from isomer_data.ingest.worker import StoreSink
 
-    platform.live = LiveState()
+    config = platform.config
+    platform.live = LiveState(
+        max_contexts=config.live_max_contexts,
+        max_paths=config.live_max_paths,
+        max_values=config.live_max_values,
+        context_max_age=float(config.live_context_max_age),
+    )
     platform.fanout = Fanout(platform.live)
     # While the database is away, what vessels publish waits on disk (bounded) instead of
     # being acknowledged and lost; it is written when the database answers again.

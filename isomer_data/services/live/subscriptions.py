@@ -194,21 +194,35 @@ def current_values(latest: dict, subs, max_values: int, chunk_bytes: int):
     chunks: list[list] = []
     kept = 0
     for group in ([own] if own else []) + list(by_vessel.values()):
-        chunk: list = []
-        size = 0
-        for o in group:
-            if kept >= max_values:
-                break
-            cost = _size(o)
-            if chunk and (len(chunk) >= CACHED_PER_MESSAGE or size + cost > chunk_bytes):
-                chunks.append(chunk)
-                chunk, size = [], 0
-            chunk.append(o)
-            size += cost
-            kept += 1
-        if chunk:
-            chunks.append(chunk)
+        if kept >= max_values:
+            break
+        group = group[: max_values - kept]
+        kept += len(group)
+        chunks += chunked(group, chunk_bytes)
     return matched, chunks
+
+
+def chunked(observations: list, chunk_bytes: int, observation=None) -> list[list]:
+    """One vessel's observations in deltas of at most ``CACHED_PER_MESSAGE`` values and
+    about ``chunk_bytes`` each (one value alone may be larger), in order.
+
+    Every message of many values goes out this way (current values, the timed policies'
+    repeats, a large instant outbox), so none grows past what a client's queue holds.
+    ``observation`` picks the observation out of each item when they carry more.
+    """
+    chunks: list[list] = []
+    chunk: list = []
+    size = 0
+    for item in observations:
+        cost = _size(item if observation is None else observation(item))
+        if chunk and (len(chunk) >= CACHED_PER_MESSAGE or size + cost > chunk_bytes):
+            chunks.append(chunk)
+            chunk, size = [], 0
+        chunk.append(item)
+        size += cost
+    if chunk:
+        chunks.append(chunk)
+    return chunks
 
 
 class Subscriber:
@@ -232,6 +246,8 @@ class Subscriber:
         self.peak_bytes_in_flight = 0
         self.dropped = 0
         self.dropped_reported = 0
+        # values of timed subscriptions left for a later tick while the queue was half full
+        self.deferred = 0
         self.sent = 0
         self._match_cache: dict[tuple[str, str], tuple[Subscription, ...]] = {}
         # per (subscription key, vessel, path): last sent time, and pending latest value
@@ -308,6 +324,12 @@ class Subscriber:
     def timed(self) -> bool:
         return any(s.timed for s in self.subscriptions.values())
 
+    def forget(self, vessels: set) -> None:
+        """Drop what is kept per (vessel, path) of vessels the live state forgot."""
+        self._match_cache = {k: v for k, v in self._match_cache.items() if k[0] not in vessels}
+        self._last_sent = {k: v for k, v in self._last_sent.items() if k[1] not in vessels}
+        self._pending = {k: v for k, v in self._pending.items() if k[1] not in vessels}
+
     # delivery ------------------------------------------------------------------------
 
     def send_current(self, latest: dict, subs: list[Subscription], max_values: int):
@@ -318,23 +340,27 @@ class Subscriber:
         take them), the rest is left out rather than dropped, so live deltas and replies
         keep their room. What the socket takes at once is not held at all.
         """
-        matched, chunks = current_values(
-            latest,
-            subs,
-            max_values,
-            min(CACHED_MESSAGE_BYTES, max(self.max_bytes // 4, 1)),
-        )
+        matched, chunks = current_values(latest, subs, max_values, self.chunk_bytes)
         sent = 0
         for chunk in chunks:
-            if (
-                self.closed
-                or self.in_flight >= self.max_in_flight // 2
-                or self.bytes_in_flight >= self.max_bytes // 2
-            ):
+            if self.closed or not self.has_room:
                 break
             self.send(self._frame_batch(chunk))
             sent += len(chunk)
         return sent, matched
+
+    @property
+    def chunk_bytes(self) -> int:
+        """About the largest delta of many values: a quarter of the queue, at most 64 KiB."""
+        return min(CACHED_MESSAGE_BYTES, max(self.max_bytes // 4, 1))
+
+    @property
+    def has_room(self) -> bool:
+        """Whether less than half of the queue waits: what may be left for later (current
+        values, repeats) only goes out then, keeping room for live deltas and replies."""
+        return (
+            self.in_flight < self.max_in_flight // 2 and self.bytes_in_flight < self.max_bytes // 2
+        )
 
     def offer(self, batch: list, cache=None) -> None:
         """Collect what this subscriber wants from a published batch; sent by ``flush``."""
@@ -375,26 +401,41 @@ class Subscriber:
         observations, self.outbox = self.outbox, []
         if self.closed:
             return
-        key = (self.kind, tuple(map(id, observations)))
+        chunk_bytes = self.chunk_bytes
+        key = (self.kind, chunk_bytes, tuple(map(id, observations)))
         text = cache.get(key)
         if text is None:
-            text = cache[key] = self._frame_batch(observations)
+            if len(observations) <= CACHED_PER_MESSAGE:
+                text = self._frame_batch(observations)
+            else:  # one message per chunk (``send`` bounds each part)
+                text = "\n".join(
+                    self._frame_batch(chunk)
+                    for group in _by_vessel(observations).values()
+                    for chunk in chunked(group, chunk_bytes)
+                )
+            cache[key] = text
         self.send(text)
 
     def tick(self, now: float, latest) -> None:
-        """Timed policies: flush what ``min_period`` held back, repeat after ``period``."""
+        """Timed policies: flush what ``min_period`` held back, repeat after ``period``.
+
+        What is due goes out in chunks (:func:`chunked`) while less than half of the queue
+        waits (``has_room``); the rest is deferred, counted in ``deferred``, and goes out
+        on a later tick, when the client has read: held values stay pending, repeats are
+        found again by the next scan. Nothing is buffered beyond the queue.
+        """
         if self.closed:
             return
-        due: list = []
+        due: list[tuple[tuple, object, bool]] = []  # (slot, observation, was pending)
+        taken: set = set()
         for sub in self.subscriptions.values():
             if sub.policy == "instant" and not sub.min_period:
                 continue
+            wait = sub.period if sub.policy == "fixed" else sub.min_period
             for slot in [s for s in self._pending if s[0] == sub.key]:
-                last = self._last_sent.get(slot, -1e9)
-                wait = sub.period if sub.policy == "fixed" else sub.min_period
-                if now - last >= wait:
-                    due.append(self._pending.pop(slot))
-                    self._last_sent[slot] = now
+                if now - self._last_sent.get(slot, -1e9) >= wait:
+                    due.append((slot, self._pending.pop(slot), True))
+                    taken.add(slot)
             # Repeats need a scan of the latest values: at most four per period.
             if sub.policy in ("ideal", "fixed") and now - self._scanned.get(sub.key, -1e9) >= (
                 sub.period / 4
@@ -402,22 +443,39 @@ class Subscriber:
                 self._scanned[sub.key] = now
                 for (vessel, path), value in latest.items():
                     slot = (sub.key, vessel, path)
-                    if slot in self._pending or sub not in self.matching(vessel, path):
+                    if (
+                        slot in self._pending
+                        or slot in taken
+                        or sub not in self.matching(vessel, path)
+                    ):
                         continue
                     last = self._last_sent.get(slot)
-                    if last is None:
-                        self._last_sent[slot] = now
-                        if sub.policy == "fixed":
-                            due.append(_Obs(vessel, path, *value))
-                    elif now - last >= sub.period * 0.98:
-                        due.append(_Obs(vessel, path, *value))
-                        self._last_sent[slot] = now
+                    if last is None and sub.policy != "fixed":
+                        self._last_sent[slot] = now  # ideal: sent when subscribed
+                    elif last is None or now - last >= sub.period * 0.98:
+                        due.append((slot, _Obs(vessel, path, *value), False))
         if due:
-            by_vessel: dict[str, list] = {}
-            for o in due:
-                by_vessel.setdefault(o.vessel, []).append(o)
-            for group in by_vessel.values():
-                self.send(self._frame_batch(group))
+            self._send_due(due, now)
+
+    def _send_due(self, due: list, now: float) -> None:
+        # Longest waiting first: what was deferred goes before what was just sent, so a
+        # client short of room still gets every value in turn, not the same first ones.
+        last_sent = self._last_sent
+        due.sort(key=lambda item: last_sent.get(item[0], -1e18))
+        chunk_bytes = self.chunk_bytes
+        for group in _by_vessel(due, vessel=lambda item: item[1].vessel).values():
+            for chunk in chunked(group, chunk_bytes, observation=lambda item: item[1]):
+                if self.closed:
+                    return
+                if not self.has_room:
+                    for slot, o, pending in chunk:
+                        if pending:
+                            self._pending.setdefault(slot, o)
+                    self.deferred += len(chunk)
+                    continue
+                self.send(self._frame_batch([o for _, o, _ in chunk]))
+                for slot, _, _ in chunk:
+                    self._last_sent[slot] = now
 
     def _frame_batch(self, observations: list) -> str:
         vessel = observations[0].vessel
@@ -484,6 +542,14 @@ class Subscriber:
         """Tell the client how many messages it missed; default: nothing."""
 
 
+def _by_vessel(items: list, vessel=None) -> dict[str, list]:
+    """Items grouped by vessel, groups and items in their first order."""
+    out: dict[str, list] = {}
+    for item in items:
+        out.setdefault(item.vessel if vessel is None else vessel(item), []).append(item)
+    return out
+
+
 @dataclass(slots=True)
 class _Obs:
     vessel: str
@@ -503,6 +569,12 @@ class Fanout:
         self._flush_handle: asyncio.Handle | None = None
         self._last_flush_seconds = 0.0
         live.listeners.append(self.publish)
+        live.expire_listeners.append(self.forget)
+
+    def forget(self, vessels: set) -> None:
+        """Vessels the live state forgot: subscribers drop their timing state for them."""
+        for subscriber in list(self.subscribers):
+            subscriber.forget(vessels)
 
     def add(self, subscriber: Subscriber) -> None:
         self.subscribers.add(subscriber)

@@ -319,9 +319,10 @@ class StreamHandler(JupyterHandler, websocket.WebSocketHandler):
         vessel = context.split(".", 1)[1] if context.startswith("vessels.") else "self"
         platform = self.settings["isomer"]
         reply = publish_delta(platform, msg, vessel, f"signalk.{self.current_user.username}")
-        if reply.get("rejected"):
-            # Signal K has no reply to updates; say what was refused, item by item
-            self.write_message(
+        if reply.get("rejected") and self.client is not None:
+            # Signal K has no reply to updates; say what was refused, item by item (through
+            # the bounded queue, as every reply: a client that never reads holds nothing)
+            self.client.send(
                 json.dumps(
                     {
                         "error": {
