@@ -547,3 +547,20 @@ def test_repeated_payloads_decode_alike_and_the_memo_stays_bounded():
             assert len(d._memo) <= n2k.MEMO_SIZE
     assert len(kinds) * 256 > n2k.MEMO_SIZE
     assert d.report.rejected.total() == 0
+
+
+def test_humidity_and_pressure_sources_without_a_path_give_nothing_and_count():
+    """130313/130314 sources n2k-signalk's tables do not name (its ``userDefined`` paths) are
+    decoded and counted, not stored under a guessed path; 127237's True reference."""
+    msgs = [
+        (T0, 5, 130313, 9, 255, payload("humidity", {"instance": 1, "source": 7, "actualHumidity": 0.5})),
+        (T0 + 1, 5, 130314, 9, 255, payload("actualPressure", {"instance": 1, "source": 12, "pressure": 2000})),
+        (T0 + 2, 2, 127237, 9, 255, payload("headingTrackControl", {"headingReference": 0, "headingToSteerCourse": 0.5})),
+    ]  # fmt: skip
+    decoder = n2k.Decoder()
+    out = [o for line in log_lines(canboat, msgs) for o in decoder.feed(line)]
+    assert [(o.path, o.value) for o in out] == [
+        ("steering.autopilot.target.headingTrue", pytest.approx(0.5))
+    ]
+    assert sum(decoder.report.accepted.values()) == 3
+    assert decoder.report.rejected_total == 0
