@@ -42,11 +42,12 @@ from typing import Any
 from isomer_data.ingest.n2k.mapping import (
     AIS_PGNS,
     COMPILED,
+    CONST,
     LAST_CALCULATION,
+    LISTS,
     MAPPING,
     NUM,
     POS,
-    SATELLITES,
     SUM,
     WRAP,
     apply,
@@ -71,10 +72,10 @@ def needed_fields(pgn: int) -> set[str]:
     """Ids of the fields the mapping rows and the decoder read for ``pgn``."""
     out: set[str] = set(EXTRA.get(pgn, ()))
     for rule in MAPPING[pgn]:
-        if rule.kind == SATELLITES:
+        if rule.kind in LISTS:
             raise NotCompiled("repeating set")
         spec = rule.value
-        for item in (spec,) if isinstance(spec, str) else spec:
+        for item in () if rule.kind == CONST else (spec,) if isinstance(spec, str) else spec:
             out.add(item[1] if isinstance(item, tuple) else item)
         out.update(cond[0] for cond in rule.when)
         for field_id, _ in rule.keys.values():

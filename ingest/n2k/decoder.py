@@ -29,16 +29,9 @@ from isomer_data.ingest.n2k.formats import FormatError, Raw
 from isomer_data.ingest.n2k.mapping import (
     AIS_PGNS,
     COMPILED,
-    DATETIME,
+    IMMUTABLE,
     LAST_CALCULATION,
-    LOWER,
     MAPPING,
-    NUM,
-    STATE,
-    SUM,
-    TEXT,
-    WRAP,
-    YES,
     apply,
 )
 from isomer_data.ingest.observation import SELF, Observation, mmsi_urn
@@ -56,12 +49,11 @@ DAY = 86400.0
 HALF_DAY = 43200.0
 MEMO_SIZE = 1024  # (PGN, source) whose last payload is kept (see Decoder.message)
 # PGNs whose pairs hang on the payload alone (not on the stream's state, as 129283's do)
-# and hold no mutable value (numbers and text only): kept with their payload.
+# and hold no mutable value (numbers, text, booleans only): kept with their payload.
 PLAIN_PAIRS = frozenset(
     pgn
     for pgn, rules in MAPPING.items()
-    if pgn != 129283
-    and all(rule.kind in (NUM, TEXT, LOWER, YES, WRAP, SUM, DATETIME, STATE) for rule in rules)
+    if pgn != 129283 and all(rule.kind in IMMUTABLE for rule in rules)
 )
 DATED_PGNS = frozenset({126992, 129029, 129033})
 
@@ -95,6 +87,24 @@ def packet_type(pgn: int) -> str | None:
 
     variants = backend.DATABASE.pgn_variants(pgn)
     return variants[0].packet_type if variants else None
+
+
+@cache
+def one_frame_length(pgn: int) -> int | None:
+    """The payload length of a PGN whose whole fixed layout fits a fast packet's frame 0.
+
+    None when it does not (more than 6 bytes, a repeating set, a field of variable length).
+    """
+    from nmea2000 import backend
+
+    variants = backend.DATABASE.pgn_variants(pgn)
+    if len(variants) != 1 or variants[0].repeating_sets:
+        return None
+    info = variants[0]
+    if any(f.bit_offset is None or not f.bit_length for f in info.fields):
+        return None
+    size = compiled._layout_bytes(info)
+    return size if size <= 6 else None
 
 
 def fields_of(pgn: int, data: bytes, src: int = 0, dst: int = 255, prio: int = 6) -> dict:
@@ -302,11 +312,16 @@ class Decoder:
     def _looks_like_frame(self, pgn: int, src: int, data: bytes) -> bool:
         # canboat plain text holds complete payloads, except where a tool logged the CAN
         # frames of a fast packet as they were: 8 bytes that start a fast packet (frame 0
-        # announcing more than 6 bytes) or continue the one in progress.
+        # announcing more than 6 bytes) or continue the one in progress. A fast PGN whose
+        # payload fits frame 0 (127507's 6 bytes) is a frame when frame 0 announces that
+        # length and pads the rest: canboat's own tools write such a payload as it is.
         if len(data) != 8:
             return False
         if data[0] & 0x1F == 0:
-            return 6 < data[1] <= formats.MAX_PAYLOAD
+            size = data[1]
+            if 6 < size <= formats.MAX_PAYLOAD:
+                return True
+            return size == one_frame_length(pgn) and data[2 + size :] == b"\xff" * (6 - size)
         return self.fast.expects(pgn, src, data[0])
 
     # -- time ------------------------------------------------------------------------

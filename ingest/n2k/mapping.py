@@ -49,6 +49,11 @@ FROM_CENTER = "from_center"  # (beam, from starboard) → m from the centre line
 SATELLITES = "satellites"  # the repeating set of 129540 → {"count", "satellites"}
 ATON_TYPE = "aton_type"  # AtoN type code → {"id", "name"}
 SUM = "sum"  # (a, b) → a + b (depth plus transducer offset)
+ON = "on"  # an On/Off label as a boolean (127507's enabled, equalizationPending)
+SWITCH = "switch"  # an On/Off label as 1 or 0 (127501's switch states)
+CONST = "const"  # the row's value itself, a constant (sensors.ais.class of 129793, 129798)
+POS_ALT = "position_altitude"  # (lat, lon, alt) → {"latitude", "longitude"[, "altitude"]}
+WAYPOINTS = "waypoints"  # 129285's repeating set → [{"name", "position": {"value": …}}]
 KINDS = (
     NUM,
     POS,
@@ -66,7 +71,17 @@ KINDS = (
     SATELLITES,
     ATON_TYPE,
     SUM,
+    ON,
+    SWITCH,
+    CONST,
+    POS_ALT,
+    WAYPOINTS,
 )
+# Kinds whose values are immutable (numbers, text, booleans): a decoded payload's pairs
+# can be kept and handed out again.
+IMMUTABLE = frozenset({NUM, TEXT, LOWER, YES, WRAP, SUM, DATETIME, STATE, ON, SWITCH, CONST})
+# Kinds whose value comes from a repeating set (the codec's "##list##"), never compiled.
+LISTS = frozenset({SATELLITES, WAYPOINTS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +108,11 @@ def lt(name: str, number: float) -> tuple[str, str, Any]:
 
 def present(name: str) -> tuple[str, str, Any]:
     return (name, "present", None)
+
+
+def ne(name: str, label: Any) -> tuple[str, str, Any]:
+    """Holds when the field is absent, has no value, or has another value (JS's ``!==``)."""
+    return (name, "!=", label)
 
 
 # Lookup tables (canboat label → Signal K path part), as in n2k-signalk.
@@ -123,6 +143,23 @@ TEMPERATURE = {
     "Exhaust Gas Temperature": "propulsion.{instance}.exhaustTemperature",
 }
 HUMIDITY = {"Inside": "inside", "Outside": "outside"}
+# 130313's paths by humidity source (n2k-signalk's humidityMappings.js)
+HUMIDITY_PATH = {
+    "Inside": "environment.inside.{instance}.relativeHumidity",
+    "Outside": "environment.outside.humidity",
+}
+# 130314's paths by pressure source (n2k-signalk's pressureMappings.js, pathWithIndex)
+PRESSURE_PATH = {
+    "Atmospheric": "environment.outside.pressure",
+    "Water": "water.{instance}.pressure",
+    "Steam": "steam.{instance}.pressure",
+    "Compressed Air": "compressedAir.{instance}.pressure",
+    "Hydraulic": "hydraulic.{instance}.pressure",
+    "Filter": "filter.{instance}.pressure",
+    "AltimeterSetting": "altimetersetting.{instance}.pressure",
+    "Oil": "oil.{instance}.pressure",
+    "Fuel": "fuel.{instance}.pressure",
+}
 REFERENCE = {"True": "True", "Magnetic": "Magnetic"}
 CALCULATION = {"Great Circle": "GreatCircle", "Rhumbline": "Rhumbline", "Rhumb Line": "Rhumbline"}
 # 129029's labels in the spelling of Signal K's enumerations (n2k-signalk's maps; the
@@ -160,6 +197,19 @@ _AIS_SIZE = (
 
 MAPPING: dict[int, tuple[Rule, ...]] = {
     126992: (Rule("navigation.datetime", ("date", "time"), DATETIME),),
+    127237: (
+        Rule(
+            "steering.autopilot.target.headingMagnetic",
+            "headingToSteerCourse",
+            when=(eq("headingReference", "Magnetic"),),
+        ),
+        # n2k-signalk: any reference but Magnetic (absent included) is True
+        Rule(
+            "steering.autopilot.target.headingTrue",
+            "headingToSteerCourse",
+            when=(ne("headingReference", "Magnetic"),),
+        ),
+    ),
     127245: (Rule("steering.rudderAngle", "position"),),
     127250: (
         Rule("navigation.headingMagnetic", "heading", when=(eq("reference", "Magnetic"),)),
@@ -168,6 +218,7 @@ MAPPING: dict[int, tuple[Rule, ...]] = {
         Rule("navigation.magneticDeviation", "deviation"),
     ),
     127251: (Rule("navigation.rateOfTurn", "rate"),),
+    127258: (Rule("navigation.magneticVariation", "variation"),),
     127257: (
         Rule("navigation.attitude", (("yaw", "yaw"), ("pitch", "pitch"), ("roll", "roll")), OBJECT),
     ),
@@ -183,6 +234,32 @@ MAPPING: dict[int, tuple[Rule, ...]] = {
         Rule("propulsion.{engine}.engineLoad", "engineLoad", keys=_engine),
         Rule("propulsion.{engine}.engineTorque", "engineTorque", keys=_engine),
         Rule("propulsion.{engine}.fuel.pressure", "fuelPressure", keys=_engine),
+    ),
+    127493: (
+        Rule("propulsion.{engine}.transmission.oilTemperature", "oilTemperature", keys=_engine),
+        Rule("propulsion.{engine}.transmission.gear", "transmissionGear", TEXT, keys=_engine),
+        Rule("propulsion.{engine}.transmission.oilPressure", "oilPressure", keys=_engine),
+    ),
+    127497: (
+        Rule("propulsion.{engine}.trip.fuelUsed", "tripFuelUsed", keys=_engine),
+        Rule("propulsion.{engine}.trip.fuelRate.average", "fuelRateAverage", keys=_engine),
+        Rule("propulsion.{engine}.trip.fuelRate.economy", "fuelRateEconomy", keys=_engine),
+        Rule(
+            "propulsion.{engine}.trip.fuelRate.instantaneousEconomy",
+            "instantaneousFuelEconomy",
+            keys=_engine,
+        ),
+    ),
+    # one row per indicator; n2k-signalk's constant ``.order`` (the indicator's number,
+    # already in the path) is not a reading: docs/signalk-mapping.md
+    127501: tuple(
+        Rule(
+            f"electrical.switches.bank.{{instance}}.{i}.state",
+            f"indicator{i}",
+            SWITCH,
+            keys=_instance,
+        )
+        for i in range(1, 29)
     ),
     127505: (
         Rule(
@@ -210,6 +287,24 @@ MAPPING: dict[int, tuple[Rule, ...]] = {
         Rule(
             "electrical.batteries.{instance}.capacity.timeRemaining",
             "timeRemaining",
+            keys=_instance,
+        ),
+    ),
+    127507: (
+        Rule(
+            "electrical.chargers.{instance}.operatingState", "operatingState", LOWER, keys=_instance
+        ),
+        Rule("electrical.chargers.{instance}.chargeMode", "chargeMode", LOWER, keys=_instance),
+        Rule("electrical.chargers.{instance}.enabled", "enabled", ON, keys=_instance),
+        Rule(
+            "electrical.chargers.{instance}.equalizationPending",
+            "equalizationPending",
+            ON,
+            keys=_instance,
+        ),
+        Rule(
+            "electrical.chargers.{instance}.equalizationTimeRemaining",
+            "equalizationTimeRemaining",
             keys=_instance,
         ),
     ),
@@ -330,14 +425,28 @@ MAPPING: dict[int, tuple[Rule, ...]] = {
             keys=_course,
         ),
     ),
+    129285: (
+        Rule("navigation.currentRoute.name", "routeName", TEXT),
+        Rule("navigation.currentRoute.waypoints", "##list##", WAYPOINTS),
+    ),
     129291: (Rule("environment.current", (("setTrue", "set"), ("drift", "drift")), OBJECT),),
     129539: (Rule("navigation.gnss.horizontalDilution", "hdop"),),
     129540: (Rule("navigation.gnss.satellitesInView", "##list##", SATELLITES),),
+    129793: (
+        Rule("navigation.position", ("latitude", "longitude"), POS),
+        Rule("sensors.ais.class", "BASE", CONST),
+    ),
     129794: (
         Rule("name", "name", TEXT),
         Rule("navigation.destination.commonName", "destination", TEXT),
         Rule("design.draft", "draft", MAXIMUM),
         *_AIS_SIZE,
+    ),
+    129798: (
+        Rule("navigation.speedOverGround", "sog"),
+        Rule("navigation.courseOverGroundTrue", "cog"),
+        Rule("navigation.position", ("latitude", "longitude", "altitude"), POS_ALT),
+        Rule("sensors.ais.class", "SAR", CONST),
     ),
     129809: (Rule("name", "name", TEXT),),
     129810: _AIS_SIZE,
@@ -389,6 +498,10 @@ MAPPING: dict[int, tuple[Rule, ...]] = {
     130312: (
         Rule("{path}", "actualTemperature", keys={"path": ("source", TEMPERATURE), **_instance}),
     ),
+    130313: (
+        Rule("{path}", "actualHumidity", keys={"path": ("source", HUMIDITY_PATH), **_instance}),
+    ),
+    130314: (Rule("{path}", "pressure", keys={"path": ("source", PRESSURE_PATH), **_instance}),),
     130316: (Rule("{path}", "temperature", keys={"path": ("source", TEMPERATURE), **_instance}),),
     130577: (
         Rule("navigation.courseOverGroundTrue", "cog", when=(eq("cogReference", "True"),)),
@@ -403,7 +516,7 @@ MAPPING: dict[int, tuple[Rule, ...]] = {
 }
 
 # AIS PGNs: the observations belong to the target named by the message's userId.
-AIS_PGNS = frozenset({129038, 129039, 129040, 129041, 129794, 129809, 129810})
+AIS_PGNS = frozenset({129038, 129039, 129040, 129041, 129793, 129794, 129798, 129809, 129810})
 # AtoN type names (ITU-R M.1371 table), by code, for 129041's atonType.
 ATON_NAMES = {
     0: "Default: Type of AtoN not specified",
@@ -460,6 +573,8 @@ def iso_datetime(days: float, seconds: float) -> str:
 def _holds(cond: tuple[str, str, Any], fields: dict) -> bool:
     name, op, arg = cond
     got = fields.get(name)
+    if op == "!=":
+        return got is None or got[0] != arg
     if got is None:
         return False
     value = got[0]
@@ -496,6 +611,23 @@ def value_of(rule: Rule, fields: dict) -> Any:
     if kind == SUM:
         a, b = _number(fields, spec[0]), _number(fields, spec[1])
         return None if a is None or b is None else a + b
+    if kind == CONST:
+        return spec
+    if kind in (ON, SWITCH):
+        got = fields.get(spec)
+        label = None if got is None else got[0]
+        if not isinstance(label, str):
+            return None
+        return label == "On" if kind == ON else (1.0 if label == "On" else 0.0)
+    if kind == POS_ALT:
+        lat, lon = _number(fields, spec[0]), _number(fields, spec[1])
+        if lat is None or lon is None:
+            return None
+        out = {"latitude": lat, "longitude": lon}
+        altitude = _number(fields, spec[2])
+        if altitude is not None:
+            out["altitude"] = altitude
+        return out
     if kind in (TEXT, LOWER, YES):
         got = fields.get(spec)
         text = None if got is None else got[0]
@@ -555,6 +687,26 @@ def value_of(rule: Rule, fields: dict) -> Any:
                 }
             )
         return {"count": len(satellites), "satellites": satellites}
+    if kind == WAYPOINTS:
+        got = fields.get(spec)
+        if got is None or not isinstance(got[0], list):
+            return None
+        waypoints = []
+        for entry in got[0]:
+            values = {k: v[1][0] for k, v in entry.items()}
+            name = values.get("wpName")
+            waypoints.append(
+                {
+                    "name": name.split("\0")[0] if isinstance(name, str) else name,
+                    "position": {
+                        "value": {
+                            "latitude": values.get("wpLatitude"),
+                            "longitude": values.get("wpLongitude"),
+                        }
+                    },
+                }
+            )
+        return waypoints
     raise ValueError(f"unknown value kind {kind!r}")  # pragma: no cover - table error
 
 

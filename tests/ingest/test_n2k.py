@@ -16,6 +16,8 @@ T0 = 1718000000.25  # 2024-06-10T06:13:20.250Z
 MMSI = 244123456
 SELF = "self"
 AIS = f"urn:mrn:imo:mmsi:{MMSI}"
+BASE_STATION = "urn:mrn:imo:mmsi:2442103"  # n2k-signalk's test/129793_ais_base_station_data.js
+SAR = "urn:mrn:imo:mmsi:338254261"  # n2k-signalk's test/129798_sar.js
 
 # (pgn, canboat id, fields to encode, repeating sets, vessel, {path: expected value})
 CASES = [
@@ -165,6 +167,84 @@ CASES = [
                                "drift": 0.25}, None, SELF,
      {"navigation.courseOverGroundTrue": 1.0, "navigation.speedOverGround": 2.0,
       "environment.current": {"setTrue": 0.5, "drift": 0.25}}),
+    # The PGNs beyond the issue's list, expected values from n2k-signalk's own tests where
+    # they have one (named per case), in SI units as canboat decodes them today.
+    # test/127258_variation.js gives 16.1 (degrees, from canboat's old units); here rad
+    (127258, "magneticVariation", {"source": 1, "variation": 0.161}, None, SELF,
+     {"navigation.magneticVariation": 0.161}),
+    # no n2k-signalk test for 130313: the paths of its humidityMappings.js
+    (130313, "humidity", {"instance": 2, "source": 0, "actualHumidity": 0.55}, None, SELF,
+     {"environment.inside.2.relativeHumidity": 0.55}),
+    (130313, "humidity", {"instance": 0, "source": 1, "actualHumidity": 0.8}, None, SELF,
+     {"environment.outside.humidity": 0.8}),
+    # test/130314-data.json (test/130314_pressure_new.js): atmospheric and water pressure
+    (130314, "actualPressure", {"instance": 0, "source": 0, "pressure": 100578}, None, SELF,
+     {"environment.outside.pressure": 100578.0}),
+    (130314, "actualPressure", {"instance": 2, "source": 1, "pressure": 180911.6}, None, SELF,
+     {"water.2.pressure": 180911.6}),
+    # test/127501_switch_bank_status.js: bank 0, indicators 1 and 3 on, 2 and 4-7 off
+    (127501, "binarySwitchBankStatus",
+     {"instance": 0, "indicator1": 1, "indicator2": 0, "indicator3": 1, "indicator4": 0, "indicator5": 0,
+      "indicator6": 0, "indicator7": 0}, None, SELF,
+     {f"electrical.switches.bank.0.{i}.state": 1.0 if i in (1, 3) else 0.0 for i in range(1, 8)}),
+    # test/127507_charger_status.js: charger 113 disabled, standalone, off (canboat 9 spells
+    # the mode "Standalone", the old analyzer "Standalone mode"); paths of pgns/127507.ts
+    (127507, "chargerStatus",
+     {"instance": 113, "batteryInstance": 0, "operatingState": 8, "chargeMode": 0, "enabled": 0,
+      "equalizationPending": 1, "equalizationTimeRemaining": 600}, None, SELF,
+     {"electrical.chargers.113.operatingState": "disabled",
+      "electrical.chargers.113.chargeMode": "standalone", "electrical.chargers.113.enabled": False,
+      "electrical.chargers.113.equalizationPending": True,
+      "electrical.chargers.113.equalizationTimeRemaining": 600.0}),
+    # test/127237_heading_track_control.js: magnetic heading-to-steer 3.2115
+    (127237, "headingTrackControl", {"headingReference": 1, "headingToSteerCourse": 3.2115, "track": 0.0},
+     None, SELF, {"steering.autopilot.target.headingMagnetic": 3.2115}),
+    # no heading reference: True, as pgns/127237.ts decides
+    (127237, "headingTrackControl", {"headingToSteerCourse": 1.25}, None, SELF,
+     {"steering.autopilot.target.headingTrue": 1.25}),
+    # test/127493_transmission_params.js: port, Forward, 489 hPa (48900 Pa), 443 K
+    (127493, "transmissionParametersDynamic",
+     {"instance": 0, "transmissionGear": 0, "oilPressure": 48900, "oilTemperature": 443}, None, SELF,
+     {"propulsion.port.transmission.oilTemperature": 443.0,
+      "propulsion.port.transmission.gear": "Forward",
+      "propulsion.port.transmission.oilPressure": 48900.0}),
+    # test/127497_trip_params.js: starboard engine, m³ and m³/s
+    (127497, "tripParametersEngine",
+     {"instance": 1, "tripFuelUsed": 4.271, "fuelRateAverage": 0.0000277778, "fuelRateEconomy": 0.000025,
+      "instantaneousFuelEconomy": 0.0000583333}, None, SELF,
+     {"propulsion.starboard.trip.fuelUsed": 4.271,
+      "propulsion.starboard.trip.fuelRate.average": 0.0000277778,
+      "propulsion.starboard.trip.fuelRate.economy": 0.000025,
+      "propulsion.starboard.trip.fuelRate.instantaneousEconomy": 0.0000583333}),
+    # test/129285_route_info.js: route "Route", waypoints 240-242
+    (129285, "navigationRouteWpInformation",
+     {"startRps": 12, "nitems": 3, "databaseId": 0, "routeId": 0, "navigationDirectionInRoute": 3,
+      "supplementaryRouteWpDataAvailable": 1, "routeName": "Route"},
+     [[{"wpId": 12, "wpName": "Waypoint 240", "wpLatitude": 39.1525868, "wpLongitude": -76.1811988},
+       {"wpId": 13, "wpName": "Waypoint 241", "wpLatitude": 39.1568741, "wpLongitude": -76.1834715},
+       {"wpId": 14, "wpName": "Waypoint 242", "wpLatitude": 39.159168, "wpLongitude": -76.182178}]], SELF,
+     {"navigation.currentRoute.name": "Route", "navigation.currentRoute.waypoints": [
+         {"name": "Waypoint 240", "position": {"value": {"latitude": 39.1525868, "longitude": -76.1811988}}},
+         {"name": "Waypoint 241", "position": {"value": {"latitude": 39.1568741, "longitude": -76.1834715}}},
+         {"name": "Waypoint 242", "position": {"value": {"latitude": 39.159168, "longitude": -76.182178}}}]}),
+    # test/129793_ais_base_station_data.js: base station 002442103
+    (129793, "aisUtcAndDateReport",
+     {"messageId": 4, "userId": 2442103, "longitude": 4.5183933, "latitude": 51.899435, "positionAccuracy": 1,
+      "raim": 1}, None, BASE_STATION,
+     {"navigation.position": {"latitude": 51.899435, "longitude": 4.5183933}, "sensors.ais.class": "BASE"}),
+    # test/129798_sar.js: SAR aircraft 338254261, no altitude in the test's message
+    (129798, "aisSarAircraftPositionReport",
+     {"messageId": 9, "userId": 338254261, "longitude": -75.8338099, "latitude": 39.6475617, "cog": 2.227,
+      "sog": 694.4}, None, SAR,
+     {"navigation.speedOverGround": 694.4, "navigation.courseOverGroundTrue": 2.227,
+      "navigation.position": {"latitude": 39.6475617, "longitude": -75.8338099},
+      "sensors.ais.class": "SAR"}),
+    # with an altitude: pgns/129798.js adds it to the position
+    (129798, "aisSarAircraftPositionReport",
+     {"messageId": 9, "userId": 338254261, "longitude": -75.8, "latitude": 39.6, "altitude": 300.0},
+     None, SAR,
+     {"navigation.position": {"latitude": 39.6, "longitude": -75.8, "altitude": 300.0},
+      "sensors.ais.class": "SAR"}),
 ]  # fmt: skip
 
 REQUIRED = {
@@ -172,6 +252,10 @@ REQUIRED = {
     128259, 128267, 128275, 129025, 129026, 129029, 129033, 129038, 129039, 129040, 129041,
     129283, 129284, 129291, 129539, 129540, 129794, 129809, 129810, 130306, 130310, 130311,
     130312, 130316, 130577,
+}  # fmt: skip
+# Further PGNs n2k-signalk maps (issue 10's item 3 beyond its list).
+MORE = {
+    127237, 127258, 127493, 127497, 127501, 127507, 129285, 129793, 129798, 130313, 130314,
 }  # fmt: skip
 
 
@@ -207,8 +291,8 @@ def expected_observations() -> dict:
 
 
 def test_every_required_pgn_is_in_the_table_and_the_cases():
-    assert MAPPING.keys() >= REQUIRED
-    assert {c[0] for c in CASES} == REQUIRED
+    assert MAPPING.keys() == REQUIRED | MORE
+    assert {c[0] for c in CASES} == REQUIRED | MORE
 
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
@@ -316,7 +400,7 @@ def test_random_bytes_never_raise():
     rng = random.Random(7)
     decoder = n2k.Decoder(base_time=T0)
     for _ in range(2000):
-        pgn = rng.choice(sorted(REQUIRED))
+        pgn = rng.choice(sorted(MAPPING))
         data = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 9)))
         decoder.feed(f"({T0:.6f}) can0 {0x0C000000 | (pgn << 8) | 9:08X}#{data.hex()}")
         blob = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40)))
@@ -463,3 +547,20 @@ def test_repeated_payloads_decode_alike_and_the_memo_stays_bounded():
             assert len(d._memo) <= n2k.MEMO_SIZE
     assert len(kinds) * 256 > n2k.MEMO_SIZE
     assert d.report.rejected.total() == 0
+
+
+def test_humidity_and_pressure_sources_without_a_path_give_nothing_and_count():
+    """130313/130314 sources n2k-signalk's tables do not name (its ``userDefined`` paths) are
+    decoded and counted, not stored under a guessed path; 127237's True reference."""
+    msgs = [
+        (T0, 5, 130313, 9, 255, payload("humidity", {"instance": 1, "source": 7, "actualHumidity": 0.5})),
+        (T0 + 1, 5, 130314, 9, 255, payload("actualPressure", {"instance": 1, "source": 12, "pressure": 2000})),
+        (T0 + 2, 2, 127237, 9, 255, payload("headingTrackControl", {"headingReference": 0, "headingToSteerCourse": 0.5})),
+    ]  # fmt: skip
+    decoder = n2k.Decoder()
+    out = [o for line in log_lines(canboat, msgs) for o in decoder.feed(line)]
+    assert [(o.path, o.value) for o in out] == [
+        ("steering.autopilot.target.headingTrue", pytest.approx(0.5))
+    ]
+    assert sum(decoder.report.accepted.values()) == 3
+    assert decoder.report.rejected_total == 0

@@ -19,6 +19,7 @@ from isomer_data.ingest.n2k.mapping import COMPILED, MAPPING, apply
 KEPT = {
     129040: "name",  # AIS names are text of fixed length
     129041: "atonName",  # text of variable length
+    129285: "repeating set",  # the route's waypoints (names, positions); routeName is text
     129540: "repeating set",  # the satellites list
     129794: "name",
     129809: "name",

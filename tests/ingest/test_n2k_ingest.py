@@ -174,3 +174,38 @@ def test_isomer_ingest_reads_an_n2k_log_and_exports_its_values(tmp_path, db_url,
     assert main(["export", "observations", "--db", db_url, "-o", str(out), "--path", "environment.depth.belowTransducer"]) == 0  # fmt: skip
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["value"] for r in rows] == [pytest.approx(10.0), pytest.approx(10.1)]
+
+
+def test_the_further_pgns_are_stored_and_read_back(tmp_path, mongo_db):
+    """127237…130314 (beyond the issue's list) through a canboat log into the database: the
+    booleans, the switch states, the SAR position with its altitude and the route's
+    waypoints come back as the decoder gave them."""
+    from test_n2k import CASES, MORE, approx
+
+    from isomer_data.store.observations import query_observations
+
+    cases = [c for c in CASES if c[0] in MORE]
+    lines = []
+    for i, (pgn, name, fields, sets, *_) in enumerate(cases):
+        lines += WRITERS["canboat"](T0 + i, 3, pgn, 7, 255, payload(name, fields, sets))
+    log = tmp_path / "n2k-more.log"
+    log.write_text("\n".join(lines) + "\n")
+    result = ingest_log(mongo_db, log)
+    assert result.report.rejected_total == 0
+    want: dict = {}
+    for *_, vessel, paths in cases:
+        for path, value in paths.items():
+            want.setdefault((vessel, path), []).append(value)
+    assert result.observations == sum(len(v) for v in want.values())
+    frame = query_observations(mongo_db)
+    got: dict = {}
+    for row in frame.itertuples():
+        got.setdefault((row.vessel, row.path), []).append(row.value)
+    assert got.keys() == want.keys()
+    for key, values in want.items():
+        assert got[key] == approx(values), key
+    # True == 1.0 in Python: the booleans must come back as booleans, the states as numbers
+    enabled = got[("self", "electrical.chargers.113.enabled")]
+    assert [type(v) for v in enabled] == [bool]
+    state = got[("self", "electrical.switches.bank.0.1.state")]
+    assert [type(v) for v in state] == [float]
