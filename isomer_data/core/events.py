@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from isomer_data.core.errors import DomainError
-from isomer_data.core.roles import ADMIN, ANONYMOUS, CREW, ROLES, SCIENTIST, VESSEL
+from isomer_data.core.roles import ADMIN, ANONYMOUS, CREW, ROLES, SCIENTIST, VESSEL, VIEWER
 
-PEOPLE = frozenset({CREW, SCIENTIST})  # plus admin, implicitly
+PEOPLE = frozenset({CREW, SCIENTIST})  # people who change things; plus admin, implicitly
+READERS = PEOPLE | {VIEWER}  # people who read what crew reads (panels, web apps)
+# Every logged-in role: for reads and a caller's own session, nothing that changes data.
 EVERYONE = frozenset(ROLES)
+ACTORS = EVERYONE - {VIEWER}  # every logged-in role that may change something of its own
 ANYONE = frozenset((*ROLES, ANONYMOUS))
 MARK = "__isomer_event__"
 
@@ -105,11 +108,14 @@ class EventTable(Mapping):
 
 
 __all__ = [
+    "ACTORS",
     "ADMIN",
     "ANYONE",
     "EVERYONE",
     "PEOPLE",
+    "READERS",
     "VESSEL",
+    "VIEWER",
     "DomainError",
     "Event",
     "EventTable",

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from isomer_data import __version__
-from isomer_data.core.events import EVERYONE, PEOPLE
+from isomer_data.core.events import EVERYONE, PEOPLE, READERS
 from isomer_data.core.roles import ROLES
 
 log = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ def webapp_module(app) -> Module:
         name=app.module_name,
         version=app.version,
         description=app.description or app.display_name,
-        handler_roles=PEOPLE,
+        handler_roles=READERS,  # static files: a viewer's display opens the apps too
         enabled_by_default=True,
         webapp=app,
     )

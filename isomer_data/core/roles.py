@@ -14,9 +14,13 @@ ADMIN = "admin"
 CREW = "crew"
 SCIENTIST = "scientist"
 VESSEL = "vessel"  # a machine identity: a boat or gateway feeding data
+# Reads what crew reads and changes nothing: Signal K ``readonly`` devices (instrument
+# displays) and people who only look. No deltas, PUTs, object writes, alarm acknowledging
+# or silencing, applicationData writes, tokens or kernels.
+VIEWER = "viewer"
 ANONYMOUS = "anonymous"
 
-ROLES = (ADMIN, CREW, SCIENTIST, VESSEL)
+ROLES = (ADMIN, CREW, SCIENTIST, VESSEL, VIEWER)
 ALL_ROLES = (*ROLES, ANONYMOUS)
 
 
@@ -30,6 +34,11 @@ class IsomerUser(User):
 
     def has_role(self, *roles: str) -> bool:
         return ADMIN in self.roles or any(role in self.roles for role in roles)
+
+
+def read_only(roles) -> bool:
+    """True when these roles may change nothing at all (a viewer, or nobody)."""
+    return all(role in (VIEWER, ANONYMOUS) for role in roles)
 
 
 def roles_of(user) -> tuple[str, ...]:

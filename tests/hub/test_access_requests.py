@@ -60,7 +60,7 @@ async def test_a_second_request_with_a_pending_client_id_is_refused(
     assert pending[0]["permissions"] == "readonly"
     assert "error" not in await admin.call("access", "approve", {"requestId": ticket})
     token = await _collect(fetch, ticket)
-    assert (await started.users.user_for_token(token))["roles"] == ["crew"]
+    assert (await started.users.user_for_token(token))["roles"] == ["viewer"]
     # once decided, the same clientId may ask again: a new request, a new ticket
     again = await _ask(fetch, "aaaa-bbbb-cccc-dddd")
     assert again.code == 202 and json.loads(again.body)["requestId"] != ticket
@@ -79,7 +79,7 @@ async def test_reusing_an_admin_devices_client_id_gets_a_new_identity(
     approved = await admin.call("access", "approve", {"requestId": sneaky})
     assert approved["data"]["permissions"] == "readonly"
     device = await started.users.user_for_token(await _collect(fetch, sneaky))
-    assert device["roles"] == ["crew"]  # exactly what was shown: readonly
+    assert device["roles"] == ["viewer"]  # exactly what was shown: readonly
     assert device["_id"] != chart_user["_id"]
     assert device["username"] != chart_user["username"]
     assert device["username"].startswith("device-chartplotter-01-")
@@ -104,7 +104,7 @@ async def test_approval_checks_the_permissions_the_admin_saw(started, tokens, fe
     assert twice["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize("role", ["crew", "scientist", "vessel", None])
+@pytest.mark.parametrize("role", ["crew", "scientist", "vessel", "viewer", None])
 async def test_only_admins_decide(started, tokens, fetch, hub_connect, role):
     ticket = json.loads((await _ask(fetch, "display-0042")).body)["requestId"]
     client = await hub_connect(tokens[role] if role else None)

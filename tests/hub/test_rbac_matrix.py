@@ -11,8 +11,9 @@ import pytest
 from isomer_data.core.roles import ALL_ROLES
 from isomer_data.services.auth.authorizer import ACTIONS, RESOURCES, allowed
 
-A, C, S, V, N = "admin", "crew", "scientist", "vessel", "anonymous"
-LOGGED_IN = {A, C, S, V}
+A, C, S, V, W, N = "admin", "crew", "scientist", "vessel", "viewer", "anonymous"
+LOGGED_IN = {A, C, S, V, W}
+ACTORS = LOGGED_IN - {W}  # a viewer changes nothing, not even its own tokens
 PEOPLE = {A, C, S}
 
 EXPECTED_EVENTS = {
@@ -23,8 +24,8 @@ EXPECTED_EVENTS = {
     ("auth", "login"): LOGGED_IN | {N},
     ("auth", "logout"): LOGGED_IN,
     ("auth", "tokens"): LOGGED_IN,
-    ("auth", "createtoken"): LOGGED_IN,
-    ("auth", "revoketoken"): LOGGED_IN,
+    ("auth", "createtoken"): ACTORS,
+    ("auth", "revoketoken"): ACTORS,
     ("live", "subscribe"): LOGGED_IN,
     ("live", "unsubscribe"): LOGGED_IN,
     ("live", "snapshot"): LOGGED_IN,
@@ -52,8 +53,8 @@ EXPECTED_EVENTS = {
 EXTENSION_EVENTS = {
     ("anchor", "set"): {A, C},
     ("anchor", "raise"): {A, C},
-    ("anchor", "status"): {A, C, S, V},
-    ("ais", "targets"): {A, C, S, V},
+    ("anchor", "status"): {A, C, S, V, W},
+    ("ais", "targets"): {A, C, S, V, W},
 }
 
 
@@ -63,16 +64,16 @@ def expected_events(table) -> dict:
 
 EXPECTED_JUPYTER = {
     # resource: {role: allowed actions}; admin may do everything
-    "api": {C: "r", S: "rwx", V: "r"},
-    "config": {C: "r", S: "r"},
-    "contents": {C: "r", S: "rwx"},
+    "api": {C: "r", S: "rwx", V: "r", W: "r"},
+    "config": {C: "r", S: "r", W: "r"},
+    "contents": {C: "r", S: "rwx", W: "r"},
     "csp": {C: "rw", S: "rwx"},
     "events": {S: "rwx"},
     "kernels": {S: "rwx"},
-    "kernelspecs": {C: "r", S: "rwx"},
+    "kernelspecs": {C: "r", S: "rwx", W: "r"},
     "nbconvert": {S: "rwx"},
     "server": {},
-    "sessions": {C: "r", S: "rwx"},
+    "sessions": {C: "r", S: "rwx", W: "r"},
     "terminals": {S: "rwx"},
 }
 

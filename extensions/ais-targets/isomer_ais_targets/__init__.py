@@ -13,7 +13,7 @@ from pathlib import Path
 
 from isomer_ais_targets.watch import TargetWatch
 from isomer_data.core.modules import Module, Panel
-from isomer_data.core.roles import CREW, SCIENTIST
+from isomer_data.core.roles import CREW, SCIENTIST, VIEWER
 
 __version__ = "0.1.0"
 HERE = Path(__file__).resolve().parent
@@ -92,6 +92,6 @@ MODULE = Module(
         title="AIS",
         icon="⛴",
         script="ais.js",
-        roles=frozenset({CREW, SCIENTIST}),
+        roles=frozenset({CREW, SCIENTIST, VIEWER}),
     ),
 )

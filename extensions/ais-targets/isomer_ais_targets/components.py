@@ -5,10 +5,10 @@ from __future__ import annotations
 import sys
 
 from isomer_data.core.events import DomainError, event
-from isomer_data.core.roles import CREW, SCIENTIST, VESSEL
+from isomer_data.core.roles import CREW, SCIENTIST, VESSEL, VIEWER
 
 
-@event("ais", "targets", roles={CREW, SCIENTIST, VESSEL})
+@event("ais", "targets", roles={CREW, SCIENTIST, VESSEL, VIEWER})
 async def targets(client, data):
     """AIS targets most dangerous first: distance, bearing, CPA, TCPA, notification state."""
     if data not in (None, {}):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from isomer_anchor_watch.watch import AnchorWatch
 from isomer_data.core.modules import Module, Panel
-from isomer_data.core.roles import CREW, SCIENTIST, VESSEL
+from isomer_data.core.roles import CREW, SCIENTIST, VESSEL, VIEWER
 
 __version__ = "0.1.0"
 HERE = Path(__file__).resolve().parent
@@ -70,6 +70,6 @@ MODULE = Module(
         title="Anchor",
         icon="⚓",
         script="anchor.js",
-        roles=frozenset({CREW, SCIENTIST, VESSEL}),
+        roles=frozenset({CREW, SCIENTIST, VESSEL, VIEWER}),  # viewers see, crew sets
     ),
 )

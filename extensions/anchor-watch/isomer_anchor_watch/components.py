@@ -7,7 +7,7 @@ import sys
 
 from isomer_anchor_watch.watch import valid_position
 from isomer_data.core.events import DomainError, event
-from isomer_data.core.roles import CREW, SCIENTIST, VESSEL
+from isomer_data.core.roles import CREW, SCIENTIST, VESSEL, VIEWER
 
 MIN_RADIUS, MAX_RADIUS = 5.0, 2000.0
 
@@ -56,7 +56,7 @@ async def raise_anchor(client, data):
     return await _watch().raise_anchor()
 
 
-@event("anchor", "status", roles={CREW, SCIENTIST, VESSEL})
+@event("anchor", "status", roles={CREW, SCIENTIST, VESSEL, VIEWER})
 async def status(client, data):
     """The anchor, radius, distance of the boat from it and the alarm state."""
     return _watch().status()

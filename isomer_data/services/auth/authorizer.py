@@ -4,14 +4,15 @@ Jupyter asks ``is_authorized(handler, user, action, resource)`` with action ``re
 ``write`` or ``execute`` on resources such as ``kernels``, ``terminals``, ``contents``.
 Starting a kernel or a terminal is running arbitrary code on the boat's computer, so only
 scientists (and admins) may; crew may read notebooks and the API but not run them; a vessel
-identity only feeds data and reads the API.
+identity only feeds data and reads the API; a viewer (a Signal K ``readonly`` device, or a
+person who only looks) reads what crew reads and writes nothing.
 """
 
 from __future__ import annotations
 
 from jupyter_server.auth.authorizer import Authorizer
 
-from isomer_data.core.roles import ADMIN, CREW, SCIENTIST, VESSEL, roles_of
+from isomer_data.core.roles import ADMIN, CREW, SCIENTIST, VESSEL, VIEWER, roles_of
 
 READ, WRITE, EXECUTE = "read", "write", "execute"
 ACTIONS = (READ, WRITE, EXECUTE)
@@ -85,6 +86,27 @@ POLICY: dict[str, dict[str, frozenset]] = {
         PANELS: R,
         CHARTS: R,
         SIGNALK: RW,
+    },
+    # Crew's reads, no writes: no objects, Signal K PUTs or v2 changes (acknowledging or
+    # silencing alarms, waypoints, the course), applicationData, tokens, kernels or contents.
+    # Jupyter: crew's read-only subset (not even CSP violation reports, a write; a viewer's
+    # browser is refused them, which changes nothing for the page).
+    VIEWER: {
+        "api": R,
+        "config": R,
+        "contents": R,
+        "kernelspecs": R,
+        "sessions": R,
+    }
+    | {
+        OBJECTS: R,
+        SCHEMAS: R,
+        TOKENS: R,
+        IDENTITY: R,
+        DATA: R,
+        PANELS: R,
+        CHARTS: R,
+        SIGNALK: R,
     },
     # A machine identity feeds data: it reads objects it is given (its vessel record) and
     # the schemas, manages its own tokens, and never reads the fleet's history. Its panel

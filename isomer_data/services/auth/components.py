@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from isomer_data.core.events import ANYONE, EVERYONE, DomainError, event
+from isomer_data.core.events import ACTORS, ANYONE, EVERYONE, DomainError, event
 from isomer_data.services.auth.guard import Credential
 from isomer_data.services.auth.identity import user_from_doc
 from isomer_data.services.auth.login import TOKEN_TTL_SECONDS, attempt_succeeded, begin_attempt
@@ -75,7 +75,9 @@ async def tokens(client, data):
     return await client.platform.users.list_tokens(await _me(client))
 
 
-@event("auth", "createtoken", roles=EVERYONE)
+# A viewer (a readonly display) mints and revokes no credentials: a stolen display token
+# cannot make itself a second one that outlives its revocation. Its admin manages them.
+@event("auth", "createtoken", roles=ACTORS)
 async def create_token(client, data):
     """A new token ``{name, kind: person|device, ttl?}`` (at most 30 days, and never beyond
     this connection's own token); the secret is shown only now."""
@@ -109,7 +111,7 @@ async def create_token(client, data):
     }
 
 
-@event("auth", "revoketoken", roles=EVERYONE)
+@event("auth", "revoketoken", roles=ACTORS)
 async def revoke_token(client, data):
     """Revoke one of this user's tokens by id (admins: anyone's)."""
     if not isinstance(data, dict) or not isinstance(data.get("id"), str):

@@ -8,7 +8,8 @@ A module's handlers are mounted under ``/isomer/m/<name>/`` and its ``web`` fold
 ``/isomer/m/<name>/static/``. Every request there passes :class:`_Guard` first, whatever the
 module's own code does: a login is needed (``@allow_unauthenticated`` in a module is
 ignored), the caller needs one of the module's ``handler_roles`` (admins always), the module
-must be running (404 otherwise), and a state-changing request (not GET/HEAD/OPTIONS) or a
+must be running (404 otherwise), a viewer (read-only) login makes no state-changing
+request whatever the module's ``handler_roles`` say (403), and a state-changing request (not GET/HEAD/OPTIONS) or a
 websocket upgrade from a browser page of another origin is refused (403), token or cookie,
 on top of Jupyter's XSRF check for cookies.
 """
@@ -26,7 +27,7 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
 from isomer_data.core import modules as modules_contract
-from isomer_data.core.roles import ADMIN, ANONYMOUS, roles_of
+from isomer_data.core.roles import ADMIN, ANONYMOUS, read_only, roles_of
 from isomer_data.services.auth.authorizer import PANELS
 from isomer_data.services.auth.origin import SAFE_METHODS, same_origin
 
@@ -64,6 +65,8 @@ class _Guard:
         if not loaded.running:
             raise web.HTTPError(404, f"module {loaded.name} is {loaded.state}")
         changes = self.request.method not in SAFE_METHODS
+        if changes and read_only(roles):
+            raise web.HTTPError(403, "your login reads and changes nothing")
         upgrade = self.request.headers.get("Upgrade", "").lower() == "websocket"
         if (changes or upgrade) and not self._same_origin():
             raise web.HTTPError(403, "cross-origin request refused")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from isomer_data.core.errors import DomainError
-from isomer_data.core.events import PEOPLE, events_of
+from isomer_data.core.events import READERS, events_of
 from isomer_data.core.modules import (
     ALWAYS_ON,
     COLLECTION,
@@ -434,5 +434,5 @@ def webapp_manifest(name: str, app, base_url: str) -> dict:
         "module": name,
         "kind": "webapp",
         "url": f"{base_url}{app.url}",
-        "roles": sorted(PEOPLE),
+        "roles": sorted(READERS),
     }

@@ -9,14 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from isomer_data import __version__
+from isomer_data.core.events import READERS
 from isomer_data.core.modules import Module, Panel
-from isomer_data.core.roles import ADMIN, CREW, SCIENTIST
+from isomer_data.core.roles import ADMIN
 
 WEB = Path(__file__).resolve().parent / "web" / "modules"
-PEOPLE = frozenset({CREW, SCIENTIST})
 
 
-def _builtin(name: str, title: str, icon: str, roles=PEOPLE, description: str = "") -> Module:
+# The read views (instruments, map, logbook) are a viewer's too: what they change goes
+# through hub events and Signal K writes that refuse a viewer on their own.
+def _builtin(name: str, title: str, icon: str, roles=READERS, description: str = "") -> Module:
     return Module(
         name=name,
         version=__version__,

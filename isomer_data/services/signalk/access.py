@@ -5,7 +5,7 @@ The device ``POST``\\s ``/signalk/v1/access/requests`` with a ``clientId``, a
 ``description`` and the ``permissions`` it wants (``readonly``, ``readwrite``, ``admin``),
 then polls ``/signalk/v1/requests/<id>``. An admin approves or denies in the hub
 (``access/approve``, ``access/deny``). Approval creates a new device user
-(``device-<clientId>-<random>``, roles: readonly → crew, readwrite → crew + vessel,
+(``device-<clientId>-<random>``, roles: readonly → viewer, readwrite → crew + vessel,
 admin → admin) and a device token, handed to the device once on its next poll.
 
 Nobody can take over another device's request or identity:
@@ -30,7 +30,9 @@ from isomer_data.core.errors import IsomerError
 from isomer_data.core.events import DomainError
 
 COLLECTION = "access_requests"
-PERMISSIONS = {"readonly": ["crew"], "readwrite": ["crew", "vessel"], "admin": ["admin"]}
+# Signal K's levels onto roles: readonly reads and writes nothing (a stolen display token
+# cannot acknowledge or silence the anchor alarm), readwrite is crew and a vessel identity.
+PERMISSIONS = {"readonly": ["viewer"], "readwrite": ["crew", "vessel"], "admin": ["admin"]}
 MAX_PENDING = 100
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_.@-]{8,64}$")  # a UUID fits; so does the user name rule
 

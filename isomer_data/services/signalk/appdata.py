@@ -36,7 +36,7 @@ from pathlib import Path
 
 from isomer_data.core.errors import DomainError
 from isomer_data.core.parsing import deeper_than
-from isomer_data.core.roles import ADMIN, roles_of
+from isomer_data.core.roles import ADMIN, CREW, SCIENTIST, roles_of
 from isomer_data.services.signalk import jsonpatch
 
 COLLECTION = "application_data"
@@ -48,7 +48,9 @@ MAX_PATH = 64  # segments in a path below the version
 APPID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,28}$")  # Signal K: < 30 characters, no '/'
 VERSION = re.compile(r"^v?(\d{1,9})(?:\.(\d{1,9}))?(?:\.(\d{1,9}))?$")
 SAVED = "ApplicationData saved"
-WRITERS = frozenset({ADMIN, "crew", "scientist"})  # Signal K's readwrite and admin
+# Signal K's readwrite and admin; a readonly login (viewer, vessel) reads its own and the
+# global documents and writes none, as signalk-server's write middleware decides.
+WRITERS = frozenset({ADMIN, CREW, SCIENTIST})
 DEFAULTS = Path(__file__).resolve().parent / "appdefaults"
 
 

@@ -50,7 +50,7 @@ def signalk_level(roles) -> str:
         return "admin"
     if roles & {CREW, SCIENTIST}:
         return "readwrite"
-    return "readonly"
+    return "readonly"  # viewer (a readonly device), vessel, anyone else
 
 
 def logged_in(user) -> bool:

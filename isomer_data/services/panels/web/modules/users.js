@@ -10,6 +10,7 @@ const MARKUP = `
       <label><input type="checkbox" name="roles" value="crew" checked> crew</label>
       <label><input type="checkbox" name="roles" value="scientist"> scientist</label>
       <label><input type="checkbox" name="roles" value="vessel"> vessel</label>
+      <label title="reads what crew reads, changes nothing"><input type="checkbox" name="roles" value="viewer"> viewer</label>
       <label><input type="checkbox" name="roles" value="admin"> admin</label>
     </fieldset>
     <button type="submit">Create user</button>
