@@ -49,8 +49,12 @@ class Event:
         return ADMIN in roles or any(role in self.roles for role in roles)
 
 
-def event(component: str, action: str, roles=EVERYONE):
-    """Mark ``async def handler(client, data) -> reply data`` as the event component/action."""
+def event(component: str, action: str, roles=ACTORS):
+    """Mark ``async def handler(client, data) -> reply data`` as the event component/action.
+
+    Without ``roles``, every logged-in role but ``viewer`` may call it: a viewer changes
+    nothing, so an event lets viewers in only by saying so (``EVERYONE``, ``READERS``, or a
+    set naming ``VIEWER``), for what only reads."""
 
     def mark(handler):
         doc = (handler.__doc__ or "").strip()

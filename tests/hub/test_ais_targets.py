@@ -18,7 +18,7 @@ from isomer_data.ingest.observation import Observation
 from isomer_data.core.roles import ALL_ROLES, ANONYMOUS
 
 EXTENSION = Path(__file__).parents[2] / "extensions" / "ais-targets"
-A, C, S, V, N = "admin", "crew", "scientist", "vessel", ANONYMOUS
+A, C, S, V, W, N = "admin", "crew", "scientist", "vessel", "viewer", ANONYMOUS
 ORIGIN = (50.0, -1.0)
 KNOT = 1852 / 3600
 CONFIG = {"cpa_limit": 500, "tcpa_limit": 600, "ignored": ["235000009"], "stale_age": 120}
@@ -229,7 +229,7 @@ async def test_who_may_read_the_targets_and_change_the_limits(started, tokens, h
         client.close()
         denied = "unauthenticated" if role == N else "forbidden"
         code = listing.get("error", {}).get("code")
-        assert code == (None if role in (A, C, S, V) else denied), (role, listing)
+        assert code == (None if role in (A, C, S, V, W) else denied), (role, listing)
         code = configure.get("error", {}).get("code")
         assert code == (None if role == A else denied), (role, configure)
     watch = sys.modules["isomer_ais_targets"].WATCH

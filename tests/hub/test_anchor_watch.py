@@ -18,7 +18,7 @@ from isomer_data.ingest.observation import Observation
 from isomer_data.core.roles import ALL_ROLES, ANONYMOUS
 
 EXTENSION = Path(__file__).parents[2] / "extensions" / "anchor-watch"
-A, C, S, V, N = "admin", "crew", "scientist", "vessel", ANONYMOUS
+A, C, S, V, W, N = "admin", "crew", "scientist", "vessel", "viewer", ANONYMOUS
 M_LAT = 6_371_008.8 * math.pi / 180  # metres per degree of latitude, the module's Earth
 ANCHOR = {"latitude": 50.76, "longitude": -1.30}
 
@@ -180,7 +180,7 @@ async def test_the_anchor_defaults_to_here_and_survives_a_new_configuration(
 
 @pytest.mark.parametrize(
     "action, allowed",
-    [("set", {A, C}), ("raise", {A, C}), ("status", {A, C, S, V})],
+    [("set", {A, C}), ("raise", {A, C}), ("status", {A, C, S, V, W})],
 )
 async def test_anchor_events_for_every_role(started, tokens, hub_connect, action, allowed):
     started.live.publish([Observation(time.time(), "self", "navigation.position", at(0), "gps")])

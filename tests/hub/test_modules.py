@@ -26,7 +26,7 @@ from modules_kit import (
 from isomer_data.core.roles import ALL_ROLES, ANONYMOUS
 from isomer_data.services.auth import login as login_module
 
-A, C, S, V, N = "admin", "crew", "scientist", "vessel", ANONYMOUS
+A, C, S, V, W, N = "admin", "crew", "scientist", "vessel", "viewer", ANONYMOUS
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ async def test_installed_module_runs_and_its_events_obey_rbac(
     assert harbour["events"] == ["harbour/boom", "harbour/tide"]
     assert harbour["config_schema"]["properties"]["height"]["maximum"] == 20
 
-    expected = {("harbour", "tide"): {A, C}, ("harbour", "boom"): {A, C, S, V}}
+    expected = {("harbour", "tide"): {A, C}, ("harbour", "boom"): {A, C, S, V, W}}
     failures = []
     for key, allowed in expected.items():
         for role in ALL_ROLES:

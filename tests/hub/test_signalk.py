@@ -236,7 +236,7 @@ async def test_device_access_request_approved_by_an_admin(started, tokens, sk, h
     again = json.loads((await fetch(poll_path)).body)
     assert "token" not in again["accessRequest"]  # handed out once
     device = await started.users.user_for_token(token)
-    assert device["roles"] == ["crew"] and device["token_kind"] == "device"
+    assert device["roles"] == ["viewer"] and device["token_kind"] == "device"
     ws = await stream(headers={"Authorization": f"Bearer {token}"})
     assert "self" in json.loads(await ws.read_message())
     ws.close()

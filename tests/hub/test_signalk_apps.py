@@ -17,7 +17,13 @@ from isomer_data.services.auth import login as login_module
 from isomer_data.services.signalk import appdata
 
 EVIL = "http://evil.example"
-LEVEL = {"admin": "admin", "crew": "readwrite", "scientist": "readwrite", "vessel": "readonly"}
+LEVEL = {
+    "admin": "admin",
+    "crew": "readwrite",
+    "scientist": "readwrite",
+    "vessel": "readonly",
+    "viewer": "readonly",
+}
 FREEBOARD = "signalk/v1/applicationData/user/freeboard/1.0.0"
 
 
@@ -178,7 +184,7 @@ async def application_data_round_trip_per_role(tokens, http, started):
         whole = await http(
             f"{FREEBOARD}/", method="POST", body=json.dumps({"units": "m/s"}), headers=headers
         )
-        if role == "vessel":  # Signal K readonly: reads its own, writes nothing
+        if role in ("vessel", "viewer"):  # Signal K readonly: reads its own, writes nothing
             assert whole.code == 403, whole.body
             continue
         assert (whole.code, json.loads(whole.body)) == (200, "ApplicationData saved")
@@ -204,6 +210,7 @@ async def application_data_round_trip_per_role(tokens, http, started):
     stored = await started.adb.application_data.find_one({"_id": "user:crew1:freeboard:1.0.0"})
     assert json.loads(stored["json"]) == {"units": "kn", "map": {"zoom": 12, "layers": [1, 2]}}
     assert await started.adb.application_data.count_documents({"owner": "vessel1"}) == 0
+    assert await started.adb.application_data.count_documents({"owner": "viewer1"}) == 0
 
     # global: everyone reads, admins alone write
     glob = "signalk/v1/applicationData/global/freeboard/1.0.0"
