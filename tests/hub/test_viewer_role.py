@@ -140,8 +140,14 @@ async def test_a_readonly_device_reads_and_writes_nothing(started, tokens, skv2,
 
 
 async def test_module_handlers_refuse_a_viewers_writes(started, tokens, skv2):
-    """A module's own handlers default to every role: a viewer still may not change things."""
+    """A module's own handlers default to every role: a viewer still may not change things.
+    It sees the read views among the panels, not the admin's."""
     fetch, _ = skv2
+    code, panels = await fetch("isomer/api/modules/panels", token=tokens["viewer"])
+    assert code == 200
+    ids = {panel["id"] for panel in panels["panels"]}
+    assert {"instruments", "map", "logbook"} <= ids
+    assert not ids & {"users", "modules"}
     code, _ = await fetch("isomer/m/instruments/static/instruments.js", token=tokens["viewer"])
     assert code == 200
     code, _ = await fetch(
