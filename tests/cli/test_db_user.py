@@ -33,6 +33,13 @@ def user_cmd(db_url: str, *args: str) -> int:
     return main(["db", "user", *args, "--db", db_url])
 
 
+def test_an_admin_creates_a_viewer(db_url, isomer_home):
+    """A person who only looks (reads what crew reads, changes nothing)."""
+    args = ("create-user", "--username", "guest", "--password", "guest-pass", "--role")
+    assert user_cmd(db_url, *args, "viewer") == 0
+    assert verify(db_url, "guest", "guest-pass")["roles"] == ["viewer"]
+
+
 def test_create_list_passwd_delete(db_url, isomer_home, capsys):
     assert user_cmd(db_url, "create-user", "--username", "ole", "--password", "first-pass") == 0
     assert (

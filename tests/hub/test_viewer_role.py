@@ -218,3 +218,20 @@ async def test_anonymous_reads_nothing_a_viewer_reads(started, skv2):
     for path in ("signalk/v2/api/notifications", APPDATA, "signalk/v1/api/vessels/self"):
         code, _ = await fetch(path, headers={"Authorization": ""})
         assert code in (401, 403), path
+
+
+async def test_admins_create_viewer_users(started, tokens, hub_connect, skv2):
+    """The users panel's call: an admin makes a person who only looks; crew cannot."""
+    fetch, _ = skv2
+    user = {"username": "guest1", "roles": ["viewer"], "password": "a long guest pass"}
+    crew = await hub_connect(tokens["crew"])
+    refused = await crew.call("objects", "put", {"schema": "user", "object": user})
+    assert refused["error"]["code"] == "forbidden"
+    admin = await hub_connect(tokens["admin"])
+    made = await admin.call("objects", "put", {"schema": "user", "object": user})
+    assert "error" not in made, made
+    stored = await started.users.get("guest1")
+    assert stored["roles"] == ["viewer"]
+    token, _ = await started.users.issue_token(stored, name="t")
+    code, status = await fetch("skServer/loginStatus", token=token)
+    assert (code, status["userLevel"]) == (200, "readonly")

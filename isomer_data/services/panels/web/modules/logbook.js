@@ -48,6 +48,8 @@ export function mount(element, api) {
   const form = element.querySelector("#entry");
   const errors = element.querySelector("#entry-errors");
   const list = element.querySelector("#entries");
+  // a viewer reads the log and writes nothing (the server refuses it anyway): no form
+  form.hidden = (api.user?.roles ?? []).every((role) => role === "viewer");
 
   async function load() {
     const reply = await api.hub.call("objects", "getlist", { schema: "logbookentry", sort: [["time", -1]], limit: 100 });
