@@ -29,7 +29,7 @@ from tile_packs import tile_bytes, write_mbtiles, write_pmtiles  # noqa: E402
 CHARTS = "signalk/v2/api/resources/charts"
 TILES = "signalk/chart-tiles"
 EVIL = "http://evil.example"
-READERS = {"admin", "crew", "scientist"}
+READERS = {"admin", "crew", "scientist", "viewer"}  # a viewer reads the charts as crew
 
 
 @pytest.fixture

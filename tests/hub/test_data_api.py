@@ -62,10 +62,10 @@ async def _anonymous_status(base: str, parts, params) -> int:
 
 
 def test_the_policy_is_people_not_vessels():
-    assert {"admin", "crew", "scientist"} == QUERY_ROLES
+    assert {"admin", "crew", "scientist", "viewer"} == QUERY_ROLES  # a viewer reads as crew
 
 
-@pytest.mark.parametrize("role", ["admin", "crew", "scientist", "vessel", None])
+@pytest.mark.parametrize("role", ["admin", "crew", "scientist", "vessel", "viewer", None])
 async def test_each_role_reads_only_what_the_policy_allows(
     stored, tokens, jp_fetch, http_server_client, jp_http_port, jp_base_url, role
 ):
