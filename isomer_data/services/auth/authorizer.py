@@ -88,7 +88,8 @@ POLICY: dict[str, dict[str, frozenset]] = {
         SIGNALK: RW,
     },
     # Crew's reads, no writes: no objects, Signal K PUTs or v2 changes (acknowledging or
-    # silencing alarms, waypoints, the course), applicationData, tokens, kernels or contents.
+    # silencing alarms, waypoints, the course), applicationData or tokens; notebooks are
+    # read, never written or run (no kernels, terminals, sessions started).
     # Jupyter: crew's read-only subset (not even CSP violation reports, a write; a viewer's
     # browser is refused them, which changes nothing for the page).
     VIEWER: {
