@@ -233,3 +233,103 @@ async def test_the_panel_draws_the_swing_and_flashes_the_alarm(
         assert len(points.split()) == len(swing) + len(drag)
         assert problems == []
         await browser.close()
+
+
+async def test_a_viewer_sees_the_anchor_state_but_no_control_crew_sees_both(
+    started, tokens, password, http_server_client, jp_http_port, jp_base_url
+):
+    """The server refuses ``anchor/set`` and ``anchor/raise`` from a viewer (and any role but
+    crew): the panel shows such a user the state, read-only, and offers no control that would
+    fail; crew keeps them. The shell's alarm banner offers a viewer nothing to acknowledge or
+    silence either (one server, one browser, a page per user)."""
+    from playwright.async_api import async_playwright
+
+    base = f"http://localhost:{jp_http_port}{jp_base_url}"
+    started.live.publish([Observation(time.time(), "self", "navigation.position", ANCHOR, "gps")])
+    dropped = await hub_anchor(started)
+    assert dropped["state"] == "normal" and dropped["anchor"] == ANCHOR
+    started.live.publish([Observation(time.time(), "self", "navigation.position", at(5), "gps")])
+    assert round((await hub_status())["distance"]) == 5
+
+    async def login(browser, username):
+        page = await (await browser.new_context()).new_page()
+        page.problems = []
+        page.on("pageerror", lambda error: page.problems.append(str(error)))
+        await page.goto(base + "isomer/")
+        await page.fill("#username", username)
+        await page.fill("#password", password)
+        await page.click("button[type=submit]")
+        await page.wait_for_url("**/isomer/")
+        await page.wait_for_function(
+            "document.getElementById('connection').textContent === 'online'"
+        )
+        await page.click("#anchor-tab")
+        await page.wait_for_function(
+            "document.getElementById('anchor-state').textContent === 'normal'"
+        )
+        return page
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox"]
+        )
+        viewer = await login(browser, "viewer1")
+        # the state, read-only: position, radius, distance
+        assert await page_text(viewer, "#anchor-position") == "50.76000° N 1.30000° W"
+        await viewer.wait_for_function(
+            "document.getElementById('anchor-distance').textContent === '5 m of 30 m'"
+        )
+        # no control at all: not hidden by a style that could be undone, not in the page
+        for control in ("#anchor-drop", "#anchor-raise", "#anchor-radius", "#anchor-controls"):
+            assert await viewer.query_selector(control) is None, control
+        # no form field anywhere in a viewer's panels (the logbook's form stays hidden)
+        fields = await viewer.evaluate(
+            """[...document.querySelectorAll('#panels form, #panels input, #panels textarea,'
+                + ' #panels select, #panels button[type=submit]')]
+               .filter((el) => !el.closest('[hidden]')).map((el) => el.id || el.tagName)"""
+        )
+        assert fields == []
+
+        # crew: the same state and the controls
+        crew_page = await login(browser, "crew1")
+        assert await page_text(crew_page, "#anchor-position") == "50.76000° N 1.30000° W"
+        for control in ("#anchor-drop", "#anchor-raise", "#anchor-radius"):
+            assert await crew_page.is_visible(control), control
+
+        # the alarm: both see it, in the panel and the banner; the viewer gets no button
+        alarm = {"state": "alarm", "method": ["visual"], "message": "Anchor dragging"}
+        started.live.publish(
+            [Observation(time.time(), "self", "notifications.navigation.anchor", alarm, "test")]
+        )
+        for page in (viewer, crew_page):
+            await page.wait_for_selector("#alarms .notification.alarm:has-text('Anchor dragging')")
+            await page.wait_for_selector("#anchor.alarm")
+            assert await page_text(page, "#anchor-state") == "alarm"
+        assert await viewer.query_selector_all("#alarms button, #alarms input") == []
+        assert await viewer.query_selector("#anchor button") is None
+
+        # crew still raises the anchor from the panel
+        await crew_page.click("#anchor-raise")
+        await crew_page.wait_for_function(
+            "document.getElementById('anchor-state').textContent === 'off'"
+        )
+        assert (await hub_status())["anchor"] is None
+        assert viewer.problems == [] and crew_page.problems == []
+        await browser.close()
+
+
+async def hub_anchor(platform):
+    """Drop the anchor as crew would, straight on the watch (the panel's path is tested above)."""
+    from isomer_anchor_watch.components import _watch
+
+    return await _watch().drop(platform.live.get("self", "navigation.position")[1], 30.0)
+
+
+async def hub_status():
+    from isomer_anchor_watch.components import _watch
+
+    return _watch().status()
+
+
+async def page_text(page, selector):
+    return (await page.text_content(selector)).strip()

@@ -11,16 +11,31 @@ const MARKUP = `
       <text x="0" y="4" text-anchor="middle" fill="#e8f0f8" font-size="10">⚓</text>
     </svg>
     <p><strong id="anchor-state">off</strong> · <span id="anchor-distance">–</span></p>
+    <p>anchor <span id="anchor-position">–</span></p>
     <p id="anchor-message" role="alert"></p>
+  </div>`;
+
+// Only crew (and admins) may set or raise the anchor (the server's rule for anchor/set and
+// anchor/raise): anyone else, a viewer first of all, gets the state and no control to fail.
+const CONTROLS = `
+  <div id="anchor-controls">
     <label>radius (m) <input id="anchor-radius" type="number" min="5" max="2000" step="1"></label>
     <button id="anchor-drop" type="button">Anchor here</button>
     <button id="anchor-raise" type="button">Raise</button>
   </div>`;
 
+export const maySet = (roles) => (roles ?? []).some((role) => role === "crew" || role === "admin");
+
+const coordinate = (value, positive, negative) =>
+  `${Math.abs(value).toFixed(5)}° ${value < 0 ? negative : positive}`;
+
 export function mount(element, api) {
-  element.innerHTML = MARKUP; // static markup: values go in with textContent/attributes
+  const controls = maySet(api.user?.roles);
+  // static markup: values go in with textContent/attributes
+  element.innerHTML = MARKUP;
+  if (controls) element.querySelector(".anchor-watch").insertAdjacentHTML("beforeend", CONTROLS);
   const $ = (id) => element.querySelector(`#${id}`);
-  $("anchor-radius").value = api.config.default_radius ?? 40;
+  if (controls) $("anchor-radius").value = api.config.default_radius ?? 40;
   const view = { anchor: null, radius: null, track: [], state: "off" };
   api.state.anchorWatch = view; // for tests and curious crews
 
@@ -52,6 +67,9 @@ export function mount(element, api) {
     view.anchor = status.anchor;
     view.radius = status.radius;
     view.state = status.state;
+    $("anchor-position").textContent = status.anchor
+      ? `${coordinate(status.anchor.latitude, "N", "S")} ${coordinate(status.anchor.longitude, "E", "W")}`
+      : "–";
     $("anchor-distance").textContent = status.distance == null
       ? `radius ${Math.round(status.radius)} m`
       : `${Math.round(status.distance)} m of ${Math.round(status.radius)} m`;
@@ -105,7 +123,7 @@ export function mount(element, api) {
     show(await api.hub.call("anchor", "status", {}));
   });
 
-  $("anchor-drop").addEventListener("click", async () => {
+  if (controls) $("anchor-drop").addEventListener("click", async () => {
     try {
       view.track = [];
       show(await api.hub.call("anchor", "set", { radius: Number($("anchor-radius").value) }));
@@ -114,7 +132,7 @@ export function mount(element, api) {
       $("anchor-message").textContent = error.message;
     }
   });
-  $("anchor-raise").addEventListener("click", async () => {
+  if (controls) $("anchor-raise").addEventListener("click", async () => {
     show(await api.hub.call("anchor", "raise", {}));
     sound(false);
   });
