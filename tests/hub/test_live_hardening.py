@@ -26,6 +26,7 @@ import pytest
 import tornado.httpclient
 import tornado.websocket
 from isomer_data.ingest.observation import Observation
+from skstream import TIMEOUT, connector, recv, until_barrier
 
 from isomer_data.core.roles import ROLES
 from isomer_data.services.hub.hub import HubClient as ServerHubClient
@@ -33,7 +34,6 @@ from isomer_data.services.signalk.handlers import StreamClient
 
 EVIL = "http://evil.example"
 WAYPOINT = "resources.waypoints.0f8fad5b-d9cb-469f-a165-70867728950e"
-TIMEOUT = 10.0  # generous: only a lost message reaches it
 MAX_CONTEXTS = 4
 MAX_PATHS = 400
 MAX_VALUES = 1000
@@ -53,38 +53,9 @@ def jp_server_config(jp_server_config):
 
 @pytest.fixture
 def sk(http_server_client, jp_http_port, jp_base_url, started):
-    opened = []
-
-    async def connect(query: str = "", headers: dict | None = None):
-        url = f"ws://localhost:{jp_http_port}{jp_base_url}signalk/v1/stream"
-        request = tornado.httpclient.HTTPRequest(
-            url + (f"?{query}" if query else ""), headers=headers or {}
-        )
-        conn = await tornado.websocket.websocket_connect(request)
-        opened.append(conn)
-        return conn
-
-    connect.origin = f"http://localhost:{jp_http_port}"
+    connect = connector(jp_http_port, jp_base_url)
     yield connect
-    for conn in opened:
-        conn.close()
-
-
-async def recv(conn) -> dict:
-    raw = await asyncio.wait_for(conn.read_message(), TIMEOUT)
-    assert raw is not None, "the stream closed"
-    return json.loads(raw)
-
-
-async def until_barrier(conn) -> list[dict]:
-    """Everything the server sent before it answered a message sent now (``[]``)."""
-    await conn.write_message("[]")
-    out = []
-    while True:
-        msg = await recv(conn)
-        if "error" in msg and "not a JSON object" in msg["error"]["message"]:
-            return out
-        out.append(msg)
+    connect.close_all()
 
 
 def delta(*items, context="vessels.self") -> dict:

@@ -11,7 +11,6 @@ One server for the module's checks (each test here costs a platform start).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 import time
@@ -20,13 +19,13 @@ import pytest
 import tornado.httpclient
 import tornado.websocket
 from isomer_data.ingest.observation import Observation
+from skstream import connector, recv, until_barrier
 
 from isomer_data.core.roles import ROLES
 from isomer_data.services.signalk.handlers import StreamClient
 
 AIS = "urn:mrn:imo:mmsi:211000042"
 EVIL = "http://evil.example"
-TIMEOUT = 10.0  # generous: only a lost message reaches it
 
 
 def publish(platform, path, value, vessel="self", source="nmea0183.GP", t=None):
@@ -35,42 +34,9 @@ def publish(platform, path, value, vessel="self", source="nmea0183.GP", t=None):
 
 @pytest.fixture
 def sk(http_server_client, jp_http_port, jp_base_url, started):
-    opened = []
-
-    async def connect(query: str = "", headers: dict | None = None):
-        url = f"ws://localhost:{jp_http_port}{jp_base_url}signalk/v1/stream"
-        request = tornado.httpclient.HTTPRequest(
-            url + (f"?{query}" if query else ""), headers=headers or {}
-        )
-        conn = await tornado.websocket.websocket_connect(request)
-        opened.append(conn)
-        return conn
-
-    connect.origin = f"http://localhost:{jp_http_port}"
+    connect = connector(jp_http_port, jp_base_url)
     yield connect
-    for conn in opened:
-        conn.close()
-
-
-async def recv(conn) -> dict:
-    raw = await asyncio.wait_for(conn.read_message(), TIMEOUT)
-    assert raw is not None, "the stream closed"
-    return json.loads(raw)
-
-
-async def until_barrier(conn) -> list[dict]:
-    """Everything the server sent before it answered a message sent now.
-
-    ``[]`` is not a Signal K message: the server answers it with an error, after whatever it
-    had queued for this socket, so the messages read before that error are all there was.
-    """
-    await conn.write_message("[]")
-    out = []
-    while True:
-        msg = await recv(conn)
-        if "error" in msg and "not a JSON object" in msg["error"]["message"]:
-            return out
-        out.append(msg)
+    connect.close_all()
 
 
 def values(deltas: list[dict]) -> dict[tuple[str, str], object]:
